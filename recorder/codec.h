@@ -1,0 +1,64 @@
+/*
+ * The event codec: struct ir_event to and from its stored msgpack bytes
+ * (schema version 1, docs/events.md).  The only module that includes
+ * <msgpack.h>.
+ */
+#ifndef IR_CODEC_H
+#define IR_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "value.h"
+
+#define IR_SCHEMA_VERSION 1
+#define IR_HASH_LEN 32
+
+struct ir_event {
+	uint64_t seq;
+	int64_t ts;    /* wall clock, ns since the epoch */
+	uint64_t mono; /* ns since the incident was opened */
+	char type[32];
+	char step[16];         /* "" when the event is not a step event */
+	struct ir_val *data;   /* a map, owned; NULL reads as empty */
+	uint8_t prev[IR_HASH_LEN];
+};
+
+/* What ir_codec_peek() reads without building the data tree. */
+struct ir_event_head {
+	uint64_t seq;
+	int64_t ts;
+	uint64_t mono;
+	char type[32];
+	char step[16];
+	uint8_t prev[IR_HASH_LEN];
+};
+
+/* Release ev->data; the struct itself is the caller's. */
+void ir_event_clear(struct ir_event *ev);
+
+/* Append the msgpack form of ev to out.  -ENOMEM (also when ev->data
+ * recorded a failed allocation), -ENOSPC past out's cap. */
+int ir_codec_encode(struct ir_buf *out, const struct ir_event *ev) IR_WUR;
+
+/* Decode one stored event.  On success *out is filled (out->data owned by
+ * the caller); -EBADMSG for anything that is not a well-formed version 1
+ * event, including lengths larger than the bytes left. */
+int ir_codec_decode(struct ir_event *out, const void *p, size_t len) IR_WUR;
+
+/* Decode the fixed fields only (what verify needs); same checks. */
+int ir_codec_peek(struct ir_event_head *out, const void *p,
+		  size_t len) IR_WUR;
+
+/* Check that p holds exactly one msgpack object whose every declared length
+ * fits in the bytes left; 0 or -EBADMSG.  Run before msgpack-c allocates. */
+int ir_codec_check(const void *p, size_t len) IR_WUR;
+
+/* Encode / decode a lone value (a map), used for incident headers. */
+int ir_codec_encode_val(struct ir_buf *out, const struct ir_val *v) IR_WUR;
+int ir_codec_decode_val(struct ir_val **out, const void *p, size_t len) IR_WUR;
+
+#endif

@@ -1,0 +1,776 @@
+#include "evlog.h"
+
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "hash.h"
+#include "ir_limits.h"
+
+struct ir_evlog {
+	MDB_env *env;
+	MDB_dbi events;
+	MDB_dbi incidents;
+	MDB_dbi meta;
+	size_t mapsize;
+	struct ir_buf scratch; /* encoded events of one append */
+	size_t *offsets;
+	size_t offsets_cap;
+};
+
+/* Inside a write transaction, MDB_MAP_FULL is not an error yet: the caller
+ * aborts, grows the map and retries.  This positive value carries it up. */
+#define MAP_FULL 1
+
+/* LMDB mixes its own MDB_* codes with errno values: translate once. */
+static int
+lmdb_error(struct ir_ctx *ctx, int native, const char *what)
+{
+	int code;
+
+	switch (native) {
+	case MDB_NOTFOUND:
+		code = -ENOENT;
+		break;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		code = -ENOSPC;
+		break;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		code = -EBADMSG;
+		break;
+	case MDB_READERS_FULL:
+		code = -EAGAIN;
+		break;
+	default:
+		code = native > 0 ? -native : -EIO;
+		break;
+	}
+	return ir_error_set(ctx, code, IR_ORIGIN_LMDB, native,
+			    "event log: %s: %s", what, mdb_strerror(native));
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int
+grow(struct ir_evlog *log, struct ir_ctx *ctx)
+{
+	size_t next = log->mapsize * 2;
+	int rc;
+
+	if (next > IR_LIMIT_MAP_MAX)
+		return ir_error_set(ctx, -ENOSPC, IR_ORIGIN_LMDB, MDB_MAP_FULL,
+				    "event log: map would exceed %llu bytes",
+				    (unsigned long long)IR_LIMIT_MAP_MAX);
+	rc = mdb_env_set_mapsize(log->env, next);
+	if (rc)
+		return lmdb_error(ctx, rc, "grow map");
+	log->mapsize = next;
+	return 0;
+}
+
+/* Another process grew the map: adopt its size. */
+static int
+adopt_mapsize(struct ir_evlog *log, struct ir_ctx *ctx)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_set_mapsize(log->env, 0);
+
+	if (rc)
+		return lmdb_error(ctx, rc, "adopt map size");
+	mdb_env_info(log->env, &info);
+	log->mapsize = info.me_mapsize;
+	return 0;
+}
+
+static int
+begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn, struct ir_ctx *ctx)
+{
+	int rc = mdb_txn_begin(log->env, NULL, flags, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		rc = adopt_mapsize(log, ctx);
+		if (rc)
+			return rc;
+		rc = mdb_txn_begin(log->env, NULL, flags, txn);
+	}
+	if (rc)
+		return lmdb_error(ctx, rc, "begin transaction");
+	return 0;
+}
+
+static int
+mkdir_private(const char *path, struct ir_ctx *ctx)
+{
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				    "cannot create \"%s\": %s", path,
+				    strerror(errno));
+	return 0;
+}
+
+int
+ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
+{
+	struct ir_evlog *log = NULL;
+	char path[4096];
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	int rc, dead;
+
+	if (!out || !data_dir)
+		return -EINVAL;
+	if (snprintf(path, sizeof(path), "%s/log", data_dir) >=
+	    (int)sizeof(path))
+		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
+				    "data directory path too long");
+	rc = mkdir_private(data_dir, ctx);
+	if (!rc)
+		rc = mkdir_private(path, ctx);
+	if (rc)
+		return rc;
+	log = calloc(1, sizeof(*log));
+	if (!log)
+		return -ENOMEM;
+	log->scratch.max = 0;
+	rc = mdb_env_create(&log->env);
+	if (rc) {
+		rc = lmdb_error(ctx, rc, "create environment");
+		log->env = NULL;
+		goto fail;
+	}
+	mdb_env_set_maxdbs(log->env, 4);
+	mdb_env_set_mapsize(log->env, IR_LIMIT_MAP_INITIAL);
+	rc = mdb_env_open(log->env, path, 0, 0600);
+	if (rc) {
+		rc = lmdb_error(ctx, rc, "open environment");
+		goto fail;
+	}
+	/* The environment may have been grown beyond our initial size. */
+	mdb_env_info(log->env, &info);
+	log->mapsize = info.me_mapsize;
+	mdb_reader_check(log->env, &dead);
+
+	rc = begin(log, 0, &txn, ctx);
+	if (rc)
+		goto fail;
+	rc = mdb_dbi_open(txn, "events", MDB_CREATE, &log->events);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "incidents", MDB_CREATE, &log->incidents);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &log->meta);
+	if (rc) {
+		rc = lmdb_error(ctx, rc, "open databases");
+		goto fail;
+	}
+	{
+		MDB_val k = { 6, "schema" }, v;
+
+		rc = mdb_get(txn, log->meta, &k, &v);
+		if (rc == MDB_NOTFOUND) {
+			v.mv_size = 1;
+			v.mv_data = "1";
+			rc = mdb_put(txn, log->meta, &k, &v, 0);
+		} else if (!rc && (v.mv_size != 1 ||
+				   *(const char *)v.mv_data != '1')) {
+			rc = ir_error_set(ctx, -EPROTO, IR_ORIGIN_LMDB, 0,
+					  "event log: unknown schema version");
+			goto fail;
+		}
+		if (rc) {
+			rc = lmdb_error(ctx, rc, "schema version");
+			goto fail;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc) {
+		rc = lmdb_error(ctx, rc, "commit");
+		goto fail;
+	}
+	*out = log;
+	return 0;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	ir_evlog_close(log);
+	return rc;
+}
+
+void
+ir_evlog_close(struct ir_evlog *log)
+{
+	if (!log)
+		return;
+	if (log->env)
+		mdb_env_close(log->env);
+	ir_buf_clear(&log->scratch);
+	free(log->offsets);
+	free(log);
+}
+
+size_t
+ir_evlog_mapsize(struct ir_evlog *log)
+{
+	return log->mapsize;
+}
+
+int
+ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes, struct ir_ctx *ctx)
+{
+	int rc = mdb_env_set_mapsize(log->env, bytes);
+
+	if (rc)
+		return lmdb_error(ctx, rc, "set map size");
+	log->mapsize = bytes;
+	return 0;
+}
+
+/* Header <-> msgpack map. */
+static int
+header_encode(struct ir_buf *out, const struct ir_incident *inc)
+{
+	struct ir_val *m = ir_val_map_new();
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	ir_val_set_uint(m, "id", inc->id);
+	ir_val_set_str(m, "kind", inc->kind);
+	ir_val_set_str(m, "status", inc->status);
+	ir_val_set_int(m, "opened", inc->opened);
+	ir_val_set_int(m, "closed", inc->closed);
+	ir_val_set_str(m, "from", inc->from);
+	ir_val_set_str(m, "target", inc->target);
+	ir_val_set_uint(m, "events", inc->events);
+	ir_val_set_bin(m, "head", inc->head, IR_HASH_LEN);
+	rc = ir_codec_encode_val(out, m);
+	ir_val_free(m);
+	return rc;
+}
+
+static void
+copy_str(char *dst, size_t cap, const char *s)
+{
+	snprintf(dst, cap, "%s", s ? s : "");
+}
+
+static int
+header_decode(struct ir_incident *out, const void *p, size_t len)
+{
+	struct ir_val *m = NULL;
+	const struct ir_val *head;
+	int64_t n;
+	int rc = ir_codec_decode_val(&m, p, len);
+
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	head = ir_val_get(m, "head");
+	if (!ir_val_as_int(ir_val_get(m, "id"), &n) || n <= 0 || !head ||
+	    head->type != IR_VAL_BIN || head->as.str.len != IR_HASH_LEN ||
+	    !ir_val_get_str(m, "status")) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	out->id = (uint64_t)n;
+	copy_str(out->kind, sizeof(out->kind), ir_val_get_str(m, "kind"));
+	copy_str(out->status, sizeof(out->status),
+		 ir_val_get_str(m, "status"));
+	out->opened = ir_val_get_int(m, "opened", 0);
+	out->closed = ir_val_get_int(m, "closed", 0);
+	copy_str(out->from, sizeof(out->from), ir_val_get_str(m, "from"));
+	copy_str(out->target, sizeof(out->target),
+		 ir_val_get_str(m, "target"));
+	out->events = (uint64_t)ir_val_get_int(m, "events", 0);
+	memcpy(out->head, head->as.str.ptr, IR_HASH_LEN);
+out:
+	ir_val_free(m);
+	return rc;
+}
+
+static int
+header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
+	   struct ir_incident *out, struct ir_ctx *ctx)
+{
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	int rc;
+
+	put_be64(key, id);
+	rc = mdb_get(txn, log->incidents, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return ir_error_set(ctx, -ENOENT, IR_ORIGIN_USAGE, 0,
+				    "no incident INC-%llu",
+				    (unsigned long long)id);
+	if (rc)
+		return lmdb_error(ctx, rc, "read incident");
+	if (header_decode(out, v.mv_data, v.mv_size) || out->id != id)
+		return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
+				    "INC-%llu: corrupt incident header",
+				    (unsigned long long)id);
+	return 0;
+}
+
+static int
+header_put(struct ir_evlog *log, MDB_txn *txn, const struct ir_incident *inc,
+	   struct ir_ctx *ctx)
+{
+	struct ir_buf b = IR_BUF_INIT(0);
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	int rc;
+
+	put_be64(key, inc->id);
+	rc = header_encode(&b, inc);
+	if (rc)
+		goto out;
+	v.mv_size = b.len;
+	v.mv_data = b.data;
+	rc = mdb_put(txn, log->incidents, &k, &v, 0);
+	if (rc == MDB_MAP_FULL)
+		rc = MAP_FULL;
+	else if (rc)
+		rc = lmdb_error(ctx, rc, "write incident");
+out:
+	ir_buf_clear(&b);
+	return rc;
+}
+
+/* The header follows the events that define it. */
+static void
+header_follow(struct ir_incident *inc, const struct ir_event *ev)
+{
+	if (!strcmp(ev->type, "incident.opened")) {
+		copy_str(inc->kind, sizeof(inc->kind),
+			 ir_val_get_str(ev->data, "kind"));
+		inc->opened = ev->ts;
+	} else if (!strcmp(ev->type, "target.chosen")) {
+		copy_str(inc->from, sizeof(inc->from),
+			 ir_val_get_str(ev->data, "from"));
+		copy_str(inc->target, sizeof(inc->target),
+			 ir_val_get_str(ev->data, "to"));
+	} else if (!strcmp(ev->type, "incident.closed")) {
+		copy_str(inc->status, sizeof(inc->status),
+			 ir_val_get_str(ev->data, "status"));
+		inc->closed = ev->ts;
+	}
+}
+
+static int
+put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
+	   struct ir_event *const *events, size_t n, struct ir_ctx *ctx)
+{
+	MDB_cursor *cur = NULL;
+	size_t i;
+	int rc;
+
+	if (n > log->offsets_cap) {
+		size_t *o = realloc(log->offsets, (n + 1) * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		log->offsets = o;
+		log->offsets_cap = n;
+	}
+	ir_buf_reset(&log->scratch);
+	for (i = 0; i < n; i++) {
+		struct ir_event *ev = events[i];
+
+		ev->seq = inc->events + 1;
+		memcpy(ev->prev, inc->head, IR_HASH_LEN);
+		log->offsets[i] = log->scratch.len;
+		rc = ir_codec_encode(&log->scratch, ev);
+		if (rc)
+			return ir_error_set(ctx, rc, IR_ORIGIN_MSGPACK, 0,
+					    "INC-%llu: cannot encode %s",
+					    (unsigned long long)inc->id,
+					    ev->type);
+		ir_sha256(inc->head, log->scratch.data + log->offsets[i],
+			  log->scratch.len - log->offsets[i]);
+		inc->events = ev->seq;
+		header_follow(inc, ev);
+	}
+	log->offsets[n] = log->scratch.len;
+
+	rc = mdb_cursor_open(txn, log->events, &cur);
+	if (rc)
+		return lmdb_error(ctx, rc, "open cursor");
+	for (i = 0; i < n; i++) {
+		uint8_t key[16];
+		MDB_val k = { 16, key };
+		MDB_val v = { log->offsets[i + 1] - log->offsets[i],
+			      log->scratch.data + log->offsets[i] };
+
+		put_be64(key, inc->id);
+		put_be64(key + 8, events[i]->seq);
+		/* Appending at the end is the common case and cheapest; a
+		 * note on an older incident lands in the middle. */
+		rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+		if (rc == MDB_KEYEXIST) {
+			v.mv_size = log->offsets[i + 1] - log->offsets[i];
+			v.mv_data = log->scratch.data + log->offsets[i];
+			rc = mdb_put(txn, log->events, &k, &v,
+				     MDB_NOOVERWRITE);
+		}
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_MAP_FULL)
+		return MAP_FULL;
+	if (rc)
+		return lmdb_error(ctx, rc, "write event");
+	return header_put(log, txn, inc, ctx);
+}
+
+static int
+next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
+	struct ir_ctx *ctx)
+{
+	MDB_val k = { 7, "next_id" }, v;
+	uint8_t next[8];
+	int rc;
+
+	memset(inc, 0, sizeof(*inc));
+	copy_str(inc->status, sizeof(inc->status), "open");
+	rc = mdb_get(txn, log->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		inc->id = 1;
+	else if (rc)
+		return lmdb_error(ctx, rc, "next incident id");
+	else if (v.mv_size != 8)
+		return lmdb_error(ctx, MDB_CORRUPTED, "next incident id");
+	else
+		inc->id = get_be64(v.mv_data);
+	put_be64(next, inc->id + 1);
+	v.mv_size = 8;
+	v.mv_data = next;
+	rc = mdb_put(txn, log->meta, &k, &v, 0);
+	if (rc == MDB_MAP_FULL)
+		return MAP_FULL;
+	if (rc)
+		return lmdb_error(ctx, rc, "next incident id");
+	return 0;
+}
+
+/* Run one write transaction, growing the map and retrying on MDB_MAP_FULL.
+ * `create` allocates a new incident id for events[0]. */
+static int
+write_txn(struct ir_evlog *log, uint64_t *id, bool create,
+	  struct ir_event *const *events, size_t n, struct ir_ctx *ctx)
+{
+	for (;;) {
+		struct ir_incident inc;
+		MDB_txn *txn = NULL;
+		int rc;
+
+		rc = begin(log, 0, &txn, ctx);
+		if (rc)
+			return rc;
+		if (create)
+			rc = next_id(log, txn, &inc, ctx);
+		else
+			rc = header_get(log, txn, *id, &inc, ctx);
+		if (!rc)
+			rc = put_events(log, txn, &inc, events, n, ctx);
+		if (rc) {
+			mdb_txn_abort(txn);
+		} else {
+			rc = mdb_txn_commit(txn);
+			if (rc == MDB_MAP_FULL)
+				rc = MAP_FULL;
+			else if (rc)
+				return lmdb_error(ctx, rc, "commit");
+			else
+				*id = inc.id;
+		}
+		if (rc != MAP_FULL)
+			return rc;
+		rc = grow(log, ctx);
+		if (rc)
+			return rc;
+	}
+}
+
+int
+ir_evlog_create(struct ir_evlog *log, uint64_t *out_id,
+		struct ir_event *opened, struct ir_ctx *ctx)
+{
+	uint64_t id = 0;
+	int rc;
+
+	if (!log || !out_id || !opened ||
+	    strcmp(opened->type, "incident.opened"))
+		return -EINVAL;
+	rc = write_txn(log, &id, true, &opened, 1, ctx);
+	if (!rc)
+		*out_id = id;
+	return rc;
+}
+
+int
+ir_evlog_append(struct ir_evlog *log, uint64_t id,
+		struct ir_event *const *events, size_t n, struct ir_ctx *ctx)
+{
+	if (!log || !events)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	return write_txn(log, &id, false, events, n, ctx);
+}
+
+int
+ir_evlog_incident(struct ir_evlog *log, uint64_t id, struct ir_incident *out,
+		  struct ir_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+
+	if (rc)
+		return rc;
+	rc = header_get(log, txn, id, out, ctx);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+ir_evlog_last_id(struct ir_evlog *log, uint64_t *out, struct ir_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, log->incidents, &cur);
+	if (!rc)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		rc = 0;
+	} else if (!rc && k.mv_size == 8) {
+		*out = get_be64(k.mv_data);
+	} else if (!rc) {
+		rc = ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
+				  "event log: bad incident key");
+	} else {
+		rc = lmdb_error(ctx, rc, "last incident");
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
+		   void *payload, struct ir_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_LAST;
+	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, log->incidents, &cur);
+	if (rc) {
+		rc = lmdb_error(ctx, rc, "open cursor");
+		goto out;
+	}
+	for (;;) {
+		struct ir_incident inc;
+
+		rc = mdb_cursor_get(cur, &k, &v, op);
+		op = MDB_PREV;
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc) {
+			rc = lmdb_error(ctx, rc, "list incidents");
+			break;
+		}
+		if (k.mv_size != 8 || header_decode(&inc, v.mv_data, v.mv_size)) {
+			rc = ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
+					  "event log: corrupt incident header");
+			break;
+		}
+		rc = fn(payload, &inc);
+		if (rc) {
+			if (rc > 0)
+				rc = 0;
+			break;
+		}
+	}
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int
+bad(struct ir_ctx *ctx, uint64_t id, uint64_t seq, const char *why)
+{
+	return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
+			    "INC-%llu seq %llu: %s", (unsigned long long)id,
+			    (unsigned long long)seq, why);
+}
+
+int
+ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
+	      unsigned flags, ir_evlog_event_fn fn, void *payload,
+	      struct ir_ctx *ctx)
+{
+	struct ir_incident inc;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	uint8_t key[16], prev[IR_HASH_LEN] = { 0 };
+	MDB_val k = { 16, key }, v;
+	uint64_t expect = from ? from : 1, start;
+	bool chain = (flags & IR_EVLOG_CHAIN) && expect == 1;
+	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+
+	if (rc)
+		return rc;
+	rc = header_get(log, txn, id, &inc, ctx);
+	if (rc)
+		goto out;
+	rc = mdb_cursor_open(txn, log->events, &cur);
+	if (rc) {
+		rc = lmdb_error(ctx, rc, "open cursor");
+		goto out;
+	}
+	put_be64(key, id);
+	put_be64(key + 8, expect);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (;;) {
+		struct ir_event ev = { 0 };
+		uint64_t seq;
+
+		if (rc == MDB_NOTFOUND)
+			break;
+		if (rc) {
+			rc = lmdb_error(ctx, rc, "read event");
+			goto out;
+		}
+		if (k.mv_size != 16) {
+			rc = bad(ctx, id, expect, "bad key");
+			goto out;
+		}
+		if (get_be64(k.mv_data) != id)
+			break;
+		seq = get_be64((const uint8_t *)k.mv_data + 8);
+		if (seq != expect) {
+			rc = bad(ctx, id, expect, "missing event (seq gap)");
+			goto out;
+		}
+		if (flags & IR_EVLOG_DECODE) {
+			rc = ir_codec_decode(&ev, v.mv_data, v.mv_size);
+		} else {
+			struct ir_event_head h;
+
+			rc = ir_codec_peek(&h, v.mv_data, v.mv_size);
+			if (!rc) {
+				ev.seq = h.seq;
+				ev.ts = h.ts;
+				ev.mono = h.mono;
+				memcpy(ev.type, h.type, sizeof(ev.type));
+				memcpy(ev.step, h.step, sizeof(ev.step));
+				memcpy(ev.prev, h.prev, sizeof(ev.prev));
+			}
+		}
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc) {
+			rc = bad(ctx, id, seq, "record does not decode");
+			goto out;
+		}
+		if (ev.seq != seq) {
+			ir_event_clear(&ev);
+			rc = bad(ctx, id, seq, "seq disagrees with its key");
+			goto out;
+		}
+		if (chain) {
+			if (memcmp(ev.prev, prev, IR_HASH_LEN)) {
+				ir_event_clear(&ev);
+				rc = bad(ctx, id, seq,
+					 "hash chain broken (prev does not "
+					 "match the event before)");
+				goto out;
+			}
+			ir_sha256(prev, v.mv_data, v.mv_size);
+		}
+		rc = fn(payload, &ev, v.mv_data, v.mv_size);
+		ir_event_clear(&ev);
+		if (rc) {
+			if (rc > 0)
+				rc = 0;
+			goto out;
+		}
+		expect++;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	rc = 0;
+	start = from ? from : 1;
+	if (expect - 1 != inc.events && !(expect == start && start > inc.events)) {
+		rc = bad(ctx, id, expect,
+			 "event count disagrees with the incident header");
+	} else if (chain && memcmp(prev, inc.head, IR_HASH_LEN)) {
+		rc = bad(ctx, id, inc.events,
+			 "head hash disagrees with the incident header");
+	}
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
+	      const void *bytes, size_t len, struct ir_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	uint8_t key[16];
+	MDB_val k = { 16, key }, v = { len, (void *)bytes };
+	int rc = begin(log, 0, &txn, ctx);
+
+	if (rc)
+		return rc;
+	put_be64(key, id);
+	put_be64(key + 8, seq);
+	rc = mdb_put(txn, log->events, &k, &v, 0);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return lmdb_error(ctx, rc, "poke");
+	}
+	rc = mdb_txn_commit(txn);
+	return rc ? lmdb_error(ctx, rc, "commit") : 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * The event log: an append-only, hash-chained log of incidents in an LMDB
+ * environment (DATA_DIR/log).  The only module that includes <lmdb.h>; LMDB
+ * memory never leaves it, every record is decoded inside its transaction.
+ *
+ * Every append is one write transaction committed with LMDB's default sync,
+ * so an event is durable when the call returns 0.
+ */
+#ifndef IR_EVLOG_H
+#define IR_EVLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "error.h"
+
+struct ir_evlog;
+
+/* The incident header (db `incidents`), kept current by every append. */
+struct ir_incident {
+	uint64_t id;
+	char kind[16];
+	char status[16]; /* open, succeeded, failed, aborted */
+	int64_t opened;  /* ns since the epoch */
+	int64_t closed;  /* 0 while open */
+	char from[256];
+	char target[256];
+	uint64_t events; /* the last seq */
+	uint8_t head[IR_HASH_LEN];
+};
+
+/* Open (creating) the log under data_dir/log; data_dir and the environment
+ * are made with mode 0700.  Stale reader slots are cleared.  *out is the
+ * caller's, closed with ir_evlog_close(). */
+int ir_evlog_open(struct ir_evlog **out, const char *data_dir,
+		  struct ir_ctx *ctx) IR_WUR;
+void ir_evlog_close(struct ir_evlog *log);
+
+/* Start a new incident whose first event is `opened` (type
+ * incident.opened, data.kind set).  Fills opened->seq/prev and *out_id. */
+int ir_evlog_create(struct ir_evlog *log, uint64_t *out_id,
+		    struct ir_event *opened, struct ir_ctx *ctx) IR_WUR;
+
+/* Append n events to incident id in one durable transaction.  Fills each
+ * event's seq and prev; the header follows (events, head, and from/target,
+ * status/closed from target.chosen and incident.closed).  -ENOENT for an
+ * unknown incident. */
+int ir_evlog_append(struct ir_evlog *log, uint64_t id,
+		    struct ir_event *const *events, size_t n,
+		    struct ir_ctx *ctx) IR_WUR;
+
+/* Read a header; -ENOENT when there is no such incident. */
+int ir_evlog_incident(struct ir_evlog *log, uint64_t id,
+		      struct ir_incident *out, struct ir_ctx *ctx) IR_WUR;
+
+/* The highest incident id, 0 when there is none. */
+int ir_evlog_last_id(struct ir_evlog *log, uint64_t *out,
+		     struct ir_ctx *ctx) IR_WUR;
+
+/* Called for each incident, newest first; a non-zero return stops the walk
+ * and is returned (a positive one as 0). */
+typedef int (*ir_evlog_incident_fn)(void *payload,
+				    const struct ir_incident *inc);
+int ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
+		       void *payload, struct ir_ctx *ctx) IR_WUR;
+
+enum {
+	IR_EVLOG_DECODE = 1, /* decode data (else ev->data is NULL) */
+	IR_EVLOG_CHAIN = 2,  /* check every prev against the bytes before */
+};
+
+/* Called for each event in seq order.  ev and raw are valid only during
+ * the call.  A non-zero return stops the scan as in ir_evlog_incidents. */
+typedef int (*ir_evlog_event_fn)(void *payload, const struct ir_event *ev,
+				 const void *raw, size_t len);
+
+/* Scan the events of incident id from seq `from` (1 for all) in one read
+ * snapshot.  Always checked: each record decodes, seqs are contiguous, the
+ * count and (for IR_EVLOG_CHAIN) the head agree with the header.  Returns
+ * -EBADMSG naming incident and seq for the first fault. */
+int ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
+		  unsigned flags, ir_evlog_event_fn fn, void *payload,
+		  struct ir_ctx *ctx) IR_WUR;
+
+/* Test hook: overwrite the stored bytes of one event in place (no chain
+ * update).  Used by tests to simulate tampering; never by the product. */
+int ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
+		  const void *bytes, size_t len, struct ir_ctx *ctx) IR_WUR;
+
+/* Current map size in bytes (for tests of map growth). */
+size_t ir_evlog_mapsize(struct ir_evlog *log);
+/* Test hook: set the map size now (it still grows on demand). */
+int ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes,
+			 struct ir_ctx *ctx) IR_WUR;
+
+#endif

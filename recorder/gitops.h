@@ -1,0 +1,96 @@
+/*
+ * Git: the deployment's work tree (tags, HEAD, status, checkout), and the
+ * git-config file format our configuration is written in.  The only module
+ * that includes <git2.h>; no libgit2 type crosses this header.
+ */
+#ifndef IR_GITOPS_H
+#define IR_GITOPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+
+#define IR_GIT_OID_HEX 41
+
+struct ir_git;
+
+/* One entry of a git-config file, in file order.  name is as libgit2 gives
+ * it: "section.key" or "section.subsection.key", section and key lower
+ * case. */
+typedef int (*ir_gitcfg_fn)(void *payload, const char *name,
+			    const char *value);
+
+/* Parse a git-config file and call fn for every entry.  -ENOENT for a
+ * missing file, -EINVAL for a malformed one with libgit2's message (which
+ * names the line) in ctx.  A non-zero fn return stops and is returned. */
+int ir_gitcfg_read(const char *path, ir_gitcfg_fn fn, void *payload,
+		   struct ir_ctx *ctx) IR_WUR;
+
+/* Open the repository whose work tree is workdir (no discovery upwards).
+ * -ENOENT when it is not a git work tree. */
+int ir_git_open(struct ir_git **out, const char *workdir,
+		struct ir_ctx *ctx) IR_WUR;
+void ir_git_close(struct ir_git *git);
+
+struct ir_git_tag {
+	char name[256];            /* without refs/tags/ */
+	char commit[IR_GIT_OID_HEX]; /* peeled to the commit */
+	int64_t time;              /* commit time, s since the epoch */
+};
+
+/* The tags matching glob `pattern` (e.g. "deploy-*"), sorted by name,
+ * oldest first.  *out is an array the caller frees with free(). */
+int ir_git_tags(struct ir_git *git, const char *pattern,
+		struct ir_git_tag **out, size_t *n, struct ir_ctx *ctx) IR_WUR;
+
+/* HEAD's commit (hex) and subject line (cut to cap).  detached tells
+ * whether HEAD is detached. */
+int ir_git_head(struct ir_git *git, char commit[IR_GIT_OID_HEX],
+		char *subject, size_t cap, bool *detached,
+		struct ir_ctx *ctx) IR_WUR;
+
+/* Resolve a tag name to its commit; -ENOENT when there is no such tag. */
+int ir_git_tag_commit(struct ir_git *git, const char *tag,
+		      char commit[IR_GIT_OID_HEX], struct ir_ctx *ctx) IR_WUR;
+
+/* Local changes, one call per path, like `git status --porcelain`:
+ * code is two characters (index, work tree), e.g. " M", "??", "A ". */
+typedef int (*ir_git_status_fn)(void *payload, const char *code,
+				const char *path);
+int ir_git_status(struct ir_git *git, ir_git_status_fn fn, void *payload,
+		  struct ir_ctx *ctx) IR_WUR;
+
+/* The patch of tracked changes (work tree and index against HEAD) appended
+ * to out, as `git diff HEAD` would print it. */
+int ir_git_diff(struct ir_git *git, struct ir_buf *out,
+		struct ir_ctx *ctx) IR_WUR;
+
+/* Check out `tag` and detach HEAD at its commit.  Safe mode unless force.
+ * Local changes under the folder `owned_dir` (relative to the work tree;
+ * NULL for none) never block: they are overwritten by the tag's content.
+ * Any other conflicting change fails with -EEXIST and the conflicting
+ * paths, one per line, appended to conflicts (may be NULL). */
+int ir_git_checkout(struct ir_git *git, const char *tag, bool force,
+		    const char *owned_dir, struct ir_buf *conflicts,
+		    struct ir_ctx *ctx) IR_WUR;
+
+/* The repository's index.lock: whether it exists and its mtime (ns). */
+int ir_git_index_lock(struct ir_git *git, bool *exists, int64_t *mtime_ns,
+		      struct ir_ctx *ctx) IR_WUR;
+/* Remove index.lock (when the caller knows it is a stale one of ours). */
+int ir_git_index_lock_remove(struct ir_git *git, struct ir_ctx *ctx) IR_WUR;
+
+/* For the demo and tests: create a repository at path (work tree), stage
+ * everything in the work tree and commit it, tag HEAD (lightweight). */
+int ir_git_init(struct ir_git **out, const char *path,
+		struct ir_ctx *ctx) IR_WUR;
+int ir_git_commit_all(struct ir_git *git, const char *message,
+		      int64_t when, char commit[IR_GIT_OID_HEX],
+		      struct ir_ctx *ctx) IR_WUR;
+int ir_git_tag_head(struct ir_git *git, const char *name,
+		    struct ir_ctx *ctx) IR_WUR;
+
+#endif

@@ -1,0 +1,68 @@
+#include "hash.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+struct ir_sha256 {
+	EVP_MD_CTX *md;
+};
+
+void
+ir_sha256(uint8_t out[IR_SHA256_LEN], const void *p, size_t len)
+{
+	unsigned int n = IR_SHA256_LEN;
+
+	EVP_Digest(p, len, out, &n, EVP_sha256(), NULL);
+}
+
+struct ir_sha256 *
+ir_sha256_new(void)
+{
+	struct ir_sha256 *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->md = EVP_MD_CTX_new();
+	if (!h->md || !EVP_DigestInit_ex(h->md, EVP_sha256(), NULL)) {
+		ir_sha256_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+ir_sha256_update(struct ir_sha256 *h, const void *p, size_t len)
+{
+	EVP_DigestUpdate(h->md, p, len);
+}
+
+void
+ir_sha256_final(struct ir_sha256 *h, uint8_t out[IR_SHA256_LEN])
+{
+	unsigned int n = IR_SHA256_LEN;
+
+	EVP_DigestFinal_ex(h->md, out, &n);
+	EVP_DigestInit_ex(h->md, EVP_sha256(), NULL);
+}
+
+void
+ir_sha256_free(struct ir_sha256 *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+void
+ir_hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -1,0 +1,36 @@
+/*
+ * HTTP (libcurl): the health probe and webhook notifications.  The only
+ * module that includes <curl/curl.h>.
+ */
+#ifndef IR_HEALTH_H
+#define IR_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ir_limits.h"
+
+struct ir_http_result {
+	long status;         /* HTTP status; 0 when no response */
+	uint64_t latency_us; /* request start to response end */
+	char body[IR_LIMIT_HTTP_BODY_KEPT + 1]; /* first bytes, NUL-ended */
+	size_t body_len;     /* bytes kept in body */
+	bool body_truncated;
+	char error[256];     /* why there was no response */
+};
+
+/* GET url (http or https only, no redirects, no proxy from the
+ * environment) with connect and total timeouts.  0 when a response came
+ * back, whatever its status; -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH,
+ * -EPROTO otherwise, with out->error set.  -EINVAL for another scheme. */
+int ir_http_get(const char *url, uint64_t connect_timeout_ms,
+		uint64_t timeout_ms, struct ir_http_result *out,
+		struct ir_ctx *ctx) IR_WUR;
+
+/* POST a JSON body to url (a webhook), same rules.  0 on a 2xx answer. */
+int ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
+		      struct ir_ctx *ctx) IR_WUR;
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * Hard limits on every buffer filled from outside: process output, HTTP
+ * bodies, msgpack records, archive entries, configuration.  One place, so a
+ * reviewer can see at a glance how much an input may cost us.
+ */
+#ifndef IR_LIMITS_H
+#define IR_LIMITS_H
+
+/* One step.output line; longer lines are cut and marked. */
+#define IR_LIMIT_OUTPUT_LINE (4 * 1024)
+/* Lines of output recorded per step; the rest is counted, not stored. */
+#define IR_LIMIT_OUTPUT_LINES 10000
+/* Group commit of step.output: flush after this many lines or this long. */
+#define IR_LIMIT_OUTPUT_BATCH 256
+#define IR_LIMIT_OUTPUT_BATCH_MS 50
+
+/* One stored event (msgpack bytes). */
+#define IR_LIMIT_EVENT_BYTES (1024 * 1024)
+/* Nesting depth of a decoded msgpack value. */
+#define IR_LIMIT_VALUE_DEPTH 16
+/* Strings in config values, tags, paths. */
+#define IR_LIMIT_STRING 4096
+
+/* HTTP: the body kept of a probe, and the body read at most. */
+#define IR_LIMIT_HTTP_BODY_KEPT 1024
+#define IR_LIMIT_HTTP_BODY_READ (64 * 1024)
+
+/* Process scan: matching processes reported. */
+#define IR_LIMIT_PIDS 256
+/* /proc/PID/cmdline read at most. */
+#define IR_LIMIT_CMDLINE (64 * 1024)
+
+/* Configuration file size. */
+#define IR_LIMIT_CONFIG_BYTES (1024 * 1024)
+
+/* Log tail read by the verify step. */
+#define IR_LIMIT_LOG_LINES 1000
+#define IR_LIMIT_LOG_TAIL_BYTES (256 * 1024)
+
+/* Archive extraction. */
+#define IR_LIMIT_ARCHIVE_BYTES (8ULL * 1024 * 1024 * 1024)
+#define IR_LIMIT_ARCHIVE_ENTRIES 1000000
+#define IR_LIMIT_ARCHIVE_PATH 4096
+#define IR_LIMIT_ARCHIVE_RATIO 1000
+
+/* Event log map: initial size and the step it grows by. */
+#define IR_LIMIT_MAP_INITIAL (64ULL * 1024 * 1024)
+#define IR_LIMIT_MAP_MAX (64ULL * 1024 * 1024 * 1024)
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Reports computed from an incident's events: Markdown, self-contained
+ * HTML with an SVG timeline, JSON (docs/report-json.md); the `show --at`
+ * view and cross-incident stats.  Everything is recomputed from the log;
+ * output is streamed to the caller's FILE and is byte-identical for the same
+ * log in any time zone and locale.
+ */
+#ifndef IR_REPORT_H
+#define IR_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "evlog.h"
+
+enum ir_report_format {
+	IR_REPORT_MD,
+	IR_REPORT_HTML,
+	IR_REPORT_JSON,
+};
+
+/* Write the report of incident id to out.  -ENOENT for an unknown
+ * incident, -EBADMSG for a corrupt log (ctx names incident and seq),
+ * -EIO when out fails. */
+int ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
+		    enum ir_report_format fmt, struct ir_ctx *ctx) IR_WUR;
+
+/* `incident show INC [--at +DURATION]`: what was known at at_ms after the
+ * incident opened (at_ms < 0: all of it): steps done, target, last health
+ * status, then the events up to that moment.  json selects JSON. */
+int ir_report_show(FILE *out, struct ir_evlog *log, uint64_t id,
+		   int64_t at_ms, bool json, struct ir_ctx *ctx) IR_WUR;
+
+/* `incident stats`: counts by kind and status, rollback duration median
+ * and p95, per-step median against budget, steps most often over budget,
+ * key times. */
+int ir_report_stats(FILE *out, struct ir_evlog *log, bool json,
+		    struct ir_ctx *ctx) IR_WUR;
+
+#endif
