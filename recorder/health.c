@@ -1,1 +1,255 @@
+/*
+ * HTTP through libcurl: one easy handle per request, http and https only,
+ * no redirects, no proxy from the environment, bounded body.  Every
+ * CURLcode is translated in fail(), and only there.
+ */
 #include "health.h"
+
+#include <curl/curl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef IR_VERSION
+#define IR_VERSION "dev"
+#endif
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void
+global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* A request as one adapter call sees it. */
+struct request {
+	const char *url;
+	const char *json; /* POST body; NULL for GET */
+	long connect_timeout_ms;
+	long timeout_ms;
+	bool webhook;     /* the URL is a secret: never in a message */
+};
+
+/* The body as it arrives: the first bytes kept, the rest counted up to
+ * the read cap, where the transfer is stopped on purpose. */
+struct sink {
+	char *body;
+	size_t kept;
+	size_t keep_max;
+	size_t read;
+	bool truncated;
+	bool capped;
+};
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *payload)
+{
+	struct sink *s = payload;
+	size_t n = size * nmemb, keep;
+
+	if (s->read + n > IR_LIMIT_HTTP_BODY_READ) {
+		s->capped = true;
+		s->truncated = true;
+		return 0; /* CURLE_WRITE_ERROR: stop reading */
+	}
+	s->read += n;
+	keep = s->keep_max - s->kept;
+	if (keep > n)
+		keep = n;
+	if (s->body && keep) {
+		memcpy(s->body + s->kept, data, keep);
+		s->kept += keep;
+		s->body[s->kept] = '\0';
+	}
+	if (keep < n)
+		s->truncated = true;
+	return n;
+}
+
+/* The one place a CURLcode becomes ours. */
+static int
+fail(struct ir_ctx *ctx, CURLcode cc, const struct request *rq,
+     const char *errbuf, char *error, size_t error_cap)
+{
+	const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	int code;
+
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+		code = -ECONNREFUSED;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		code = -ETIMEDOUT;
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		code = -EHOSTUNREACH;
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		code = -EINVAL;
+		break;
+	case CURLE_OUT_OF_MEMORY:
+		code = -ENOMEM;
+		break;
+	default:
+		code = -EPROTO;
+		break;
+	}
+	/* curl's own buffer may quote parts of the URL; a webhook gets only
+	 * the generic text for the code. */
+	if (rq->webhook)
+		why = curl_easy_strerror(cc);
+	if (error && error_cap)
+		snprintf(error, error_cap, "%s", why);
+	if (rq->webhook)
+		return ir_error_set(ctx, code, IR_ORIGIN_CURL, (int)cc,
+				    "webhook: %s", why);
+	return ir_error_set(ctx, code, IR_ORIGIN_CURL, (int)cc,
+			    "health probe: %s", why);
+}
+
+static bool
+scheme_ok(const char *url)
+{
+	return !strncasecmp(url, "http://", 7) ||
+	       !strncasecmp(url, "https://", 8);
+}
+
+static long
+clamp_ms(uint64_t ms)
+{
+	return ms > LONG_MAX ? LONG_MAX : (long)ms;
+}
+
+/* Run rq; 0 when a response came back (whatever its status), with
+ * status, latency and body in out. */
+static int
+perform(const struct request *rq, struct ir_http_result *out,
+	struct ir_ctx *ctx)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct sink sink = { out->body, 0, IR_LIMIT_HTTP_BODY_KEPT, 0, false,
+			     false };
+	struct curl_slist *headers = NULL, *more;
+	curl_off_t total_us = 0;
+	CURLcode cc = CURLE_OK;
+	CURL *h = NULL;
+	long status = 0;
+	int rc = 0;
+
+	out->body[0] = '\0';
+	pthread_once(&global_once, global_init);
+	cc = global_rc;
+	if (cc != CURLE_OK)
+		goto out;
+	h = curl_easy_init();
+	if (!h) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (rq->json) {
+		headers = curl_slist_append(NULL,
+					    "Content-Type: application/json");
+		more = headers ? curl_slist_append(headers, "Expect:") : NULL;
+		if (!more) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		headers = more;
+	}
+#define SET(opt, val)                                                         \
+	do {                                                                  \
+		if (cc == CURLE_OK)                                           \
+			cc = curl_easy_setopt(h, opt, val);                   \
+	} while (0)
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_URL, rq->url);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_NOPROXY, "*");
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+	SET(CURLOPT_USERAGENT, "incident/" IR_VERSION);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, &sink);
+	if (rq->json) {
+		SET(CURLOPT_HTTPHEADER, headers);
+		SET(CURLOPT_POSTFIELDS, rq->json);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq->json));
+	}
+#undef SET
+	if (cc != CURLE_OK)
+		goto out;
+	cc = curl_easy_perform(h);
+	/* Reaching the read cap is our own stop, not a failed probe. */
+	if (cc == CURLE_WRITE_ERROR && sink.capped)
+		cc = CURLE_OK;
+	if (cc != CURLE_OK)
+		goto out;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
+	out->status = status;
+	out->latency_us = total_us > 0 ? (uint64_t)total_us : 0;
+	out->body_len = sink.kept;
+	out->body_truncated = sink.truncated;
+	out->error[0] = '\0';
+out:
+	if (cc != CURLE_OK) {
+		out->status = 0;
+		out->body[0] = '\0';
+		out->body_len = 0;
+		out->body_truncated = false;
+		rc = fail(ctx, cc, rq, errbuf, out->error, sizeof(out->error));
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+int
+ir_http_get(const char *url, uint64_t connect_timeout_ms, uint64_t timeout_ms,
+	    struct ir_http_result *out, struct ir_ctx *ctx)
+{
+	struct request rq = { url, NULL, clamp_ms(connect_timeout_ms),
+			      clamp_ms(timeout_ms), false };
+
+	if (!url || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!scheme_ok(url)) {
+		snprintf(out->error, sizeof(out->error),
+			 "not an http or https URL");
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+				    "health probe: \"%s\" is not an http or "
+				    "https URL",
+				    url);
+	}
+	return perform(&rq, out, ctx);
+}
+
+int
+ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
+		  struct ir_ctx *ctx)
+{
+	struct request rq = { url, json, clamp_ms(timeout_ms),
+			      clamp_ms(timeout_ms), true };
+	struct ir_http_result res;
+	int rc;
+
+	if (!url || !json)
+		return -EINVAL;
+	if (!scheme_ok(url))
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+				    "webhook: not an http or https URL");
+	memset(&res, 0, sizeof(res));
+	rc = perform(&rq, &res, ctx);
+	if (rc == 0 && (res.status < 200 || res.status > 299))
+		rc = ir_error_set(ctx, -EPROTO, IR_ORIGIN_CURL, 0,
+				  "webhook answered HTTP %ld", res.status);
+	return rc;
+}

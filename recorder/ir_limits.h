@@ -30,6 +30,11 @@
 /* /proc/PID/cmdline read at most. */
 #define IR_LIMIT_CMDLINE (64 * 1024)
 
+/* Git: deploy tags listed at most, and the patch text of local changes
+ * (cut at a line boundary and marked). */
+#define IR_LIMIT_GIT_TAGS 100000
+#define IR_LIMIT_GIT_DIFF_BYTES (64 * 1024 * 1024)
+
 /* Configuration file size. */
 #define IR_LIMIT_CONFIG_BYTES (1024 * 1024)
 
@@ -46,5 +51,13 @@
 /* Event log map: initial size and the step it grows by. */
 #define IR_LIMIT_MAP_INITIAL (64ULL * 1024 * 1024)
 #define IR_LIMIT_MAP_MAX (64ULL * 1024 * 1024 * 1024)
+
+/* Reports: items kept per list (decisions, notes, backups, step runs ...),
+ * bytes kept of one log string, samples kept for a median, and output lines
+ * shown inside one collapsed run of the HTML timeline. */
+#define IR_LIMIT_REPORT_ITEMS 256
+#define IR_LIMIT_REPORT_TEXT 4096
+#define IR_LIMIT_REPORT_SAMPLES 10000
+#define IR_LIMIT_REPORT_RUN_LINES 200
 
 #endif

@@ -1,0 +1,786 @@
+/* Commands that read the log (and note, which only appends to it). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gitops.h"
+#include "health.h"
+#include "hash.h"
+#include "ir_limits.h"
+#include "proc.h"
+#include "rec.h"
+#include "replay.h"
+#include "report.h"
+#include "term.h"
+
+static int
+one_incident(struct cli *cli, int *i, uint64_t *id, const char *what)
+{
+	int rc;
+
+	if (*i >= cli->argc || cli->argv[*i][0] == '-') {
+		cli_usage(cli, "%s needs an incident (INC-7, 7 or last)", what);
+		return -EINVAL;
+	}
+	rc = cli_open_log(cli);
+	if (!rc)
+		rc = cli_incident_arg(cli, cli->argv[*i], id);
+	if (rc) {
+		cli_fail(cli, rc);
+		return rc;
+	}
+	(*i)++;
+	return 0;
+}
+
+static int
+unexpected(struct cli *cli, int i)
+{
+	return cli_usage(cli, "unexpected argument \"%s\"", cli->argv[i]);
+}
+
+/* ---- list -------------------------------------------------------------- */
+
+struct list_walk {
+	struct cli *cli;
+	json_t *arr;
+	unsigned n;
+};
+
+static int
+list_one(void *payload, const struct ir_incident *inc)
+{
+	struct list_walk *w = payload;
+	char opened[32], dur[32] = "-";
+
+	cli_utc(opened, sizeof(opened), inc->opened);
+	if (inc->closed)
+		snprintf(dur, sizeof(dur), "%.1fs",
+			 (double)(inc->closed - inc->opened) / 1e9);
+	if (w->arr) {
+		json_t *j = json_object();
+		char head[IR_SHA256_HEX];
+
+		ir_hex(head, inc->head, sizeof(inc->head));
+		json_object_set_new(j, "id", json_integer((json_int_t)inc->id));
+		json_object_set_new(j, "kind", json_string(inc->kind));
+		json_object_set_new(j, "status", json_string(inc->status));
+		json_object_set_new(j, "opened", json_string(opened));
+		if (inc->closed) {
+			char closed[32];
+
+			cli_utc(closed, sizeof(closed), inc->closed);
+			json_object_set_new(j, "closed", json_string(closed));
+			json_object_set_new(
+				j, "duration_ms",
+				json_integer((inc->closed - inc->opened) /
+					     1000000));
+		} else {
+			json_object_set_new(j, "closed", json_null());
+		}
+		json_object_set_new(j, "from", json_string(inc->from));
+		json_object_set_new(j, "to", json_string(inc->target));
+		json_object_set_new(j, "events",
+				    json_integer((json_int_t)inc->events));
+		json_object_set_new(j, "head", json_string(head));
+		json_array_append_new(w->arr, j);
+	} else {
+		if (!w->n)
+			printf("%-8s %-9s %-10s %-21s %8s  %s\n", "ID", "KIND",
+			       "STATUS", "OPENED", "DURATION", "FROM -> TO");
+		printf("INC-%-4llu %-9s %-10s %-21s %8s  %s%s%s\n",
+		       (unsigned long long)inc->id, inc->kind, inc->status,
+		       opened, dur, inc->from, inc->target[0] ? " -> " : "",
+		       inc->target);
+	}
+	w->n++;
+	return 0;
+}
+
+int
+cmd_list(struct cli *cli)
+{
+	struct list_walk w = { cli, NULL, 0 };
+	int rc;
+
+	if (cli->argc > 1)
+		return unexpected(cli, 1);
+	rc = cli_open_log(cli);
+	if (rc)
+		return cli_fail(cli, rc);
+	if (cli->json)
+		w.arr = json_array();
+	rc = ir_evlog_incidents(cli->log, list_one, &w, &cli->ctx);
+	if (rc) {
+		json_decref(w.arr);
+		return cli_fail(cli, rc);
+	}
+	if (w.arr)
+		cli_print_json(w.arr);
+	else if (!w.n)
+		printf("no incidents recorded\n");
+	return IR_EXIT_OK;
+}
+
+/* ---- show, timeline, report, stats -------------------------------------- */
+
+int
+cmd_show(struct cli *cli)
+{
+	int64_t at = -1;
+	uint64_t id, ms;
+	int i = 1, rc;
+
+	if (one_incident(cli, &i, &id, "show"))
+		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
+							       : IR_EXIT_FAILED;
+	for (; i < cli->argc; i++) {
+		const char *v;
+		int r = cli_value(cli, &i, "--at", &v);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (!r)
+			return unexpected(cli, i);
+		if (*v == '+')
+			v++;
+		if (ir_duration_parse(v, &ms))
+			return cli_usage(cli, "--at takes a duration like "
+					      "+90s or +2m30s");
+		at = (int64_t)ms;
+	}
+	rc = ir_report_show(stdout, cli->log, id, at, cli->json, &cli->ctx);
+	return cli_fail(cli, rc);
+}
+
+int
+cmd_timeline(struct cli *cli)
+{
+	uint64_t id;
+	int i = 1;
+
+	if (one_incident(cli, &i, &id, "timeline"))
+		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
+							       : IR_EXIT_FAILED;
+	if (i < cli->argc)
+		return unexpected(cli, i);
+	return cli_fail(cli, ir_term_timeline(stdout, cli->log, id, cli->color,
+					      &cli->ctx));
+}
+
+int
+cmd_report(struct cli *cli)
+{
+	enum ir_report_format fmt = IR_REPORT_MD;
+	const char *out_path = NULL;
+	FILE *out = stdout;
+	char tmp[4200];
+	uint64_t id;
+	int i = 1, rc;
+
+	if (one_incident(cli, &i, &id, "report"))
+		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
+							       : IR_EXIT_FAILED;
+	if (cli->json)
+		fmt = IR_REPORT_JSON;
+	for (; i < cli->argc; i++) {
+		const char *v;
+		int r = cli_value(cli, &i, "--format", &v);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (r) {
+			if (!strcmp(v, "md") || !strcmp(v, "markdown"))
+				fmt = IR_REPORT_MD;
+			else if (!strcmp(v, "html"))
+				fmt = IR_REPORT_HTML;
+			else if (!strcmp(v, "json"))
+				fmt = IR_REPORT_JSON;
+			else
+				return cli_usage(cli, "--format is md, html or "
+						      "json, not \"%s\"",
+						 v);
+			continue;
+		}
+		r = cli_value(cli, &i, "-o", &v);
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (!r)
+			return unexpected(cli, i);
+		out_path = v;
+	}
+	if (out_path && strcmp(out_path, "-")) {
+		snprintf(tmp, sizeof(tmp), "%s.partial", out_path);
+		out = fopen(tmp, "we");
+		if (!out)
+			return cli_fail(cli, ir_error_set(&cli->ctx, -errno,
+							  IR_ORIGIN_USAGE,
+							  errno,
+							  "cannot write \"%s\": "
+							  "%s",
+							  tmp,
+							  strerror(errno)));
+	}
+	rc = ir_report_write(out, cli->log, id, fmt, &cli->ctx);
+	if (out != stdout) {
+		if (fclose(out) && !rc)
+			rc = -EIO;
+		if (!rc && rename(tmp, out_path))
+			rc = ir_error_set(&cli->ctx, -errno, IR_ORIGIN_OS,
+					  errno, "cannot write \"%s\": %s",
+					  out_path, strerror(errno));
+		if (rc)
+			unlink(tmp);
+		else
+			fprintf(stderr, "report written to %s\n", out_path);
+	}
+	return cli_fail(cli, rc);
+}
+
+int
+cmd_stats(struct cli *cli)
+{
+	int rc;
+
+	if (cli->argc > 1)
+		return unexpected(cli, 1);
+	rc = cli_open_log(cli);
+	if (!rc)
+		rc = ir_report_stats(stdout, cli->log, cli->json, &cli->ctx);
+	return cli_fail(cli, rc);
+}
+
+/* ---- replay ------------------------------------------------------------ */
+
+static void
+replay_event(void *payload, const struct ir_event *ev)
+{
+	ir_term_event(payload, ev);
+}
+
+static void
+replay_tick(void *payload, uint64_t mono)
+{
+	ir_term_tick(payload, mono);
+}
+
+static int
+parse_number(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+cmd_replay(struct cli *cli)
+{
+	struct ir_replay_opts opts = IR_REPLAY_OPTS_INIT;
+	struct ir_term_opts topts = { stdout, (bool)isatty(STDOUT_FILENO),
+				      cli->color };
+	struct ir_term *term;
+	uint64_t id;
+	int i = 1, rc;
+
+	if (one_incident(cli, &i, &id, "replay"))
+		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
+							       : IR_EXIT_FAILED;
+	for (; i < cli->argc; i++) {
+		const char *v;
+		int r = cli_value(cli, &i, "--speed", &v);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (r) {
+			if (parse_number(v, &opts.speed) || opts.speed <= 0 ||
+			    opts.speed > 1e6)
+				return cli_usage(cli, "--speed takes a number "
+						      "above 0, like 10");
+			continue;
+		}
+		r = cli_value(cli, &i, "--max-idle", &v);
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (!r)
+			return unexpected(cli, i);
+		if (parse_number(v, &opts.max_idle) || opts.max_idle < 0)
+			return cli_usage(cli, "--max-idle takes seconds, like "
+					      "2 or 0.5");
+	}
+	term = ir_term_new(&topts);
+	if (!term)
+		return cli_fail(cli, -ENOMEM);
+	opts.on_event = replay_event;
+	opts.on_tick = replay_tick;
+	opts.payload = term;
+	rc = ir_replay_run(cli->log, id, &opts, &cli->ctx);
+	ir_term_finish(term);
+	ir_term_free(term);
+	return cli_fail(cli, rc);
+}
+
+/* ---- note -------------------------------------------------------------- */
+
+int
+cmd_note(struct cli *cli)
+{
+	struct ir_incident inc;
+	struct ir_rec *rec = NULL;
+	const char *text = NULL;
+	struct ir_val *d;
+	char actor[300];
+	uint64_t id, corrects = 0;
+	int i = 1, rc;
+
+	if (one_incident(cli, &i, &id, "note"))
+		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
+							       : IR_EXIT_FAILED;
+	for (; i < cli->argc; i++) {
+		const char *v;
+		int r = cli_value(cli, &i, "--corrects", &v);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (r) {
+			char *end;
+
+			corrects = strtoull(v, &end, 10);
+			if (!*v || *end || !corrects)
+				return cli_usage(cli, "--corrects takes the "
+						      "seq of an event");
+		} else if (!text) {
+			text = cli->argv[i];
+		} else {
+			return unexpected(cli, i);
+		}
+	}
+	if (!text || !*text)
+		return cli_usage(cli, "note needs a text");
+	if (strlen(text) > IR_LIMIT_STRING)
+		return cli_usage(cli, "the note is longer than %d bytes",
+				 IR_LIMIT_STRING);
+	rc = ir_evlog_incident(cli->log, id, &inc, &cli->ctx);
+	if (rc)
+		return cli_fail(cli, rc);
+	if (corrects > inc.events)
+		return cli_usage(cli, "INC-%llu has no event %llu",
+				 (unsigned long long)id,
+				 (unsigned long long)corrects);
+	cli_actor(actor, sizeof(actor));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "author", actor);
+	ir_val_set_str(d, "text", text);
+	if (corrects)
+		ir_val_set_uint(d, "corrects", corrects);
+	/* No lock: a note may be added while the incident runs; LMDB
+	 * serialises the writers and each append reads the current head. */
+	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	if (!rc)
+		rc = ir_rec_attach(rec, id, &cli->ctx);
+	if (!rc) {
+		rc = ir_rec_emit(rec, "note", NULL, d, &cli->ctx);
+		d = NULL;
+	}
+	ir_val_free(d);
+	if (!rc && cli->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "id", json_integer((json_int_t)id));
+		json_object_set_new(
+			j, "seq",
+			json_integer((json_int_t)ir_rec_state(rec)->last_seq));
+		cli_print_json(j);
+	} else if (!rc) {
+		fprintf(stderr, "note added to INC-%llu\n",
+			(unsigned long long)id);
+	}
+	ir_rec_free(rec);
+	return cli_fail(cli, rc);
+}
+
+/* ---- verify ------------------------------------------------------------ */
+
+static int
+count_event(void *payload, const struct ir_event *ev, const void *raw,
+	    size_t len)
+{
+	(*(uint64_t *)payload)++;
+	return 0;
+}
+
+struct verify_walk {
+	struct cli *cli;
+	json_t *arr;
+	unsigned ok, bad;
+	uint64_t first_bad;
+	char first_msg[256];
+};
+
+static int
+verify_one(struct verify_walk *w, uint64_t id)
+{
+	struct ir_ctx ctx = { 0 };
+	struct ir_incident inc;
+	uint64_t n = 0;
+	char head[IR_SHA256_HEX];
+	int rc;
+
+	rc = ir_evlog_incident(w->cli->log, id, &inc, &ctx);
+	if (!rc)
+		rc = ir_evlog_scan(w->cli->log, id, 1, IR_EVLOG_CHAIN,
+				   count_event, &n, &ctx);
+	ir_hex(head, inc.head, sizeof(inc.head));
+	if (rc) {
+		w->bad++;
+		if (!w->first_bad) {
+			w->first_bad = id;
+			snprintf(w->first_msg, sizeof(w->first_msg), "%s",
+				 ir_error_msg(&ctx, rc));
+		}
+	} else {
+		w->ok++;
+	}
+	if (w->arr) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "id", json_integer((json_int_t)id));
+		json_object_set_new(j, "ok", json_boolean(!rc));
+		json_object_set_new(j, "events", json_integer((json_int_t)n));
+		json_object_set_new(j, "head", json_string(head));
+		if (rc)
+			json_object_set_new(j, "error",
+					    json_string(ir_error_msg(&ctx, rc)));
+		json_array_append_new(w->arr, j);
+	} else if (rc) {
+		printf("INC-%llu  BAD  %s\n", (unsigned long long)id,
+		       ir_error_msg(&ctx, rc));
+	} else {
+		printf("INC-%llu  ok   %llu events, head %.16s\n",
+		       (unsigned long long)id, (unsigned long long)n, head);
+	}
+	return 0;
+}
+
+static int
+verify_walk_one(void *payload, const struct ir_incident *inc)
+{
+	return verify_one(payload, inc->id);
+}
+
+int
+cmd_verify(struct cli *cli)
+{
+	struct verify_walk w = { cli, NULL, 0, 0, 0, "" };
+	uint64_t id = 0;
+	int i = 1, rc;
+
+	if (cli->argc > 2)
+		return unexpected(cli, 2);
+	if (cli->argc == 2) {
+		if (one_incident(cli, &i, &id, "verify"))
+			return cli->ctx.err.origin == IR_ORIGIN_USAGE
+				       ? IR_EXIT_USAGE
+				       : IR_EXIT_FAILED;
+	} else {
+		rc = cli_open_log(cli);
+		if (rc)
+			return cli_fail(cli, rc);
+	}
+	if (cli->json)
+		w.arr = json_array();
+	if (id)
+		rc = verify_one(&w, id);
+	else
+		rc = ir_evlog_incidents(cli->log, verify_walk_one, &w,
+					&cli->ctx);
+	if (w.arr) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "ok", json_boolean(!w.bad && !rc));
+		json_object_set_new(j, "incidents", w.arr);
+		cli_print_json(j);
+	}
+	if (rc)
+		return cli_fail(cli, rc);
+	if (w.bad) {
+		fprintf(stderr, "incident verify: INC-%llu: %s\n",
+			(unsigned long long)w.first_bad, w.first_msg);
+		return IR_EXIT_FAILED;
+	}
+	if (!cli->json)
+		printf("%u incident%s verified\n", w.ok, w.ok == 1 ? "" : "s");
+	return IR_EXIT_OK;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+int
+cmd_export(struct cli *cli)
+{
+	const char *format = NULL;
+	uint64_t id;
+	int i = 1;
+
+	if (one_incident(cli, &i, &id, "export"))
+		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
+							       : IR_EXIT_FAILED;
+	for (; i < cli->argc; i++) {
+		int r = cli_value(cli, &i, "--format", &format);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (!r)
+			return unexpected(cli, i);
+	}
+	if (!format)
+		return cli_usage(cli, "export needs --format jsonl");
+	if (strcmp(format, "jsonl"))
+		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
+				 format);
+	return cli_fail(cli, ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
+}
+
+/* ---- status and tags ----------------------------------------------------- */
+
+struct open_any {
+	uint64_t id;
+	char kind[16];
+};
+
+static int
+find_open_any(void *payload, const struct ir_incident *inc)
+{
+	struct open_any *o = payload;
+
+	if (strcmp(inc->status, "open"))
+		return 0;
+	o->id = inc->id;
+	snprintf(o->kind, sizeof(o->kind), "%s", inc->kind);
+	return 1;
+}
+
+int
+cmd_status(struct cli *cli)
+{
+	const struct ir_config *cfg;
+	struct open_any open = { 0, "" };
+	struct ir_git *git = NULL;
+	struct ir_git_tag *tags = NULL;
+	struct ir_http_result http;
+	struct ir_ctx local = { 0 };
+	pid_t pids[IR_LIMIT_PIDS];
+	char head[IR_GIT_OID_HEX] = "", subject[256] = "", deployed[256] = "";
+	size_t ntags = 0, npids = 0, i;
+	bool detached = false;
+	int rc, http_rc;
+
+	if (cli->argc > 1)
+		return unexpected(cli, 1);
+	rc = cli_load_config(cli, true);
+	if (!rc)
+		rc = cli_open_log(cli);
+	if (!rc)
+		rc = ir_evlog_incidents(cli->log, find_open_any, &open,
+					&cli->ctx);
+	if (rc)
+		return cli_fail(cli, rc);
+	cfg = cli->cfg;
+	if (!ir_git_open(&git, cfg->deploy_dir, &local) &&
+	    !ir_git_head(git, head, subject, sizeof(subject), &detached,
+			 &local) &&
+	    !ir_git_tags(git, cfg->tag_pattern, &tags, &ntags, &local)) {
+		for (i = ntags; i-- > 0;)
+			if (!strcmp(tags[i].commit, head)) {
+				snprintf(deployed, sizeof(deployed), "%s",
+					 tags[i].name);
+				break;
+			}
+	}
+	free(tags);
+	ir_git_close(git);
+	rc = ir_proc_find(cfg->stop_process, pids, IR_LIMIT_PIDS, &npids,
+			  &local);
+	memset(&http, 0, sizeof(http));
+	http_rc = ir_http_get(cfg->health_url, 1000, 2000, &http, &local);
+	if (cli->json) {
+		json_t *j = json_object(), *p = json_array();
+
+		for (i = 0; i < npids && i < IR_LIMIT_PIDS; i++)
+			json_array_append_new(p, json_integer(pids[i]));
+		json_object_set_new(j, "open_incident",
+				    open.id ? json_integer((json_int_t)open.id)
+					    : json_null());
+		json_object_set_new(j, "open_kind",
+				    open.id ? json_string(open.kind)
+					    : json_null());
+		json_object_set_new(j, "deploy_dir",
+				    json_string(cfg->deploy_dir));
+		json_object_set_new(j, "deployed", json_string(deployed));
+		json_object_set_new(j, "head", json_string(head));
+		json_object_set_new(j, "trading_pids", p);
+		json_object_set_new(j, "health_status",
+				    json_integer(http_rc ? 0 : http.status));
+		json_object_set_new(j, "healthy",
+				    json_boolean(!http_rc &&
+						 http.status ==
+							 cfg->health_expect_status));
+		cli_print_json(j);
+		return IR_EXIT_OK;
+	}
+	if (open.id)
+		printf("open incident:  INC-%llu (%s, interrupted or running)\n",
+		       (unsigned long long)open.id, open.kind);
+	else
+		printf("open incident:  none\n");
+	printf("deployment:     %s\n", cfg->deploy_dir);
+	printf("deployed:       %s (%.7s %s)\n",
+	       deployed[0] ? deployed : "untagged", head, subject);
+	if (rc)
+		printf("trading:        cannot tell: %s\n",
+		       ir_error_msg(&local, rc));
+	else
+		printf("trading:        %s (%zu process%s match \"%s\")\n",
+		       npids ? "running" : "stopped", npids,
+		       npids == 1 ? "" : "es", cfg->stop_process);
+	if (http_rc)
+		printf("health:         no answer from %s (%s)\n",
+		       cfg->health_url, http.error);
+	else
+		printf("health:         %ld from %s%s\n", http.status,
+		       cfg->health_url,
+		       http.status == cfg->health_expect_status ? " (healthy)"
+								: "");
+	return IR_EXIT_OK;
+}
+
+struct tag_walk {
+	struct cli *cli;
+	const char *tag;
+	char bad[128];
+	char good[128];
+};
+
+struct health_scan {
+	bool passed;
+};
+
+static int
+health_passed(void *payload, const struct ir_event *ev, const void *raw,
+	      size_t len)
+{
+	struct health_scan *h = payload;
+
+	if (!strcmp(ev->type, "step.completed") && !strcmp(ev->step, "health")) {
+		h->passed = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+tag_one(void *payload, const struct ir_incident *inc)
+{
+	struct tag_walk *w = payload;
+	struct ir_ctx ignored = { 0 };
+
+	if (strcmp(inc->kind, "rollback"))
+		return 0;
+	if (!w->bad[0] && !strcmp(inc->from, w->tag) && inc->target[0] &&
+	    strcmp(inc->status, "aborted"))
+		snprintf(w->bad, sizeof(w->bad), "known-bad (INC-%llu rolled "
+			 "back from it)", (unsigned long long)inc->id);
+	if (!w->good[0] && !strcmp(inc->target, w->tag)) {
+		struct health_scan h = { false };
+
+		if (!ir_evlog_scan(w->cli->log, inc->id, 1, 0, health_passed,
+				   &h, &ignored) &&
+		    h.passed)
+			snprintf(w->good, sizeof(w->good),
+				 "known-good (passed health in INC-%llu)",
+				 (unsigned long long)inc->id);
+	}
+	return 0;
+}
+
+int
+cmd_tags(struct cli *cli)
+{
+	struct ir_git *git = NULL;
+	struct ir_git_tag *tags = NULL;
+	char head[IR_GIT_OID_HEX], subject[256];
+	bool detached, deployed_seen = false;
+	json_t *arr = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (cli->argc > 1)
+		return unexpected(cli, 1);
+	rc = cli_load_config(cli, true);
+	if (!rc)
+		rc = cli_open_log(cli);
+	if (!rc)
+		rc = ir_git_open(&git, cli->cfg->deploy_dir, &cli->ctx);
+	if (!rc)
+		rc = ir_git_head(git, head, subject, sizeof(subject), &detached,
+				 &cli->ctx);
+	if (!rc)
+		rc = ir_git_tags(git, cli->cfg->tag_pattern, &tags, &n,
+				 &cli->ctx);
+	ir_git_close(git);
+	if (rc) {
+		free(tags);
+		return cli_fail(cli, rc);
+	}
+	if (cli->json)
+		arr = json_array();
+	/* Newest first; the deployed tag is the newest one at HEAD. */
+	for (i = n; i-- > 0;) {
+		struct tag_walk w = { cli, tags[i].name, "", "" };
+		bool deployed = !deployed_seen && !strcmp(tags[i].commit, head);
+
+		deployed_seen |= deployed;
+		rc = ir_evlog_incidents(cli->log, tag_one, &w, &cli->ctx);
+		if (rc)
+			break;
+		if (arr) {
+			json_t *j = json_object();
+
+			json_object_set_new(j, "tag", json_string(tags[i].name));
+			json_object_set_new(j, "commit",
+					    json_string(tags[i].commit));
+			json_object_set_new(j, "deployed", json_boolean(deployed));
+			json_object_set_new(j, "known_bad",
+					    json_boolean(w.bad[0]));
+			json_object_set_new(j, "known_good",
+					    json_boolean(w.good[0]));
+			json_object_set_new(j, "why",
+					    json_string(w.bad[0] ? w.bad
+								 : w.good));
+			json_array_append_new(arr, j);
+		} else {
+			printf("%s %-28s %.7s  %s%s%s\n", deployed ? "*" : " ",
+			       tags[i].name, tags[i].commit,
+			       deployed ? "deployed " : "", w.bad,
+			       w.bad[0] ? "" : w.good);
+		}
+	}
+	free(tags);
+	if (rc) {
+		json_decref(arr);
+		return cli_fail(cli, rc);
+	}
+	if (arr)
+		cli_print_json(arr);
+	else if (!n)
+		printf("no tags match \"%s\"\n", cli->cfg->tag_pattern);
+	return IR_EXIT_OK;
+}

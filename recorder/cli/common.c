@@ -1,0 +1,288 @@
+#include <fcntl.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+
+int
+cli_load_config(struct cli *cli, bool required)
+{
+	char *path = NULL;
+	const char *env_data = getenv("INCIDENT_DATA");
+	int rc;
+
+	if (cli->cfg)
+		return 0;
+	rc = ir_config_locate(&path, cli->config_opt, &cli->ctx);
+	if (rc)
+		return rc;
+	if (!path && required)
+		return ir_error_set(&cli->ctx, -ENOENT, IR_ORIGIN_CONFIG, 0,
+				    "no configuration: give -c FILE, set "
+				    "INCIDENT_CONFIG, or create "
+				    "./incident.conf or "
+				    "/etc/incident/incident.conf");
+	rc = ir_config_load(&cli->cfg, path, &cli->ctx);
+	free(path);
+	if (rc)
+		return rc;
+	if (cli->data_opt)
+		cli->data_dir = strdup(cli->data_opt);
+	else if (env_data && *env_data)
+		cli->data_dir = strdup(env_data);
+	else if (cli->cfg->data_dir)
+		cli->data_dir = strdup(cli->cfg->data_dir);
+	else
+		cli->data_dir = ir_config_default_data_dir();
+	if (!cli->data_dir)
+		return ir_error_set(&cli->ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+				    "no data directory: give -d DIR or set "
+				    "core.data-dir");
+	return 0;
+}
+
+/* mkdir -p for the data directory's parents (the directory itself is made
+ * 0700 by the event log). */
+static int
+make_parents(const char *dir, struct ir_ctx *ctx)
+{
+	char path[4096];
+	char *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_CONFIG, 0,
+				    "data directory path too long");
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+					    "cannot create \"%s\": %s", path,
+					    strerror(errno));
+		*p = '/';
+	}
+	return 0;
+}
+
+int
+cli_open_log(struct cli *cli)
+{
+	int rc = cli_load_config(cli, false);
+
+	if (rc)
+		return rc;
+	if (cli->log)
+		return 0;
+	rc = make_parents(cli->data_dir, &cli->ctx);
+	if (rc)
+		return rc;
+	return ir_evlog_open(&cli->log, cli->data_dir, &cli->ctx);
+}
+
+void
+cli_close(struct cli *cli)
+{
+	ir_evlog_close(cli->log);
+	cli->log = NULL;
+	ir_config_free(cli->cfg);
+	cli->cfg = NULL;
+	free(cli->data_dir);
+	cli->data_dir = NULL;
+}
+
+int
+cli_incident_arg(struct cli *cli, const char *arg, uint64_t *out)
+{
+	struct ir_incident inc;
+	const char *p = arg;
+	char *end;
+	unsigned long long id;
+	uint64_t last = 0;
+	int rc;
+
+	if (!strcmp(arg, "last")) {
+		rc = ir_evlog_last_id(cli->log, &last, &cli->ctx);
+		if (rc)
+			return rc;
+		if (!last)
+			return ir_error_set(&cli->ctx, -ENOENT,
+					    IR_ORIGIN_USAGE, 0,
+					    "no incidents recorded yet");
+		*out = last;
+		return 0;
+	}
+	if (!strncasecmp(p, "INC-", 4))
+		p += 4;
+	errno = 0;
+	id = strtoull(p, &end, 10);
+	if (!*p || *end || errno || !id || *p == '-' || *p == '+')
+		return ir_error_set(&cli->ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+				    "\"%s\" is not an incident (INC-7, 7 or "
+				    "last)",
+				    arg);
+	rc = ir_evlog_incident(cli->log, id, &inc, &cli->ctx);
+	if (rc)
+		return rc;
+	*out = id;
+	return 0;
+}
+
+int
+cli_confirm(struct cli *cli, bool yes, const char *question)
+{
+	char answer[16];
+	FILE *tty;
+
+	if (yes)
+		return 0;
+	if (!cli->tty_in)
+		return ir_error_set(&cli->ctx, -EPERM, IR_ORIGIN_USAGE, 0,
+				    "refusing to change the deployment "
+				    "without --yes (no terminal to confirm "
+				    "on)");
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	tty = stdin;
+	if (!fgets(answer, sizeof(answer), tty) ||
+	    (answer[0] != 'y' && answer[0] != 'Y'))
+		return ir_error_set(&cli->ctx, -ECANCELED, IR_ORIGIN_USAGE, 0,
+				    "not confirmed; nothing changed");
+	return 0;
+}
+
+void
+cli_utc(char *buf, size_t cap, int64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+}
+
+void
+cli_actor(char *buf, size_t cap)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(buf, cap, "%s@%s", pw ? pw->pw_name : "unknown", host);
+}
+
+int
+cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
+{
+	struct cli *cli = payload;
+	char dir[4096], tmp[4300], path[4200];
+	FILE *f;
+	int fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s/reports", cli->data_dir);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				    "cannot create \"%s\": %s", dir,
+				    strerror(errno));
+	snprintf(path, sizeof(path), "%s/INC-%llu.md", dir,
+		 (unsigned long long)id);
+	snprintf(tmp, sizeof(tmp), "%s.partial", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				    "cannot write \"%s\": %s", tmp,
+				    strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return -ENOMEM;
+	}
+	rc = ir_report_write(f, cli->log, id, IR_REPORT_MD, ctx);
+	if (fflush(f) || fsync(fileno(f)))
+		rc = rc ? rc : -EIO;
+	fclose(f);
+	if (!rc && rename(tmp, path))
+		rc = ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				  "cannot rename \"%s\": %s", tmp,
+				  strerror(errno));
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+struct bad_walk {
+	const char *tag;
+	char *why;
+	size_t cap;
+	bool found;
+};
+
+static int
+bad_one(void *payload, const struct ir_incident *inc)
+{
+	struct bad_walk *w = payload;
+
+	if (strcmp(inc->kind, "rollback") || strcmp(inc->from, w->tag) ||
+	    !strcmp(inc->status, "aborted") || !inc->target[0])
+		return 0;
+	snprintf(w->why, w->cap, "INC-%llu rolled back from it",
+		 (unsigned long long)inc->id);
+	w->found = true;
+	return 1;
+}
+
+bool
+cli_known_bad(void *payload, const char *tag, char *why, size_t cap)
+{
+	struct cli *cli = payload;
+	struct bad_walk w = { tag, why, cap, false };
+	struct ir_ctx ignored = { 0 };
+
+	if (ir_evlog_incidents(cli->log, bad_one, &w, &ignored))
+		return false;
+	return w.found;
+}
+
+bool
+cli_flag(struct cli *cli, int *i, const char *name)
+{
+	return !strcmp(cli->argv[*i], name);
+}
+
+int
+cli_value(struct cli *cli, int *i, const char *name, const char **out)
+{
+	size_t n = strlen(name);
+	const char *a = cli->argv[*i];
+
+	if (!strncmp(a, name, n) && a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (strcmp(a, name))
+		return 0;
+	if (*i + 1 >= cli->argc)
+		return cli_usage(cli, "%s needs a value", name) ? -EINVAL
+								 : -EINVAL;
+	*out = cli->argv[++*i];
+	return 1;
+}
+
+void
+cli_print_json(void *json)
+{
+	json_dumpf(json, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', stdout);
+	json_decref(json);
+}

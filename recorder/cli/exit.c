@@ -1,0 +1,60 @@
+/* The one place where an error becomes a message and an exit code. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_fail(struct cli *cli, int rc)
+{
+	const struct cli_command *cmd;
+	int origin = cli->ctx.err.origin;
+
+	if (!rc)
+		return IR_EXIT_OK;
+	fprintf(stderr, "incident %s: %s\n", cli->argv ? cli->argv[0] : "",
+		ir_error_msg(&cli->ctx, rc));
+	if (rc == -EBUSY && origin == IR_ORIGIN_LOCK)
+		return IR_EXIT_LOCKED;
+	switch (origin) {
+	case IR_ORIGIN_USAGE:
+	case IR_ORIGIN_CONFIG:
+		if (origin == IR_ORIGIN_USAGE && cli->argv &&
+		    (cmd = cli_find_command(cli->argv[0])) &&
+		    cli->ctx.err.native == 1)
+			fprintf(stderr, "usage: incident %s\n", cmd->usage);
+		return IR_EXIT_USAGE;
+	case IR_ORIGIN_RUN:
+		return IR_EXIT_FAILED;
+	default:
+		break;
+	}
+	return IR_EXIT_FAILED;
+}
+
+int
+cli_usage(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cli->ctx.err.msg, sizeof(cli->ctx.err.msg), fmt, ap);
+	va_end(ap);
+	cli->ctx.err.code = -EINVAL;
+	cli->ctx.err.origin = IR_ORIGIN_USAGE;
+	cli->ctx.err.native = 1; /* show the usage line */
+	return cli_fail(cli, -EINVAL);
+}
+
+void
+cli_say(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "incident: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,180 @@
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const struct cli_command cli_commands[] = {
+	{ "rollback",
+	  "rollback [TAG] [--dry-run] [--yes] [--force] [--with-db] "
+	  "[--no-backup] [--reason TEXT]",
+	  "carry out the emergency rollback runbook (resumes an interrupted "
+	  "one)",
+	  cmd_rollback },
+	{ "stop", "stop [--yes] [--reason TEXT]",
+	  "emergency stop only, recorded", cmd_stop },
+	{ "status", "status",
+	  "open incident, deployed tag, trading process, health", cmd_status },
+	{ "tags", "tags",
+	  "deploy tags: which is deployed, known-good, known-bad", cmd_tags },
+	{ "list", "list", "incidents, newest first", cmd_list },
+	{ "show", "show INC [--at +DURATION]",
+	  "the incident as known at that moment (default: all of it)",
+	  cmd_show },
+	{ "timeline", "timeline INC", "the incident's timeline in the terminal",
+	  cmd_timeline },
+	{ "report", "report INC [--format md|html|json] [-o FILE]",
+	  "the incident report", cmd_report },
+	{ "stats", "stats",
+	  "across incidents: durations, steps over budget, key times",
+	  cmd_stats },
+	{ "replay", "replay INC [--speed X] [--max-idle SECONDS]",
+	  "replay the incident with its recorded timing", cmd_replay },
+	{ "note", "note INC TEXT [--corrects SEQ]",
+	  "annotate an incident (also while it runs)", cmd_note },
+	{ "abort", "abort INC",
+	  "close an interrupted incident without resuming it", cmd_abort },
+	{ "verify", "verify [INC]", "check hash chains and log integrity",
+	  cmd_verify },
+	{ "export", "export INC --format jsonl",
+	  "the incident's events, one JSON object per line", cmd_export },
+	{ "backup", "backup [--reason TEXT]", "archive the current state now",
+	  cmd_backup },
+	{ "archives", "archives",
+	  "archives, their incidents, sizes, checksums", cmd_archives },
+	{ "restore", "restore ARCHIVE|INC --to DIR [--force]",
+	  "extract an archive safely", cmd_restore },
+	{ "demo", "demo [DIR]",
+	  "a self-contained sandbox deployment, rolled back live", cmd_demo },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct cli_command *
+cli_find_command(const char *name)
+{
+	const struct cli_command *c;
+
+	for (c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void
+usage(FILE *out)
+{
+	const struct cli_command *c;
+
+	fprintf(out,
+		"usage: incident [-c CONFIG] [-d DATA_DIR] [--json] "
+		"[--no-color] COMMAND ...\n\n"
+		"Carries out the emergency-rollback runbook and records "
+		"everything in a\ntamper-evident event log.\n\ncommands:\n");
+	for (c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\nINC is INC-7, 7 or last.  Exit codes: 0 success, 1 the "
+		"operation ran and\nfailed, 2 usage/configuration/input error "
+		"(nothing changed), 3 locked.\n"
+		"'incident COMMAND --help' shows a command's options.  See "
+		"docs/guide.md.\n");
+}
+
+static void
+command_help(const struct cli_command *c)
+{
+	printf("usage: incident [GLOBAL OPTIONS] %s\n\n%s.\n\n"
+	       "global options: -c CONFIG, -d DATA_DIR, --json, --no-color\n",
+	       c->usage, c->summary);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	const struct cli_command *cmd = NULL;
+	char **rest;
+	int nrest = 0, i, rc;
+	bool no_color = false, help = false, ended = false;
+
+	cli.prog = "incident";
+	/* A dead reader of our output must not kill a rollback midway. */
+	signal(SIGPIPE, SIG_IGN);
+	rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!rest)
+		return IR_EXIT_FAILED;
+	/* Global options may stand before or after the command. */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (ended || a[0] != '-' || !strcmp(a, "-")) {
+			rest[nrest++] = argv[i];
+		} else if (!strcmp(a, "--")) {
+			ended = true;
+			rest[nrest++] = argv[i];
+		} else if (!strcmp(a, "-c") || !strcmp(a, "-d")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "incident: %s needs a value\n",
+					a);
+				free(rest);
+				return IR_EXIT_USAGE;
+			}
+			if (a[1] == 'c')
+				cli.config_opt = argv[++i];
+			else
+				cli.data_opt = argv[++i];
+		} else if (!strncmp(a, "--config=", 9)) {
+			cli.config_opt = a + 9;
+		} else if (!strncmp(a, "--data-dir=", 11)) {
+			cli.data_opt = a + 11;
+		} else if (!strcmp(a, "--json")) {
+			cli.json = true;
+		} else if (!strcmp(a, "--no-color")) {
+			no_color = true;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			help = true;
+		} else if (!strcmp(a, "--version")) {
+			printf("incident %s\n", IR_VERSION);
+			free(rest);
+			return IR_EXIT_OK;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (nrest && strcmp(rest[0], "--"))
+		cmd = cli_find_command(rest[0]);
+	if (help) {
+		if (cmd)
+			command_help(cmd);
+		else
+			usage(stdout);
+		free(rest);
+		return IR_EXIT_OK;
+	}
+	if (!nrest) {
+		usage(stderr);
+		free(rest);
+		return IR_EXIT_USAGE;
+	}
+	if (!cmd) {
+		fprintf(stderr, "incident: unknown command \"%s\" (see "
+				"'incident --help')\n",
+			rest[0]);
+		free(rest);
+		return IR_EXIT_USAGE;
+	}
+	if (getenv("NO_COLOR") && getenv("NO_COLOR")[0])
+		no_color = true;
+	cli.tty_in = isatty(STDIN_FILENO);
+	cli.tty_err = isatty(STDERR_FILENO);
+	cli.color = !no_color && isatty(STDOUT_FILENO);
+	cli.color_err = !no_color && cli.tty_err;
+	cli.argc = nrest;
+	cli.argv = rest;
+	rc = cmd->run(&cli);
+	cli_close(&cli);
+	free(rest);
+	return rc;
+}

@@ -1,0 +1,95 @@
+/*
+ * Configuration: a git-config file (read through gitops, i.e. libgit2's
+ * config parser), checked against the keys DESIGN.md defines, with every
+ * default filled in.
+ */
+#ifndef IR_CONFIG_H
+#define IR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "hash.h"
+
+struct ir_notify {
+	char *name;
+	char *url; /* a secret: never logged, never in a report */
+};
+
+struct ir_config {
+	char *path;      /* the file read, NULL when none */
+	char *base_dir;  /* relative paths in the file are relative to it */
+	uint8_t sha256[IR_SHA256_LEN]; /* of the text, secrets blanked */
+	bool have_file;
+
+	char *data_dir;  /* core.data-dir, absolute; NULL: default */
+	char *deploy_dir;
+	char *tag_pattern;
+	uint64_t rollback_budget_ms;
+
+	char *stop_command;
+	char *stop_process;
+	char *stop_escalate;
+	uint64_t stop_budget_ms;
+
+	char **backup_paths;
+	size_t n_backup_paths;
+	unsigned backup_keep;
+	uint64_t backup_budget_ms;
+
+	uint64_t checkout_budget_ms;
+
+	char *config_dir;
+	char *config_backup;
+	uint64_t config_budget_ms;
+
+	char *database_dump;
+	char *database_restore;
+	bool database_on_rollback;
+	uint64_t database_budget_ms;
+
+	char *start_command;
+	uint64_t start_budget_ms;
+
+	char *health_url;
+	long health_expect_status;
+	char *health_expect_body;
+	uint64_t health_budget_ms;
+
+	char *verify_log;
+	unsigned verify_lines;
+	uint64_t verify_budget_ms;
+
+	uint64_t report_budget_ms;
+
+	struct ir_notify *notify;
+	size_t n_notify;
+};
+
+/* Where the configuration comes from: the first of `explicit_path` (-c),
+ * $INCIDENT_CONFIG, ./incident.conf, /etc/incident/incident.conf that is
+ * given (or exists, for the last two).  *out is NULL when none applies.
+ * The string is the caller's to free. */
+int ir_config_locate(char **out, const char *explicit_path,
+		     struct ir_ctx *ctx) IR_WUR;
+
+/* Load path (NULL: defaults only).  -ENOENT for a missing file, -EINVAL
+ * for a malformed file, an unknown section or key (the message names the
+ * file and key and suggests the nearest known key) or a bad value.  The
+ * result is freed with ir_config_free(). */
+int ir_config_load(struct ir_config **out, const char *path,
+		   struct ir_ctx *ctx) IR_WUR;
+void ir_config_free(struct ir_config *cfg);
+
+/* Parse "250ms", "30s", "5m", "1h", "1m30s" into ms; -EINVAL otherwise. */
+int ir_duration_parse(const char *s, uint64_t *out_ms) IR_WUR;
+/* Format ms as "30s", "1m", "1m30s", "250ms" into buf. */
+void ir_duration_format(char *buf, size_t cap, uint64_t ms);
+
+/* The default data directory: $XDG_STATE_HOME/incident, else
+ * $HOME/.local/state/incident.  Caller frees; NULL when neither is set. */
+char *ir_config_default_data_dir(void);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * Effects: everything that touches the world goes through this table, so
+ * the same executor serves a real rollback, a resume, and a test driving it
+ * with a table of its own.  ir_effects_real is the table over posix_spawn,
+ * /proc, libgit2, libcurl, libarchive and the clocks.
+ */
+#ifndef IR_EFFECTS_H
+#define IR_EFFECTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "archive.h"
+#include "error.h"
+#include "health.h"
+#include "proc.h"
+
+struct ir_effects {
+	void *self;
+
+	/* Clocks, ns; sleep, ms. */
+	int64_t (*wall)(void *self);
+	uint64_t (*mono)(void *self);
+	void (*sleep_ms)(void *self, uint64_t ms);
+
+	/* Processes (see proc.h). */
+	int (*proc_run)(void *self, const struct ir_proc_opts *opts,
+			struct ir_proc_result *out, struct ir_ctx *ctx);
+	int (*proc_find)(void *self, const char *pattern, pid_t *pids,
+			 size_t max, size_t *n, struct ir_ctx *ctx);
+	bool (*group_alive)(void *self, pid_t pgid);
+	int (*group_reap)(void *self, pid_t pgid, uint64_t wait_ms,
+			  uint64_t grace_ms);
+
+	/* HTTP (see health.h). */
+	int (*http_get)(void *self, const char *url, uint64_t connect_ms,
+			uint64_t total_ms, struct ir_http_result *out,
+			struct ir_ctx *ctx);
+};
+
+/* The table that acts on the real world. */
+extern const struct ir_effects ir_effects_real;
+
+#endif

@@ -1,0 +1,268 @@
+#include "rec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir_limits.h"
+
+#define MAX_SUBS 4
+
+struct sub {
+	ir_rec_sub_fn fn;
+	void *payload;
+};
+
+struct ir_rec {
+	struct ir_evlog *log;
+	const struct ir_effects *fx;
+	uint64_t id;
+	uint64_t mono_base;
+	struct sub subs[MAX_SUBS];
+	size_t n_subs;
+	struct ir_event *pending[IR_LIMIT_OUTPUT_BATCH + 1];
+	size_t n_pending;
+	uint64_t pending_since;
+	struct ir_state state;
+	void (*tick_fn)(void *payload, uint64_t mono);
+	void *tick_payload;
+};
+
+void
+ir_rec_on_tick(struct ir_rec *rec, void (*fn)(void *payload, uint64_t mono),
+	       void *payload)
+{
+	rec->tick_fn = fn;
+	rec->tick_payload = payload;
+}
+
+int
+ir_rec_new(struct ir_rec **out, struct ir_evlog *log,
+	   const struct ir_effects *fx)
+{
+	struct ir_rec *rec = calloc(1, sizeof(*rec));
+
+	if (!rec)
+		return -ENOMEM;
+	rec->log = log;
+	rec->fx = fx;
+	ir_state_init(&rec->state);
+	*out = rec;
+	return 0;
+}
+
+static void
+drop_pending(struct ir_rec *rec)
+{
+	size_t i;
+
+	for (i = 0; i < rec->n_pending; i++) {
+		ir_event_clear(rec->pending[i]);
+		free(rec->pending[i]);
+	}
+	rec->n_pending = 0;
+}
+
+void
+ir_rec_free(struct ir_rec *rec)
+{
+	if (!rec)
+		return;
+	if (rec->id && rec->n_pending) {
+		struct ir_ctx ignored = { 0 };
+
+		if (ir_rec_flush(rec, &ignored))
+			ignored.err.code = 0; /* nothing left to tell */
+	}
+	drop_pending(rec);
+	free(rec);
+}
+
+int
+ir_rec_subscribe(struct ir_rec *rec, ir_rec_sub_fn fn, void *payload)
+{
+	if (rec->n_subs == MAX_SUBS)
+		return -ENOSPC;
+	rec->subs[rec->n_subs].fn = fn;
+	rec->subs[rec->n_subs].payload = payload;
+	rec->n_subs++;
+	return 0;
+}
+
+static void
+publish(struct ir_rec *rec, const struct ir_event *ev)
+{
+	size_t i;
+
+	ir_state_apply(&rec->state, ev);
+	for (i = 0; i < rec->n_subs; i++)
+		rec->subs[i].fn(rec->subs[i].payload, ev);
+}
+
+static struct ir_event *
+make_event(struct ir_rec *rec, const char *type, const char *step,
+	   struct ir_val *data)
+{
+	struct ir_event *ev = calloc(1, sizeof(*ev));
+	uint64_t now;
+
+	if (!ev) {
+		ir_val_free(data);
+		return NULL;
+	}
+	snprintf(ev->type, sizeof(ev->type), "%s", type);
+	snprintf(ev->step, sizeof(ev->step), "%s", step ? step : "");
+	ev->ts = rec->fx->wall(rec->fx->self);
+	now = rec->fx->mono(rec->fx->self);
+	ev->mono = now > rec->mono_base ? now - rec->mono_base : 0;
+	/* mono never runs backwards within an incident. */
+	if (ev->mono < rec->state.last_mono)
+		ev->mono = rec->state.last_mono;
+	ev->data = data;
+	return ev;
+}
+
+int
+ir_rec_open(struct ir_rec *rec, const char *kind, struct ir_val *data,
+	    struct ir_ctx *ctx)
+{
+	struct ir_event *ev;
+	int rc;
+
+	if (!data)
+		data = ir_val_map_new();
+	if (!data)
+		return -ENOMEM;
+	ir_val_set_str(data, "kind", kind);
+	rec->mono_base = rec->fx->mono(rec->fx->self);
+	ev = make_event(rec, "incident.opened", NULL, data);
+	if (!ev)
+		return -ENOMEM;
+	ev->mono = 0;
+	rc = ir_evlog_create(rec->log, &rec->id, ev, ctx);
+	if (!rc)
+		publish(rec, ev);
+	ir_event_clear(ev);
+	free(ev);
+	return rc;
+}
+
+static int
+attach_one(void *payload, const struct ir_event *ev, const void *raw,
+	   size_t len)
+{
+	publish(payload, ev);
+	return 0;
+}
+
+int
+ir_rec_attach(struct ir_rec *rec, uint64_t id, struct ir_ctx *ctx)
+{
+	int64_t gap;
+	int rc;
+
+	ir_state_init(&rec->state);
+	rc = ir_evlog_scan(rec->log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+			   attach_one, rec, ctx);
+	if (rc)
+		return rc;
+	rec->id = id;
+	/* Continue the incident's clock: the last event's mono plus the
+	 * wall-clock time since it. */
+	gap = rec->fx->wall(rec->fx->self) - rec->state.last_ts;
+	if (gap < 0)
+		gap = 0;
+	rec->mono_base = rec->fx->mono(rec->fx->self) - rec->state.last_mono -
+			 (uint64_t)gap;
+	return 0;
+}
+
+int
+ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
+{
+	size_t i;
+	int rc;
+
+	if (!rec->n_pending)
+		return 0;
+	rc = ir_evlog_append(rec->log, rec->id, rec->pending, rec->n_pending,
+			     ctx);
+	if (rc)
+		return rc;
+	for (i = 0; i < rec->n_pending; i++)
+		publish(rec, rec->pending[i]);
+	drop_pending(rec);
+	return 0;
+}
+
+int
+ir_rec_tick(struct ir_rec *rec, struct ir_ctx *ctx)
+{
+	uint64_t now = rec->fx->mono(rec->fx->self);
+
+	if (rec->tick_fn && rec->id)
+		rec->tick_fn(rec->tick_payload,
+			     now > rec->mono_base ? now - rec->mono_base : 0);
+	if (!rec->n_pending)
+		return 0;
+	if (now - rec->pending_since < IR_LIMIT_OUTPUT_BATCH_MS * 1000000ULL)
+		return 0;
+	return ir_rec_flush(rec, ctx);
+}
+
+int
+ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
+	    struct ir_val *data, struct ir_ctx *ctx)
+{
+	struct ir_event *ev;
+	int rc;
+
+	if (!rec->id) {
+		ir_val_free(data);
+		return -EINVAL;
+	}
+	ev = make_event(rec, type, step, data);
+	if (!ev)
+		return -ENOMEM;
+	if (!rec->n_pending)
+		rec->pending_since = rec->fx->mono(rec->fx->self);
+	rec->pending[rec->n_pending++] = ev;
+	if (!strcmp(type, "step.output") &&
+	    rec->n_pending < IR_LIMIT_OUTPUT_BATCH)
+		return 0;
+	rc = ir_rec_flush(rec, ctx);
+	if (rc) {
+		/* Keep the order intact: drop only the event we could not
+		 * write, never reorder the ones before it. */
+		rec->n_pending--;
+		ir_event_clear(ev);
+		free(ev);
+	}
+	return rc;
+}
+
+uint64_t
+ir_rec_id(const struct ir_rec *rec)
+{
+	return rec->id;
+}
+
+const struct ir_state *
+ir_rec_state(const struct ir_rec *rec)
+{
+	return &rec->state;
+}
+
+uint64_t
+ir_rec_mono(const struct ir_rec *rec)
+{
+	uint64_t now = rec->fx->mono(rec->fx->self);
+
+	return now > rec->mono_base ? now - rec->mono_base : 0;
+}
+
+struct ir_evlog *
+ir_rec_log(const struct ir_rec *rec)
+{
+	return rec->log;
+}

@@ -1,0 +1,200 @@
+#include "runbook.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "steps.h"
+
+static const enum ir_step rollback_steps[] = {
+	IR_STEP_STOP,     IR_STEP_BACKUP, IR_STEP_CHECKOUT,
+	IR_STEP_CONFIG,   IR_STEP_DATABASE, IR_STEP_START,
+	IR_STEP_HEALTH,   IR_STEP_VERIFY, IR_STEP_REPORT,
+};
+static const enum ir_step stop_steps[] = { IR_STEP_STOP };
+static const enum ir_step backup_steps[] = { IR_STEP_BACKUP };
+static const enum ir_step restore_steps[] = { IR_STEP_RESTORE };
+
+const enum ir_step *
+ir_runbook_steps(const char *kind, size_t *n)
+{
+#define RET(a)                                                                \
+	do {                                                                  \
+		*n = sizeof(a) / sizeof(*(a));                                \
+		return a;                                                     \
+	} while (0)
+	if (!strcmp(kind, "rollback"))
+		RET(rollback_steps);
+	if (!strcmp(kind, "stop"))
+		RET(stop_steps);
+	if (!strcmp(kind, "backup"))
+		RET(backup_steps);
+	if (!strcmp(kind, "restore"))
+		RET(restore_steps);
+#undef RET
+	*n = 0;
+	return NULL;
+}
+
+static bool
+gated(enum ir_step step)
+{
+	return step == IR_STEP_STOP || step == IR_STEP_BACKUP ||
+	       step == IR_STEP_DATABASE;
+}
+
+struct ir_action
+ir_runbook_next(const struct ir_state *st)
+{
+	struct ir_action a = { IR_ACT_NONE, IR_STEP_NONE, NULL };
+	const enum ir_step *steps;
+	size_t n, i;
+
+	if (!st->opened || st->closed)
+		return a;
+	steps = ir_runbook_steps(st->kind, &n);
+	for (i = 0; i < n; i++) {
+		const struct ir_step_state *s = &st->steps[steps[i]];
+
+		a.step = steps[i];
+		switch (s->status) {
+		case IR_STEP_DONE:
+		case IR_STEP_SKIPPED:
+			continue;
+		case IR_STEP_FAILED:
+			a.kind = IR_ACT_CLOSE;
+			a.status = "failed";
+			return a;
+		case IR_STEP_RUNNING:
+			/* Running in this session cannot be seen between
+			 * actions; running in an older one was cut off. */
+			a.kind = s->session < st->session ? IR_ACT_RECOVER
+							  : IR_ACT_CLOSE;
+			a.status = "failed";
+			return a;
+		case IR_STEP_PENDING:
+			/* A decision is about the world now: one from before
+			 * a crash is taken again. */
+			if (gated(steps[i]) &&
+			    (s->decision == IR_ANSWER_NONE ||
+			     s->decision_session < st->session))
+				a.kind = IR_ACT_DECIDE;
+			else if (gated(steps[i]) && s->decision == IR_ANSWER_NO)
+				a.kind = IR_ACT_SKIP;
+			else
+				a.kind = IR_ACT_RUN;
+			return a;
+		}
+	}
+	a.kind = IR_ACT_CLOSE;
+	a.step = IR_STEP_NONE;
+	a.status = n ? "succeeded" : "failed";
+	return a;
+}
+
+char *
+ir_runbook_expand(const char *tmpl, const char *tag)
+{
+	const char *ts = tag, *p;
+	struct ir_buf b = IR_BUF_INIT(4096);
+
+	if (!strncmp(tag, "deploy-", 7))
+		ts = tag + 7;
+	for (p = tmpl; *p; p++) {
+		int rc;
+
+		if (!strncmp(p, "{tag}", 5)) {
+			rc = ir_buf_add(&b, tag, strlen(tag));
+			p += 4;
+		} else if (!strncmp(p, "{ts}", 4)) {
+			rc = ir_buf_add(&b, ts, strlen(ts));
+			p += 3;
+		} else {
+			rc = ir_buf_add(&b, p, 1);
+		}
+		if (rc) {
+			ir_buf_clear(&b);
+			return NULL;
+		}
+	}
+	return ir_buf_take(&b);
+}
+
+static int
+close_incident(struct ir_run *run, const char *status, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	struct ir_val *d = ir_val_map_new();
+	uint64_t ms = ir_rec_mono(run->rec) / 1000000;
+	int rc;
+
+	ir_val_set_str(d, "status", status);
+	ir_val_set_uint(d, "duration_ms", ms);
+	if (st->budget_ms) {
+		ir_val_set_uint(d, "budget_ms", st->budget_ms);
+		ir_val_set_bool(d, "over_budget", ms > st->budget_ms);
+	}
+	rc = ir_rec_emit(run->rec, "incident.closed", NULL, d, ctx);
+	if (rc)
+		return rc;
+	/* The report step wrote the report before the close; write it again
+	 * so it holds the whole incident. */
+	if (run->write_report && !strcmp(st->kind, "rollback")) {
+		struct ir_ctx ignored = { 0 };
+
+		if (run->write_report(run->report_payload,
+				      ir_rec_id(run->rec), &ignored))
+			ignored.err.code = 0; /* the step's copy stands */
+	}
+	return 0;
+}
+
+int
+ir_runbook_resume(struct ir_run *run, const char *actor, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	const char *interrupted = "";
+	struct ir_val *d = ir_val_map_new();
+	int i;
+
+	for (i = 0; i < IR_STEP__COUNT; i++)
+		if (st->steps[i].status == IR_STEP_RUNNING)
+			interrupted = ir_step_name((enum ir_step)i);
+	ir_val_set_str(d, "interrupted_step", interrupted);
+	ir_val_set_str(d, "actor", actor);
+	ir_val_set_int(d, "pid", getpid());
+	return ir_rec_emit(run->rec, "incident.resumed", NULL, d, ctx);
+}
+
+int
+ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
+{
+	for (;;) {
+		struct ir_action a = ir_runbook_next(ir_rec_state(run->rec));
+		int rc = 0;
+
+		switch (a.kind) {
+		case IR_ACT_NONE:
+			return ir_rec_flush(run->rec, ctx);
+		case IR_ACT_CLOSE:
+			rc = close_incident(run, a.status, ctx);
+			break;
+		case IR_ACT_DECIDE:
+			rc = ir_step_decide(run, a.step, ctx);
+			break;
+		case IR_ACT_SKIP:
+			rc = ir_step_skip(run, a.step, ctx);
+			break;
+		case IR_ACT_RUN:
+			rc = ir_step_run(run, a.step, ctx);
+			break;
+		case IR_ACT_RECOVER:
+			rc = ir_step_recover(run, a.step, ctx);
+			break;
+		}
+		if (!rc)
+			rc = ir_rec_flush(run->rec, ctx);
+		if (rc)
+			return rc;
+	}
+}

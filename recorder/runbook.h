@@ -1,0 +1,92 @@
+/*
+ * The runbook executor.  The next action is a pure function of the state
+ * (ir_runbook_next); the executor carries it out through the effects table
+ * and the recorder, folds what was appended, and asks again.  A crash at
+ * any instant leaves a log from which ir_runbook_execute() resumes.
+ */
+#ifndef IR_RUNBOOK_H
+#define IR_RUNBOOK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "effects.h"
+#include "error.h"
+#include "rec.h"
+#include "state.h"
+
+enum ir_action_kind {
+	IR_ACT_NONE,    /* nothing to do: the incident is closed */
+	IR_ACT_DECIDE,  /* observe and record the decision gating step */
+	IR_ACT_SKIP,    /* the decision said no: record step.skipped */
+	IR_ACT_RUN,     /* carry out step */
+	IR_ACT_RECOVER, /* step was running when its process died */
+	IR_ACT_CLOSE,   /* close the incident with status */
+};
+
+struct ir_action {
+	enum ir_action_kind kind;
+	enum ir_step step;
+	const char *status; /* IR_ACT_CLOSE: "succeeded" or "failed" */
+};
+
+/* The steps of an incident kind, in order; *n gets their count. */
+const enum ir_step *ir_runbook_steps(const char *kind, size_t *n);
+
+/* The next action for this state.  Pure: same state, same action. */
+struct ir_action ir_runbook_next(const struct ir_state *st);
+
+/* Called by the report step and after the incident closes, to write
+ * DATA_DIR/reports/INC-<n>.md; supplied by the caller (report/ is not the
+ * recorder's to include). */
+typedef int (*ir_runbook_report_fn)(void *payload, uint64_t id,
+				    struct ir_ctx *ctx);
+
+struct ir_run {
+	struct ir_rec *rec;
+	const struct ir_config *cfg;
+	const struct ir_effects *fx;
+	const char *data_dir;
+	ir_runbook_report_fn write_report;
+	void *report_payload;
+	/* Known-bad tags: called to learn whether tag is known-bad and why
+	 * (e.g. "INC-3 rolled back from it"); NULL means none are. */
+	bool (*known_bad)(void *payload, const char *tag, char *why,
+			  size_t cap);
+	void *known_bad_payload;
+	/* Called after backup.created (archive retention); NULL: none. */
+	int (*after_backup)(void *payload, struct ir_run *run,
+			    struct ir_ctx *ctx);
+	void *after_backup_payload;
+};
+
+/* The rollback target and why: for `tag` (NULL: chosen by the rules of
+ * DESIGN.md, "Known-good and known-bad").  t->skipped (an array of maps
+ * tag/why) is the caller's to free with ir_val_free(). */
+struct ir_target {
+	char from[256];
+	char from_commit[41];
+	char to[256];
+	char to_commit[41];
+	char why[512];
+	struct ir_val *skipped;
+};
+
+int ir_runbook_target(struct ir_run *run, const char *tag,
+		      struct ir_target *t, struct ir_ctx *ctx) IR_WUR;
+
+/* Carry out actions until the incident is closed.  0 when it closed (see
+ * the state for its status); a negative errno when the log could not be
+ * written (the incident stays open and can be resumed). */
+int ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+
+/* Record incident.resumed for an attached incident: waits for nothing; the
+ * interrupted step is recovered by the next action. */
+int ir_runbook_resume(struct ir_run *run, const char *actor,
+		      struct ir_ctx *ctx) IR_WUR;
+
+/* Fill {tag} and {ts} in a config.backup template; caller frees. */
+char *ir_runbook_expand(const char *tmpl, const char *tag);
+
+#endif

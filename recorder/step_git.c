@@ -1,0 +1,425 @@
+/* The checkout and config steps: the deployment's git work tree. */
+#include "steps.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "files.h"
+#include "gitops.h"
+
+/* The deployed tag is the newest deploy tag at HEAD. */
+static const struct ir_git_tag *
+deployed_tag(const struct ir_git_tag *tags, size_t n, const char *head)
+{
+	size_t i;
+
+	for (i = n; i-- > 0;)
+		if (!strcmp(tags[i].commit, head))
+			return &tags[i];
+	return NULL;
+}
+
+static int
+choose_target(struct ir_run *run, struct ir_git *git, const char *tag,
+	      struct ir_target *t, struct ir_ctx *ctx)
+{
+	struct ir_git_tag *tags = NULL;
+	const struct ir_git_tag *cur;
+	char head[IR_GIT_OID_HEX], subject[256];
+	bool detached;
+	size_t n = 0, i, from_idx;
+	int rc;
+
+	rc = ir_git_tags(git, run->cfg->tag_pattern, &tags, &n, ctx);
+	if (!rc)
+		rc = ir_git_head(git, head, subject, sizeof(subject),
+				 &detached, ctx);
+	if (rc)
+		goto out;
+	cur = deployed_tag(tags, n, head);
+	snprintf(t->from, sizeof(t->from), "%s", cur ? cur->name : "");
+	snprintf(t->from_commit, sizeof(t->from_commit), "%s", head);
+	t->skipped = ir_val_array_new();
+	if (tag && tag[0]) {
+		rc = ir_git_tag_commit(git, tag, t->to_commit, ctx);
+		if (rc)
+			goto out;
+		snprintf(t->to, sizeof(t->to), "%s", tag);
+		snprintf(t->why, sizeof(t->why), "asked for explicitly");
+		goto out;
+	}
+	from_idx = cur ? (size_t)(cur - tags) : n;
+	for (i = from_idx; i-- > 0;) {
+		char why[256] = "";
+
+		if (!strcmp(tags[i].commit, head))
+			continue; /* the same code under another name */
+		if (run->known_bad &&
+		    run->known_bad(run->known_bad_payload, tags[i].name, why,
+				   sizeof(why))) {
+			struct ir_val *m = ir_val_map_new();
+
+			ir_val_set_str(m, "tag", tags[i].name);
+			ir_val_set_str(m, "why", why);
+			ir_val_push_take(t->skipped, m);
+			continue;
+		}
+		snprintf(t->to, sizeof(t->to), "%s", tags[i].name);
+		snprintf(t->to_commit, sizeof(t->to_commit), "%s",
+			 tags[i].commit);
+		snprintf(t->why, sizeof(t->why),
+			 "the newest deploy tag older than %s that is not "
+			 "known-bad",
+			 cur ? cur->name : "HEAD");
+		goto out;
+	}
+	rc = ir_error_set(ctx, -ENOENT, IR_ORIGIN_GIT, 0,
+			  "no rollback target: no deploy tag matching \"%s\" "
+			  "older than %s that is not known-bad",
+			  run->cfg->tag_pattern, cur ? cur->name : "HEAD");
+out:
+	free(tags);
+	return rc;
+}
+
+int
+ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
+		  struct ir_ctx *ctx)
+{
+	struct ir_git *git = NULL;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = ir_git_open(&git, run->cfg->deploy_dir, ctx);
+	if (rc)
+		return rc;
+	rc = choose_target(run, git, tag, t, ctx);
+	ir_git_close(git);
+	if (rc) {
+		ir_val_free(t->skipped);
+		t->skipped = NULL;
+	}
+	return rc;
+}
+
+static int
+record_target(struct ir_run *run, struct ir_target *t, struct ir_ctx *ctx)
+{
+	struct ir_val *d = ir_val_map_new();
+
+	ir_val_set_str(d, "from", t->from);
+	ir_val_set_str(d, "to", t->to);
+	ir_val_set_str(d, "from_commit", t->from_commit);
+	ir_val_set_str(d, "to_commit", t->to_commit);
+	ir_val_set_take(d, "skipped", t->skipped);
+	t->skipped = NULL;
+	ir_val_set_str(d, "why", t->why);
+	return ir_rec_emit(run->rec, "target.chosen", "checkout", d, ctx);
+}
+
+static int
+observe_head(struct ir_attempt *a, struct ir_git *git, char *head_out)
+{
+	char head[IR_GIT_OID_HEX], subject[256], line[300];
+	struct ir_ctx local = { 0 };
+	struct ir_val *d = ir_val_map_new();
+	bool detached = false;
+	int rc;
+
+	rc = ir_git_head(git, head, subject, sizeof(subject), &detached,
+			 &local);
+	if (rc) {
+		ir_val_set_str(d, "error", ir_error_msg(&local, rc));
+		head[0] = '\0';
+	} else {
+		snprintf(line, sizeof(line), "%.7s %s", head, subject);
+		ir_val_set_str(d, "head", line);
+		ir_val_set_str(d, "commit", head);
+		ir_val_set_str(d, "subject", subject);
+		ir_val_set_bool(d, "detached", detached);
+	}
+	if (head_out)
+		snprintf(head_out, IR_GIT_OID_HEX, "%s", head);
+	return ir_attempt_observe(a, "git", d);
+}
+
+int
+ir_step_verify_git(struct ir_attempt *a)
+{
+	struct ir_git *git = NULL;
+	struct ir_ctx local = { 0 };
+	int rc = ir_git_open(&git, a->run->cfg->deploy_dir, &local);
+
+	if (rc) {
+		struct ir_val *d = ir_val_map_new();
+
+		ir_val_set_str(d, "error", ir_error_msg(&local, rc));
+		return ir_attempt_observe(a, "git", d);
+	}
+	rc = observe_head(a, git, NULL);
+	ir_git_close(git);
+	return rc;
+}
+
+/* A stale index.lock is removed only when it is ours: left behind by an
+ * interrupted checkout attempt of this incident (its mtime is after that
+ * attempt began). */
+static int
+check_index_lock(struct ir_attempt *a, struct ir_git *git,
+		 bool was_interrupted, int64_t started_ts, bool *fail,
+		 char *why, size_t cap)
+{
+	bool exists = false;
+	int64_t mtime = 0;
+	int rc;
+
+	*fail = false;
+	rc = ir_git_index_lock(git, &exists, &mtime, a->ctx);
+	if (rc || !exists)
+		return rc;
+	if (was_interrupted && mtime >= started_ts) {
+		struct ir_val *d = ir_val_map_new();
+
+		rc = ir_git_index_lock_remove(git, a->ctx);
+		if (rc)
+			return rc;
+		ir_val_set_str(d, "path", ".git/index.lock");
+		ir_val_set_str(d, "action",
+			       "removed: left by our interrupted checkout");
+		return ir_attempt_observe(a, "file", d);
+	}
+	*fail = true;
+	snprintf(why, cap,
+		 "%s exists: another git process is working in %s (not ours; "
+		 "not removed)",
+		 ".git/index.lock", a->run->cfg->deploy_dir);
+	return 0;
+}
+
+int
+ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	const struct ir_step_state *s = &st->steps[IR_STEP_CHECKOUT];
+	bool was_interrupted = s->interrupted, lock_fail;
+	int64_t started_ts = s->started_ts;
+	struct ir_buf conflicts = IR_BUF_INIT(64 * 1024);
+	struct ir_git *git = NULL;
+	struct ir_ctx local = { 0 };
+	struct ir_target t = { 0 };
+	struct ir_attempt a;
+	char head[IR_GIT_OID_HEX], why[512];
+	bool force;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_CHECKOUT, run->cfg->checkout_budget_ms,
+			ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (rc)
+		return rc;
+	rc = ir_git_open(&git, run->cfg->deploy_dir, &local);
+	if (rc) {
+		rc = ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
+		goto out;
+	}
+	/* The target is chosen once per incident: after the checkout HEAD is
+	 * at it, and choosing again would go one further back. */
+	if (!st->target[0]) {
+		rc = choose_target(run, git, st->opt_tag, &t, &local);
+		if (rc) {
+			rc = ir_attempt_fail(&a, -2, "%s",
+					     ir_error_msg(&local, rc));
+			goto out;
+		}
+		rc = record_target(run, &t, ctx);
+		if (rc)
+			goto out;
+	}
+	rc = observe_head(&a, git, head);
+	if (rc)
+		goto out;
+	if (!strcmp(head, st->target_commit)) {
+		rc = ir_attempt_complete(&a);
+		goto out;
+	}
+	rc = check_index_lock(&a, git, was_interrupted, started_ts, &lock_fail,
+			      why, sizeof(why));
+	if (!rc && lock_fail)
+		rc = ir_attempt_fail(&a, -2, "%s", why);
+	if (rc || lock_fail)
+		goto out;
+	force = st->opt_force;
+	if (force && st->steps[IR_STEP_BACKUP].status != IR_STEP_DONE) {
+		rc = ir_attempt_fail(&a, -2,
+				     "--force needs a successful backup first "
+				     "(the backup step did not run)");
+		goto out;
+	}
+	rc = ir_git_checkout(git, st->target, force, run->cfg->config_dir,
+			     &conflicts, &local);
+	if (rc == -EEXIST) {
+		char *p;
+
+		for (p = (char *)conflicts.data; p && *p; p++)
+			if (*p == '\n' && p[1])
+				*p = ',';
+		if (conflicts.len && conflicts.data[conflicts.len - 1] == '\n')
+			conflicts.data[conflicts.len - 1] = '\0';
+		rc = ir_attempt_fail(&a, -2,
+				     "local changes would be overwritten: %s "
+				     "(commit or stash them, or use --force "
+				     "after a backup)",
+				     conflicts.data ? (char *)conflicts.data
+						    : "");
+		goto out;
+	}
+	if (rc) {
+		rc = ir_attempt_fail(&a, -2, "checkout of %s failed: %s",
+				     st->target, ir_error_msg(&local, rc));
+		goto out;
+	}
+	rc = observe_head(&a, git, head);
+	if (!rc)
+		rc = ir_attempt_complete(&a);
+out:
+	ir_val_free(t.skipped);
+	ir_buf_clear(&conflicts);
+	ir_git_close(git);
+	return rc;
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+static bool
+is_archive(const char *path)
+{
+	static const char *const ends[] = { ".tar.zst", ".tar.gz", ".tgz",
+					    ".tar" };
+	size_t n = strlen(path), i;
+
+	for (i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+		size_t e = strlen(ends[i]);
+
+		if (n > e && !strcmp(path + n - e, ends[i]))
+			return true;
+	}
+	return false;
+}
+
+static char *
+join(const char *base, const char *rel)
+{
+	char *p;
+
+	if (rel[0] == '/')
+		return strdup(rel);
+	if (asprintf(&p, "%s/%s", base, rel) < 0)
+		return NULL;
+	return p;
+}
+
+struct counts {
+	unsigned added, changed, removed;
+	struct ir_val *paths;
+};
+
+static int
+count_change(void *payload, enum ir_files_change change, const char *path)
+{
+	struct counts *c = payload;
+	char line[4200];
+
+	if (change == IR_FILES_ADDED)
+		c->added++;
+	else if (change == IR_FILES_CHANGED)
+		c->changed++;
+	else
+		c->removed++;
+	if (c->paths && c->paths->as.arr.len < 200) {
+		snprintf(line, sizeof(line), "%c %s", (char)change, path);
+		ir_val_push_str(c->paths, line);
+	}
+	return 0;
+}
+
+int
+ir_step_config(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	const struct ir_config *cfg = run->cfg;
+	char *tmpl = NULL, *src = NULL, *dst = NULL;
+	struct counts c = { 0 };
+	struct ir_ctx local = { 0 };
+	struct ir_attempt a;
+	struct ir_val *d;
+	struct stat sb;
+	bool same = false;
+	int rc = -ENOMEM;
+
+	ir_attempt_init(&a, run, IR_STEP_CONFIG, cfg->config_budget_ms, ctx);
+	tmpl = ir_runbook_expand(cfg->config_backup, st->target);
+	src = tmpl ? join(cfg->deploy_dir, tmpl) : NULL;
+	dst = join(cfg->deploy_dir, cfg->config_dir);
+	if (!src || !dst)
+		goto out;
+	if (stat(src, &sb)) {
+		d = ir_val_map_new();
+		ir_val_set_str(d, "why", "no config backup for this target");
+		ir_val_set_str(d, "path", src);
+		rc = ir_rec_emit(run->rec, "step.skipped", "config", d, ctx);
+		goto out;
+	}
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (rc)
+		goto out;
+	if (S_ISDIR(sb.st_mode)) {
+		c.paths = ir_val_array_new();
+		rc = ir_files_diff(src, dst, count_change, &c, &local);
+		if (!rc)
+			same = !c.added && !c.changed && !c.removed;
+		if (!rc && !same)
+			rc = ir_files_replace_dir(src, dst, &local);
+	} else if (S_ISREG(sb.st_mode) && is_archive(src)) {
+		struct ir_extract_opts opts = IR_EXTRACT_OPTS_INIT;
+		struct ir_extract_info info;
+
+		opts.force = true;
+		rc = ir_archive_extract(src, dst, &opts, &info, &local);
+		c.changed = (unsigned)info.files;
+	} else {
+		rc = ir_error_set(&local, -EINVAL, IR_ORIGIN_CONFIG, 0,
+				  "\"%s\" is neither a folder nor a .tar.zst "
+				  "/ .tar.gz archive",
+				  src);
+	}
+	if (rc) {
+		rc = ir_attempt_fail(&a, -2, "config restore from \"%s\" "
+				     "failed: %s",
+				     src, ir_error_msg(&local, rc));
+		goto out;
+	}
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", cfg->config_dir);
+	ir_val_set_str(d, "source", src);
+	ir_val_set_bool(d, "identical_before", same);
+	ir_val_set_uint(d, "added", c.added);
+	ir_val_set_uint(d, "changed", c.changed);
+	ir_val_set_uint(d, "removed", c.removed);
+	if (c.paths) {
+		ir_val_set_take(d, "changes", c.paths);
+		c.paths = NULL;
+	}
+	rc = ir_attempt_observe(&a, "file", d);
+	if (!rc)
+		rc = ir_attempt_complete(&a);
+out:
+	ir_val_free(c.paths);
+	free(tmpl);
+	free(src);
+	free(dst);
+	return rc;
+}

@@ -1,0 +1,827 @@
+#include "steps.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ir_limits.h"
+
+/* ---- attempts ---------------------------------------------------------- */
+
+void
+ir_attempt_init(struct ir_attempt *a, struct ir_run *run, enum ir_step step,
+		uint64_t budget_ms, struct ir_ctx *ctx)
+{
+	memset(a, 0, sizeof(*a));
+	a->run = run;
+	a->ctx = ctx;
+	a->step = step;
+	a->name = ir_step_name(step);
+	a->budget_ms = budget_ms;
+	a->t0 = ir_rec_mono(run->rec);
+}
+
+uint64_t
+ir_attempt_elapsed_ms(const struct ir_attempt *a)
+{
+	return (ir_rec_mono(a->run->rec) - a->t0) / 1000000;
+}
+
+int
+ir_attempt_start(struct ir_attempt *a, const char *command, int64_t pgid)
+{
+	const struct ir_state *st = ir_rec_state(a->run->rec);
+	struct ir_val *d = ir_val_map_new();
+
+	if (a->started)
+		return 0;
+	ir_val_set_uint(d, "budget_ms", a->budget_ms);
+	if (command)
+		ir_val_set_str(d, "command", command);
+	if (pgid > 0)
+		ir_val_set_int(d, "pgid", pgid);
+	ir_val_set_uint(d, "attempt", st->steps[a->step].attempts + 1);
+	a->started = true;
+	a->t0 = ir_rec_mono(a->run->rec);
+	return ir_rec_emit(a->run->rec, "step.started", a->name, d, a->ctx);
+}
+
+static void
+set_duration(struct ir_attempt *a, struct ir_val *d)
+{
+	uint64_t ms = ir_attempt_elapsed_ms(a);
+
+	ir_val_set_uint(d, "duration_ms", ms);
+	ir_val_set_uint(d, "budget_ms", a->budget_ms);
+	ir_val_set_bool(d, "over_budget", a->budget_ms && ms > a->budget_ms);
+}
+
+static int
+flush_dropped(struct ir_attempt *a)
+{
+	struct ir_val *d;
+
+	if (!a->dropped)
+		return 0;
+	d = ir_val_map_new();
+	ir_val_set_str(d, "stream", "err");
+	ir_val_set_str(d, "line", "[output cut: per-step line cap reached]");
+	ir_val_set_uint(d, "dropped", a->dropped);
+	a->dropped = 0;
+	return ir_rec_emit(a->run->rec, "step.output", a->name, d, a->ctx);
+}
+
+int
+ir_attempt_complete(struct ir_attempt *a)
+{
+	struct ir_val *d;
+	int rc = ir_attempt_start(a, NULL, 0);
+
+	if (!rc)
+		rc = flush_dropped(a);
+	if (rc)
+		return rc;
+	d = ir_val_map_new();
+	set_duration(a, d);
+	return ir_rec_emit(a->run->rec, "step.completed", a->name, d, a->ctx);
+}
+
+int
+ir_attempt_fail(struct ir_attempt *a, int exit_code, const char *fmt, ...)
+{
+	char msg[512];
+	struct ir_val *d;
+	va_list ap;
+	int rc = ir_attempt_start(a, NULL, 0);
+
+	if (!rc)
+		rc = flush_dropped(a);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d = ir_val_map_new();
+	set_duration(a, d);
+	ir_val_set_str(d, "error", msg);
+	if (exit_code >= -1)
+		ir_val_set_int(d, "exit_code", exit_code);
+	return ir_rec_emit(a->run->rec, "step.failed", a->name, d, a->ctx);
+}
+
+int
+ir_attempt_observe(struct ir_attempt *a, const char *what, struct ir_val *d)
+{
+	if (!d)
+		d = ir_val_map_new();
+	ir_val_set_str(d, "what", what);
+	return ir_rec_emit(a->run->rec, "observation", a->name, d, a->ctx);
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+struct command_run {
+	struct ir_attempt *a;
+	const char *command;
+};
+
+static int
+on_spawn(void *payload, pid_t pgid)
+{
+	struct command_run *cr = payload;
+	struct ir_attempt *a = cr->a;
+	struct ir_val *d;
+
+	if (!a->started)
+		return ir_attempt_start(a, cr->command, pgid);
+	d = ir_val_map_new();
+	ir_val_set_str(d, "command", cr->command);
+	ir_val_set_int(d, "pgid", pgid);
+	return ir_attempt_observe(a, "process", d);
+}
+
+static void
+on_line(void *payload, enum ir_proc_stream stream, const char *line,
+	size_t len, bool truncated)
+{
+	struct ir_attempt *a = ((struct command_run *)payload)->a;
+	struct ir_val *d;
+	int rc;
+
+	if (a->log_rc)
+		return;
+	if (a->lines >= IR_LIMIT_OUTPUT_LINES) {
+		a->dropped++;
+		return;
+	}
+	a->lines++;
+	d = ir_val_map_new();
+	ir_val_set_str(d, "stream", stream == IR_PROC_STDOUT ? "out" : "err");
+	ir_val_set_strn(d, "line", line, len);
+	if (truncated)
+		ir_val_set_bool(d, "truncated", true);
+	rc = ir_rec_emit(a->run->rec, "step.output", a->name, d, a->ctx);
+	if (rc)
+		a->log_rc = rc;
+}
+
+static void
+on_tick(void *payload)
+{
+	struct ir_attempt *a = ((struct command_run *)payload)->a;
+	int rc;
+
+	if (a->log_rc)
+		return;
+	rc = ir_rec_tick(a->run->rec, a->ctx);
+	if (rc)
+		a->log_rc = rc;
+}
+
+int
+ir_attempt_command(struct ir_attempt *a, const char *command,
+		   uint64_t budget_ms, const char *stdout_path,
+		   struct ir_proc_result *out)
+{
+	const struct ir_state *st = ir_rec_state(a->run->rec);
+	struct ir_proc_opts opts = IR_PROC_OPTS_INIT;
+	struct command_run cr = { a, command };
+	char env_id[64], env_step[64], env_from[300], env_target[300];
+	const char *env[5];
+	int rc;
+
+	snprintf(env_id, sizeof(env_id), "INCIDENT_ID=INC-%llu",
+		 (unsigned long long)ir_rec_id(a->run->rec));
+	snprintf(env_step, sizeof(env_step), "INCIDENT_STEP=%s", a->name);
+	snprintf(env_from, sizeof(env_from), "INCIDENT_FROM=%s", st->from);
+	snprintf(env_target, sizeof(env_target), "INCIDENT_TARGET=%s",
+		 st->target);
+	env[0] = env_id;
+	env[1] = env_step;
+	env[2] = env_from;
+	env[3] = env_target;
+	env[4] = NULL;
+	opts.command = command;
+	opts.cwd = a->run->cfg->deploy_dir;
+	opts.env = env;
+	opts.budget_ms = budget_ms;
+	opts.stdout_path = stdout_path;
+	opts.on_spawn = on_spawn;
+	opts.on_line = on_line;
+	opts.on_tick = on_tick;
+	opts.payload = &cr;
+	rc = a->run->fx->proc_run(a->run->fx->self, &opts, out, a->ctx);
+	if (a->log_rc)
+		return a->log_rc;
+	if (!rc)
+		rc = ir_rec_flush(a->run->rec, a->ctx);
+	return rc;
+}
+
+/* ---- observations ------------------------------------------------------ */
+
+static int
+find_trading(struct ir_run *run, pid_t *pids, size_t *n, struct ir_ctx *ctx)
+{
+	return run->fx->proc_find(run->fx->self, run->cfg->stop_process, pids,
+				  IR_LIMIT_PIDS, n, ctx);
+}
+
+static void
+describe_pids(char *buf, size_t cap, const pid_t *pids, size_t n,
+	      const char *pattern)
+{
+	size_t used, i;
+
+	if (!n) {
+		snprintf(buf, cap, "no process matches \"%s\"", pattern);
+		return;
+	}
+	used = (size_t)snprintf(buf, cap, "%zu process%s match%s \"%s\" (pid",
+				n, n == 1 ? "" : "es", n == 1 ? "es" : "",
+				pattern);
+	for (i = 0; i < n && i < IR_LIMIT_PIDS && used < cap; i++)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%ld",
+					 i ? ", " : " ", (long)pids[i]);
+	if (used < cap)
+		snprintf(buf + used, cap - used, ")");
+}
+
+int
+ir_observe_trading(struct ir_attempt *a, size_t *count)
+{
+	pid_t pids[IR_LIMIT_PIDS];
+	struct ir_val *d, *arr;
+	size_t n = 0, i;
+	int rc;
+
+	rc = find_trading(a->run, pids, &n, a->ctx);
+	if (rc)
+		return rc;
+	d = ir_val_map_new();
+	arr = ir_val_array_new();
+	for (i = 0; i < n && i < IR_LIMIT_PIDS; i++)
+		ir_val_push_int(arr, pids[i]);
+	ir_val_set_str(d, "pattern", a->run->cfg->stop_process);
+	ir_val_set_take(d, "pids", arr);
+	ir_val_set_uint(d, "count", n);
+	*count = n;
+	return ir_attempt_observe(a, "process", d);
+}
+
+static int
+decision(struct ir_run *run, enum ir_step step, const char *question,
+	 bool yes, const char *because, struct ir_ctx *ctx)
+{
+	struct ir_val *d = ir_val_map_new();
+
+	ir_val_set_str(d, "question", question);
+	ir_val_set_str(d, "answer", yes ? "yes" : "no");
+	ir_val_set_str(d, "because", because);
+	return ir_rec_emit(run->rec, "decision", ir_step_name(step), d, ctx);
+}
+
+/* ---- decisions and skips ----------------------------------------------- */
+
+int
+ir_step_decide(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	const struct ir_config *cfg = run->cfg;
+	struct ir_attempt a;
+	char because[512];
+	pid_t pids[IR_LIMIT_PIDS];
+	size_t n = 0;
+	int rc;
+
+	ir_attempt_init(&a, run, step, 0, ctx);
+	switch (step) {
+	case IR_STEP_STOP:
+		rc = find_trading(run, pids, &n, ctx);
+		if (rc) {
+			/* A bad pattern: the step fails, the log says why. */
+			ir_attempt_init(&a, run, step, cfg->stop_budget_ms, ctx);
+			return ir_attempt_fail(&a, -2, "cannot look for the "
+					       "trading process: %s",
+					       ir_error_msg(ctx, rc));
+		}
+		{
+			struct ir_val *d = ir_val_map_new(), *arr;
+			size_t i;
+
+			arr = ir_val_array_new();
+			for (i = 0; i < n && i < IR_LIMIT_PIDS; i++)
+				ir_val_push_int(arr, pids[i]);
+			ir_val_set_str(d, "pattern", cfg->stop_process);
+			ir_val_set_take(d, "pids", arr);
+			ir_val_set_uint(d, "count", n);
+			rc = ir_attempt_observe(&a, "process", d);
+			if (rc)
+				return rc;
+		}
+		describe_pids(because, sizeof(because), pids, n,
+			      cfg->stop_process);
+		return decision(run, step, "trading active?", n > 0, because,
+				ctx);
+	case IR_STEP_BACKUP:
+		if (st->opt_no_backup)
+			return decision(run, step, "data at risk?", false,
+					"--no-backup was given", ctx);
+		snprintf(because, sizeof(because),
+			 strcmp(st->kind, "backup")
+				 ? "the rollback is about to change the "
+				   "deployment; archiving the state first"
+				 : "a backup was asked for");
+		return decision(run, step, "data at risk?", true, because,
+				ctx);
+	case IR_STEP_DATABASE:
+		if (!cfg->database_restore)
+			return decision(run, step, "restore database?", false,
+					"database.restore is not configured",
+					ctx);
+		if (st->opt_with_db)
+			return decision(run, step, "restore database?", true,
+					"--with-db was given", ctx);
+		if (cfg->database_on_rollback)
+			return decision(run, step, "restore database?", true,
+					"database.on-rollback = true", ctx);
+		return decision(run, step, "restore database?", false,
+				"neither --with-db nor database.on-rollback",
+				ctx);
+	default:
+		return -EINVAL;
+	}
+}
+
+int
+ir_step_skip(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
+{
+	const char *why;
+	struct ir_val *d = ir_val_map_new();
+
+	switch (step) {
+	case IR_STEP_STOP:
+		why = "trading is not active: no process matches the pattern";
+		break;
+	case IR_STEP_BACKUP:
+		why = "--no-backup: the state is not archived";
+		break;
+	case IR_STEP_DATABASE:
+		why = "database restore not requested";
+		break;
+	default:
+		why = "not needed";
+		break;
+	}
+	ir_val_set_str(d, "why", why);
+	return ir_rec_emit(run->rec, "step.skipped", ir_step_name(step), d,
+			   ctx);
+}
+
+/* ---- stop -------------------------------------------------------------- */
+
+/* Poll until no trading process is left or budget_ms has passed since the
+ * attempt began; records the final observation. */
+static int
+watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
+{
+	pid_t pids[IR_LIMIT_PIDS];
+	size_t n = 0;
+	int rc;
+
+	for (;;) {
+		rc = find_trading(a->run, pids, &n, a->ctx);
+		if (rc)
+			return rc;
+		if (!n || ir_attempt_elapsed_ms(a) >= deadline_ms)
+			break;
+		a->run->fx->sleep_ms(a->run->fx->self, 50);
+		rc = ir_rec_tick(a->run->rec, a->ctx);
+		if (rc)
+			return rc;
+	}
+	return ir_observe_trading(a, left);
+}
+
+static int
+run_stop(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	struct ir_proc_result res;
+	struct ir_attempt a;
+	size_t left = 0;
+	char because[512];
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_STOP, cfg->stop_budget_ms, ctx);
+	rc = ir_attempt_command(&a, cfg->stop_command, cfg->stop_budget_ms,
+				NULL, &res);
+	if (rc == -ENOENT || rc == -EACCES)
+		return ir_attempt_fail(&a, -2, "cannot run \"%s\": %s",
+				       cfg->stop_command, ir_error_msg(ctx, rc));
+	if (rc)
+		return rc;
+	rc = watch_until_gone(&a, cfg->stop_budget_ms, &left);
+	if (rc)
+		return rc;
+	if (left || res.timed_out) {
+		snprintf(because, sizeof(because),
+			 res.timed_out ? "the stop command was cut off at its "
+					 "budget; %zu trading process(es) left"
+				       : "%zu trading process(es) outlived the "
+					 "stop budget",
+			 left);
+		rc = decision(run, IR_STEP_STOP, "escalate?", true, because,
+			      ctx);
+		if (!rc)
+			rc = ir_attempt_command(&a, cfg->stop_escalate,
+						cfg->stop_budget_ms, NULL, &res);
+		if (!rc)
+			rc = watch_until_gone(&a, ir_attempt_elapsed_ms(&a) +
+							  cfg->stop_budget_ms,
+					      &left);
+		if (rc)
+			return rc;
+	}
+	if (left)
+		return ir_attempt_fail(&a, res.exit_code,
+				       "%zu trading process(es) still running",
+				       left);
+	return ir_attempt_complete(&a);
+}
+
+/* ---- database ---------------------------------------------------------- */
+
+static int
+run_database(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	const struct ir_config *cfg = run->cfg;
+	struct ir_proc_result res;
+	struct ir_attempt a;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_DATABASE, cfg->database_budget_ms,
+			ctx);
+	if (st->steps[IR_STEP_DATABASE].interrupted)
+		return ir_attempt_fail(&a, -2,
+				       "the database restore was interrupted "
+				       "and its outcome is unknown; it is not "
+				       "repeated blindly: check the database, "
+				       "then start services by hand or roll "
+				       "back again");
+	rc = ir_attempt_command(&a, cfg->database_restore,
+				cfg->database_budget_ms, NULL, &res);
+	if (rc == -ENOENT || rc == -EACCES)
+		return ir_attempt_fail(&a, -2, "cannot run \"%s\": %s",
+				       cfg->database_restore,
+				       ir_error_msg(ctx, rc));
+	if (rc)
+		return rc;
+	if (res.timed_out)
+		return ir_attempt_fail(&a, res.exit_code,
+				       "database restore cut off at its budget");
+	if (res.exit_code)
+		return ir_attempt_fail(&a, res.exit_code,
+				       "database restore failed (exit %d)",
+				       res.exit_code);
+	return ir_attempt_complete(&a);
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static int
+run_start(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	struct ir_proc_result res;
+	struct ir_attempt a;
+	size_t running = 0;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_START, cfg->start_budget_ms, ctx);
+	rc = ir_attempt_start(&a, cfg->start_command, 0);
+	if (!rc)
+		rc = ir_observe_trading(&a, &running);
+	if (rc)
+		return rc;
+	/* After a crash the node may already be up: never start a second
+	 * one. */
+	if (running)
+		return ir_attempt_complete(&a);
+	rc = ir_attempt_command(&a, cfg->start_command, cfg->start_budget_ms,
+				NULL, &res);
+	if (rc == -ENOENT || rc == -EACCES)
+		return ir_attempt_fail(&a, -2, "cannot run \"%s\": %s",
+				       cfg->start_command,
+				       ir_error_msg(ctx, rc));
+	if (rc)
+		return rc;
+	if (res.timed_out)
+		return ir_attempt_fail(&a, res.exit_code,
+				       "start command cut off at its budget");
+	if (res.exit_code)
+		return ir_attempt_fail(&a, res.exit_code,
+				       "start command failed (exit %d)",
+				       res.exit_code);
+	rc = ir_observe_trading(&a, &running);
+	if (rc)
+		return rc;
+	return ir_attempt_complete(&a);
+}
+
+/* ---- health and verify ------------------------------------------------- */
+
+static bool
+healthy(const struct ir_config *cfg, const struct ir_http_result *r)
+{
+	if (r->status != cfg->health_expect_status)
+		return false;
+	return !cfg->health_expect_body ||
+	       strstr(r->body, cfg->health_expect_body);
+}
+
+static int
+probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, long *status)
+{
+	const struct ir_config *cfg = a->run->cfg;
+	struct ir_http_result r;
+	struct ir_ctx local = { 0 };
+	struct ir_val *d;
+	uint64_t total = remaining_ms < 2000 ? remaining_ms : 2000;
+	uint64_t conn = total < 1000 ? total : 1000;
+	int rc;
+
+	if (!total)
+		total = conn = 1;
+	memset(&r, 0, sizeof(r));
+	rc = a->run->fx->http_get(a->run->fx->self, cfg->health_url, conn,
+				  total, &r, &local);
+	d = ir_val_map_new();
+	ir_val_set_str(d, "url", cfg->health_url);
+	ir_val_set_int(d, "status", rc ? 0 : r.status);
+	ir_val_set_uint(d, "latency_us", r.latency_us);
+	if (!rc)
+		ir_val_set_strn(d, "body", r.body, r.body_len);
+	else
+		ir_val_set_str(d, "error",
+			       r.error[0] ? r.error : ir_error_msg(&local, rc));
+	*ok = !rc && healthy(cfg, &r);
+	*status = rc ? 0 : r.status;
+	return ir_attempt_observe(a, "http", d);
+}
+
+static int
+run_health(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	struct ir_attempt a;
+	uint64_t delay = 50;
+	unsigned probes = 0;
+	long status = 0;
+	bool ok = false;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_HEALTH, cfg->health_budget_ms, ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	while (!rc) {
+		uint64_t spent = ir_attempt_elapsed_ms(&a);
+
+		rc = probe(&a, spent < a.budget_ms ? a.budget_ms - spent : 0,
+			   &ok, &status);
+		probes++;
+		if (rc || ok)
+			break;
+		spent = ir_attempt_elapsed_ms(&a);
+		if (spent >= a.budget_ms)
+			break;
+		if (delay > a.budget_ms - spent)
+			delay = a.budget_ms - spent;
+		run->fx->sleep_ms(run->fx->self, delay);
+		delay = delay * 2 > 1000 ? 1000 : delay * 2;
+		rc = ir_rec_tick(run->rec, ctx);
+	}
+	if (rc)
+		return rc;
+	if (!ok)
+		return ir_attempt_fail(&a, -2,
+				       "not healthy within the budget after "
+				       "%u probe%s (last status %ld)",
+				       probes, probes == 1 ? "" : "s", status);
+	return ir_attempt_complete(&a);
+}
+
+/* The last `want` lines of path (bounded read from the end). */
+static struct ir_val *
+log_tail(const char *path, unsigned want)
+{
+	struct ir_val *lines = ir_val_array_new();
+	char *buf = NULL, *p, *start;
+	size_t n = 0, count = 0;
+	struct stat st;
+	off_t off;
+	int fd;
+
+	if (want > IR_LIMIT_LOG_LINES)
+		want = IR_LIMIT_LOG_LINES;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		goto out;
+	off = st.st_size > IR_LIMIT_LOG_TAIL_BYTES
+		      ? st.st_size - IR_LIMIT_LOG_TAIL_BYTES
+		      : 0;
+	buf = malloc(IR_LIMIT_LOG_TAIL_BYTES + 1);
+	if (!buf)
+		goto out;
+	for (;;) {
+		ssize_t got = pread(fd, buf + n, IR_LIMIT_LOG_TAIL_BYTES - n,
+				    off + (off_t)n);
+
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* Walk back over want lines. */
+	start = buf;
+	for (p = buf + n; p > buf; p--) {
+		if (p[-1] == '\n' && ++count == want) {
+			start = p;
+			break;
+		}
+	}
+	if (off && start == buf) {
+		/* The first line may be cut: drop it. */
+		p = strchr(buf, '\n');
+		start = p ? p + 1 : buf + n;
+	}
+	while (start < buf + n) {
+		char *nl = strchr(start, '\n');
+		size_t len = nl ? (size_t)(nl - start) : strlen(start);
+
+		if (len > IR_LIMIT_OUTPUT_LINE)
+			len = IR_LIMIT_OUTPUT_LINE;
+		{
+			struct ir_val *slot = ir_val_array_slot(lines);
+
+			if (slot) {
+				slot->type = IR_VAL_STR;
+				slot->as.str.ptr = strndup(start, len);
+				slot->as.str.len = slot->as.str.ptr ? len : 0;
+				if (!slot->as.str.ptr) {
+					slot->type = IR_VAL_NIL;
+					lines->failed = true;
+				}
+			}
+		}
+		if (!nl)
+			break;
+		start = nl + 1;
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return lines;
+}
+
+static int
+run_verify(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	struct ir_attempt a;
+	char path[4096];
+	struct ir_val *d;
+	long status = 0;
+	bool ok = false;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_VERIFY, cfg->verify_budget_ms, ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (!rc)
+		rc = ir_step_verify_git(&a);
+	if (rc)
+		return rc;
+	if (cfg->verify_log[0] == '/')
+		snprintf(path, sizeof(path), "%s", cfg->verify_log);
+	else
+		snprintf(path, sizeof(path), "%s/%s", cfg->deploy_dir,
+			 cfg->verify_log);
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", cfg->verify_log);
+	ir_val_set_bool(d, "exists", access(path, R_OK) == 0);
+	ir_val_set_take(d, "lines", log_tail(path, cfg->verify_lines));
+	rc = ir_attempt_observe(&a, "log", d);
+	if (!rc)
+		rc = probe(&a, cfg->verify_budget_ms, &ok, &status);
+	if (rc)
+		return rc;
+	if (!ok)
+		return ir_attempt_fail(&a, -2,
+				       "the health URL answered %ld during "
+				       "verification",
+				       status);
+	return ir_attempt_complete(&a);
+}
+
+/* ---- report ------------------------------------------------------------ */
+
+static int
+run_report(struct ir_run *run, struct ir_ctx *ctx)
+{
+	struct ir_attempt a;
+	struct ir_ctx local = { 0 };
+	struct ir_val *d;
+	char path[4096];
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_REPORT, run->cfg->report_budget_ms,
+			ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (rc)
+		return rc;
+	if (!run->write_report)
+		return ir_attempt_fail(&a, -2, "no report writer");
+	rc = run->write_report(run->report_payload, ir_rec_id(run->rec),
+			       &local);
+	if (rc)
+		return ir_attempt_fail(&a, -2, "cannot write the report: %s",
+				       ir_error_msg(&local, rc));
+	snprintf(path, sizeof(path), "%s/reports/INC-%llu.md", run->data_dir,
+		 (unsigned long long)ir_rec_id(run->rec));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", path);
+	ir_val_set_bool(d, "exists", true);
+	rc = ir_attempt_observe(&a, "file", d);
+	return rc ? rc : ir_attempt_complete(&a);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+int
+ir_step_run(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
+{
+	switch (step) {
+	case IR_STEP_STOP:
+		return run_stop(run, ctx);
+	case IR_STEP_BACKUP:
+		return ir_step_backup(run, ctx);
+	case IR_STEP_CHECKOUT:
+		return ir_step_checkout(run, ctx);
+	case IR_STEP_CONFIG:
+		return ir_step_config(run, ctx);
+	case IR_STEP_DATABASE:
+		return run_database(run, ctx);
+	case IR_STEP_START:
+		return run_start(run, ctx);
+	case IR_STEP_HEALTH:
+		return run_health(run, ctx);
+	case IR_STEP_VERIFY:
+		return run_verify(run, ctx);
+	case IR_STEP_REPORT:
+		return run_report(run, ctx);
+	case IR_STEP_RESTORE:
+		return ir_step_restore(run, ctx);
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * The step was running when the process that ran it died.  Its process
+ * group (named in step.started) is waited for within what is left of its
+ * budget, then killed; the attempt is closed as interrupted, and the step
+ * runs again, each one first checking whether its effect already holds.
+ */
+int
+ir_step_recover(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	const struct ir_step_state *s = &st->steps[step];
+	uint64_t spent_ms = (st->last_mono - s->started_mono) / 1000000;
+	uint64_t wait_ms = s->budget_ms > spent_ms ? s->budget_ms - spent_ms : 0;
+	struct ir_val *d = ir_val_map_new();
+	bool was_alive = false;
+
+	if (s->pgid > 0 && run->fx->group_alive(run->fx->self, (pid_t)s->pgid)) {
+		was_alive = true;
+		if (run->fx->group_reap(run->fx->self, (pid_t)s->pgid, wait_ms,
+					2000))
+			ir_val_set_bool(d, "survived_kill", true);
+	}
+	ir_val_set_uint(d, "duration_ms",
+			(ir_rec_mono(run->rec) - s->started_mono) / 1000000);
+	ir_val_set_uint(d, "budget_ms", s->budget_ms);
+	ir_val_set_str(d, "error",
+		       was_alive ? "interrupted by a crash; its process group "
+				   "was waited for, then ended"
+				 : "interrupted by a crash");
+	ir_val_set_bool(d, "interrupted", true);
+	return ir_rec_emit(run->rec, "step.failed", ir_step_name(step), d, ctx);
+}

@@ -1,0 +1,74 @@
+/*
+ * The runbook's steps (internal to the executor).  Each step records its
+ * own events; a step that fails says so in the log and returns 0.  A
+ * non-zero return means the log itself could not be written.
+ */
+#ifndef IR_STEPS_H
+#define IR_STEPS_H
+
+#include "runbook.h"
+
+int ir_step_decide(struct ir_run *run, enum ir_step step,
+		   struct ir_ctx *ctx) IR_WUR;
+int ir_step_skip(struct ir_run *run, enum ir_step step,
+		 struct ir_ctx *ctx) IR_WUR;
+int ir_step_run(struct ir_run *run, enum ir_step step,
+		struct ir_ctx *ctx) IR_WUR;
+int ir_step_recover(struct ir_run *run, enum ir_step step,
+		    struct ir_ctx *ctx) IR_WUR;
+
+/* One attempt of a step in progress. */
+struct ir_attempt {
+	struct ir_run *run;
+	struct ir_ctx *ctx;
+	enum ir_step step;
+	const char *name;
+	uint64_t budget_ms;
+	uint64_t t0;        /* recorder mono at start, ns */
+	bool started;       /* step.started recorded */
+	int log_rc;         /* first failure to write the log */
+	uint64_t lines;     /* output lines recorded */
+	uint64_t dropped;   /* output lines past the cap */
+	const char *command;
+};
+
+/* Begin an attempt; nothing is recorded yet. */
+void ir_attempt_init(struct ir_attempt *a, struct ir_run *run,
+		     enum ir_step step, uint64_t budget_ms,
+		     struct ir_ctx *ctx);
+/* Record step.started (once), naming command and pgid if any. */
+int ir_attempt_start(struct ir_attempt *a, const char *command,
+		     int64_t pgid) IR_WUR;
+/* Close the attempt: step.completed, or step.failed with error (a printf
+ * format) when error is not NULL.  exit_code < -1 is left out. */
+int ir_attempt_complete(struct ir_attempt *a) IR_WUR;
+int ir_attempt_fail(struct ir_attempt *a, int exit_code, const char *fmt,
+		    ...) IR_WUR IR_PRINTF(3, 4);
+/* ms since the attempt started. */
+uint64_t ir_attempt_elapsed_ms(const struct ir_attempt *a);
+/* Record an observation (data taken; "what" is set here). */
+int ir_attempt_observe(struct ir_attempt *a, const char *what,
+		       struct ir_val *data) IR_WUR;
+
+/* Run a configured command as part of the attempt: step.started (or, when
+ * already started, an observation naming the new process group) is durable
+ * before it runs; output is recorded as step.output.  The process result
+ * goes to *out.  0 when it ran (whatever its exit status). */
+int ir_attempt_command(struct ir_attempt *a, const char *command,
+		       uint64_t budget_ms, const char *stdout_path,
+		       struct ir_proc_result *out) IR_WUR;
+
+/* The processes matching stop.process right now, as an observation;
+ * *count gets how many. */
+int ir_observe_trading(struct ir_attempt *a, size_t *count) IR_WUR;
+
+/* Observation of HEAD ("<short sha> <subject>") for the verify step. */
+int ir_step_verify_git(struct ir_attempt *a) IR_WUR;
+
+/* Steps in their own files. */
+int ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_config(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_backup(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_restore(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * Internal to report/: what a report knows about one incident, folded from
+ * its events in one scan (decoded, hash chain checked).  Only aggregates
+ * are kept, each list capped at IR_LIMIT_REPORT_ITEMS and each string at
+ * IR_LIMIT_REPORT_TEXT bytes, so an incident of a million events costs the
+ * same memory as one of a hundred.  The full timeline is a second scan
+ * (ir_rpt_timeline) that writes as it goes.
+ */
+#ifndef IR_RPT_MODEL_H
+#define IR_RPT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "error.h"
+#include "evlog.h"
+
+/* The runbook's target: decision to rollback complete in 5 minutes. */
+#define IR_RPT_BUDGET_MS 300000
+/* Post-mortem within 24 hours of the opening. */
+#define IR_RPT_POSTMORTEM_NS (24LL * 3600 * 1000000000)
+/* Lines of the last log tail observation kept. */
+#define IR_RPT_LOG_LINES 100
+
+enum ir_rpt_status {
+	IR_RPT_RUNNING = 0,
+	IR_RPT_COMPLETED,
+	IR_RPT_FAILED,
+	IR_RPT_SKIPPED,
+	IR_RPT_INTERRUPTED,
+};
+
+const char *ir_rpt_status_name(enum ir_rpt_status s);
+
+/* One run of a step: step.started .. its closing event, or a lone
+ * step.skipped.  A step started again after a resume is a second run. */
+struct ir_rpt_step {
+	char name[16];
+	int64_t attempt;
+	enum ir_rpt_status status;
+	bool closed;       /* completed, failed or skipped */
+	bool superseded;   /* a resume or a new start came while it ran */
+	uint64_t seq;      /* step.started (or step.skipped) */
+	uint64_t end_seq;  /* the closing event; 0 while none */
+	int64_t start_ms;  /* from the opening */
+	int64_t end_ms;    /* -1 while none */
+	int64_t duration_ms; /* -1 unknown (still running, interrupted) */
+	int64_t budget_ms;   /* -1 unknown */
+	bool over_budget;
+	bool has_exit;
+	int64_t exit_code;
+	char *command;
+	char *error;
+	char *why; /* step.skipped */
+	uint64_t output_lines;
+	uint64_t dropped; /* lines the recorder counted but did not store */
+	uint64_t observations;
+};
+
+struct ir_rpt_decision {
+	uint64_t seq;
+	int64_t at_ms;
+	char step[16];
+	char *question;
+	char *answer;
+	char *because;
+};
+
+struct ir_rpt_note {
+	uint64_t seq;
+	int64_t at_ms;
+	int64_t ts;
+	char *author;
+	char *text;
+	uint64_t corrects;  /* 0: none */
+	char *corrected;    /* one-line summary of the corrected event */
+};
+
+struct ir_rpt_backup {
+	uint64_t seq;
+	int64_t at_ms;
+	char *path;
+	char *sha256;
+	int64_t bytes;
+	int64_t files;
+};
+
+struct ir_rpt_resume {
+	uint64_t seq;
+	int64_t at_ms;
+	char *step;
+	char *actor;
+	int64_t pid;
+};
+
+/* Other observations (process, git, file, archives, restores, unknown
+ * kinds) and events worth listing: a one-line summary each. */
+struct ir_rpt_item {
+	uint64_t seq;
+	int64_t at_ms;
+	char step[16];
+	char what[32];
+	char *summary;
+};
+
+struct ir_rpt_list {
+	void *items;
+	size_t n, cap;
+	uint64_t dropped; /* beyond IR_LIMIT_REPORT_ITEMS */
+};
+
+struct ir_rpt_key {
+	uint64_t seq; /* 0: not reached */
+	int64_t ms;
+};
+
+struct ir_rpt_health {
+	uint64_t probes;
+	uint64_t failures; /* no answer, an error, or a status >= 400 */
+	uint64_t first_seq, last_seq;
+	int64_t first_ms, last_ms;
+	int64_t first_status, last_status;
+	char *url;
+	char *last_error;
+	int64_t *latency_us; /* the first IR_LIMIT_REPORT_SAMPLES */
+	size_t nlatency;
+	int64_t max_latency_us;
+};
+
+struct ir_rpt_logtail {
+	uint64_t seq; /* 0: none observed */
+	int64_t at_ms;
+	char *path;
+	char *lines[IR_RPT_LOG_LINES]; /* the last lines */
+	size_t n;
+	uint64_t total;
+};
+
+struct ir_rpt_type_count {
+	char type[32];
+	uint64_t n;
+};
+
+#define IR_RPT_TYPES 32
+
+struct ir_rpt_model {
+	uint64_t id;
+	int64_t at_ns; /* events with a later mono are left out; -1: none */
+
+	/* incident.opened */
+	uint64_t opened_seq;
+	int64_t opened_ts;
+	char kind[16];
+	char *reason, *actor, *host, *version, *config;
+	int64_t pid;
+	int64_t budget_ms;
+
+	/* target.chosen (the last one) */
+	uint64_t target_seq;
+	int64_t target_ms;
+	char *from, *to, *from_commit, *to_commit, *target_why, *skipped;
+
+	/* incident.closed */
+	uint64_t closed_seq;
+	int64_t closed_ts, closed_ms, closed_duration_ms;
+	char status[16]; /* "open" until closed */
+
+	/* everything seen */
+	uint64_t events, last_seq;
+	int64_t last_ts, last_ms;
+	uint64_t outputs, observations;
+	struct ir_rpt_type_count types[IR_RPT_TYPES];
+	size_t ntypes;
+	uint64_t types_other;
+	bool verified; /* the hash chain was checked up to the header's head */
+	uint8_t head[IR_HASH_LEN];
+
+	struct ir_rpt_key stopped, rolled_back, healthy, closed;
+
+	struct ir_rpt_list steps;     /* struct ir_rpt_step */
+	struct ir_rpt_list decisions; /* struct ir_rpt_decision */
+	struct ir_rpt_list notes;     /* struct ir_rpt_note */
+	struct ir_rpt_list backups;   /* struct ir_rpt_backup */
+	struct ir_rpt_list resumes;   /* struct ir_rpt_resume */
+	struct ir_rpt_list items;     /* struct ir_rpt_item */
+	struct ir_rpt_health health;
+	struct ir_rpt_logtail logtail;
+
+	/* fold state */
+	size_t hint;          /* index of the step run seen last */
+	struct ir_buf last_raw; /* stored bytes of the last event */
+	bool oom;
+};
+
+/* Typed views of the lists. */
+#define IR_RPT_AT(list, type, i) (&((type *)(list).items)[i])
+
+/* Fold incident id into *m (zeroed here): header, one scan with
+ * IR_EVLOG_DECODE | IR_EVLOG_CHAIN, then a look-up of each event a note
+ * corrects.  at_ns >= 0 leaves out events with a later mono.  Errors as
+ * ir_evlog_scan, -ENOMEM.  Clear m with ir_rpt_model_clear() either way. */
+int ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log,
+		       uint64_t id, int64_t at_ns, struct ir_ctx *ctx) IR_WUR;
+void ir_rpt_model_clear(struct ir_rpt_model *m);
+
+/* The total so far: incident.closed's duration, else the last event. */
+int64_t ir_rpt_model_duration(const struct ir_rpt_model *m);
+/* The last run of a step by name, NULL when it never ran. */
+const struct ir_rpt_step *ir_rpt_model_step(const struct ir_rpt_model *m,
+					    const char *name);
+/* The first decision asking question, NULL when none. */
+const struct ir_rpt_decision *
+ir_rpt_model_decision(const struct ir_rpt_model *m, const char *question);
+/* The i-th note correcting event seq (i from 0), NULL past the last. */
+const struct ir_rpt_note *ir_rpt_model_correction(const struct ir_rpt_model *m,
+						  uint64_t seq, size_t i);
+/* Median and nearest-rank percentile of n samples (sorted in place);
+ * -1 for n == 0. */
+int64_t ir_rpt_percentile(int64_t *v, size_t n, unsigned pct);
+
+/* One-line summary of an event (our words around its data). */
+struct ir_rpt_line;
+void ir_rpt_describe(struct ir_rpt_line *l, const struct ir_event *ev);
+
+/* A run of consecutive step.output events of one step, as the timeline
+ * hands it to a renderer. */
+struct ir_rpt_run {
+	char step[16];
+	uint64_t first_seq, last_seq;
+	int64_t first_ts, first_ms, last_ms;
+	uint64_t count;     /* step.output events */
+	uint64_t dropped;   /* lines the recorder did not store */
+	uint64_t err_lines; /* on stderr */
+	struct ir_buf lines; /* the first IR_LIMIT_REPORT_RUN_LINES, "\0"-separated, stream-prefixed */
+	size_t nlines;
+	char *last_line;
+};
+
+/* The second scan: every event up to the model's last seq (and at_ns),
+ * step.output collapsed into runs. */
+struct ir_rpt_timeline {
+	const struct ir_rpt_model *m;
+	void (*event)(void *payload, const struct ir_event *ev);
+	void (*run)(void *payload, const struct ir_rpt_run *run);
+	void *payload;
+};
+
+int ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
+		    struct ir_ctx *ctx) IR_WUR;
+
+/* Renderers (one file each). */
+int ir_rpt_markdown(FILE *out, const struct ir_rpt_model *m,
+		    struct ir_evlog *log, struct ir_ctx *ctx) IR_WUR;
+int ir_rpt_html(FILE *out, const struct ir_rpt_model *m, struct ir_evlog *log,
+		struct ir_ctx *ctx) IR_WUR;
+int ir_rpt_json(FILE *out, const struct ir_rpt_model *m,
+		struct ir_ctx *ctx) IR_WUR;
+
+/* -EIO with a message when out has failed, else 0. */
+int ir_rpt_flush(FILE *out, struct ir_ctx *ctx) IR_WUR;
+
+#endif
