@@ -1,21 +1,414 @@
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "testutil.h"
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+#include "evlog.h"
+#include "hash.h"
+
+struct fixture {
+	char *dir;
+	struct ir_evlog *log;
+	struct ir_ctx ctx;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = tu_tempdir();
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ir_evlog_close(f->log);
+	tu_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct ir_event *
+event(const char *type, const char *step, const char *line)
+{
+	struct ir_event *ev = calloc(1, sizeof(*ev));
+
+	snprintf(ev->type, sizeof(ev->type), "%s", type);
+	snprintf(ev->step, sizeof(ev->step), "%s", step ? step : "");
+	ev->ts = 1764108000000000000LL;
+	ev->data = ir_val_map_new();
+	if (line)
+		ir_val_set_str(ev->data, "line", line);
+	return ev;
+}
 
 static void
-placeholder(void **state)
+free_event(struct ir_event *ev)
 {
-	(void)state;
-	skip();
+	ir_event_clear(ev);
+	free(ev);
+}
+
+static uint64_t
+open_incident(struct fixture *f, const char *kind)
+{
+	struct ir_event *ev = event("incident.opened", NULL, NULL);
+	uint64_t id = 0;
+
+	ir_val_set_str(ev->data, "kind", kind);
+	assert_int_equal(ir_evlog_create(f->log, &id, ev, &f->ctx), 0);
+	assert_int_equal(ev->seq, 1);
+	free_event(ev);
+	return id;
+}
+
+static void
+append_lines(struct fixture *f, uint64_t id, int n, int batch)
+{
+	struct ir_event **evs = calloc((size_t)batch, sizeof(*evs));
+	int i, k;
+
+	for (i = 0; i < n; i += batch) {
+		int m = n - i < batch ? n - i : batch;
+		char line[64];
+
+		for (k = 0; k < m; k++) {
+			snprintf(line, sizeof(line), "line %d", i + k);
+			evs[k] = event("step.output", "stop", line);
+		}
+		assert_int_equal(ir_evlog_append(f->log, id, evs, (size_t)m,
+						 &f->ctx),
+				 0);
+		for (k = 0; k < m; k++)
+			free_event(evs[k]);
+	}
+	free(evs);
+}
+
+struct collect {
+	uint64_t n;
+	uint64_t last_seq;
+	uint8_t prev_hash[32];
+	bool chain_ok;
+};
+
+static int
+collect(void *payload, const struct ir_event *ev, const void *raw,
+	size_t len)
+{
+	struct collect *c = payload;
+
+	if (c->n && memcmp(ev->prev, c->prev_hash, 32))
+		c->chain_ok = false;
+	ir_sha256(c->prev_hash, raw, len);
+	c->n++;
+	c->last_seq = ev->seq;
+	return 0;
+}
+
+static void
+ids_and_header(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_incident inc;
+	uint64_t a = open_incident(f, "stop"), b = open_incident(f, "rollback");
+	uint64_t last;
+
+	assert_int_equal(a, 1);
+	assert_int_equal(b, 2);
+	assert_int_equal(ir_evlog_last_id(f->log, &last, &f->ctx), 0);
+	assert_int_equal(last, 2);
+	assert_int_equal(ir_evlog_incident(f->log, b, &inc, &f->ctx), 0);
+	assert_string_equal(inc.kind, "rollback");
+	assert_string_equal(inc.status, "open");
+	assert_int_equal(inc.events, 1);
+	assert_int_equal(ir_evlog_incident(f->log, 9, &inc, &f->ctx), -ENOENT);
+}
+
+static void
+append_and_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	struct ir_incident inc;
+	uint64_t id = open_incident(f, "stop");
+	struct ir_event *closed;
+
+	append_lines(f, id, 1000, 7);
+	closed = event("incident.closed", NULL, NULL);
+	ir_val_set_str(closed->data, "status", "succeeded");
+	assert_int_equal(ir_evlog_append(f->log, id, &closed, 1, &f->ctx), 0);
+	assert_int_equal(closed->seq, 1002);
+	free_event(closed);
+
+	assert_int_equal(ir_evlog_scan(f->log, id, 1,
+				       IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+				       collect, &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 1002);
+	assert_int_equal(c.last_seq, 1002);
+	assert_true(c.chain_ok);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	assert_int_equal(inc.events, 1002);
+	assert_string_equal(inc.status, "succeeded");
+	assert_true(inc.closed > 0);
+	/* The header's head is the hash of the last stored event. */
+	assert_memory_equal(inc.head, c.prev_hash, 32);
+}
+
+static void
+two_incidents_interleaved(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = open_incident(f, "stop"), b = open_incident(f, "stop");
+	struct collect ca = { 0, 0, { 0 }, true }, cb = { 0, 0, { 0 }, true };
+
+	append_lines(f, b, 10, 3);
+	append_lines(f, a, 5, 2); /* lands before b's keys */
+	append_lines(f, b, 10, 4);
+	assert_int_equal(ir_evlog_scan(f->log, a, 1, IR_EVLOG_CHAIN, collect,
+				       &ca, &f->ctx),
+			 0);
+	assert_int_equal(ir_evlog_scan(f->log, b, 1, IR_EVLOG_CHAIN, collect,
+				       &cb, &f->ctx),
+			 0);
+	assert_int_equal(ca.n, 6);
+	assert_int_equal(cb.n, 21);
+}
+
+static void
+reopen_keeps_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	struct stat st;
+	char path[4200];
+
+	append_lines(f, id, 50, 50);
+	ir_evlog_close(f->log);
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_CHAIN, collect,
+				       &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 51);
+	/* The environment is private. */
+	snprintf(path, sizeof(path), "%s/log", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(stat(f->dir, &st), 0);
+	assert_int_equal(st.st_mode & 0077, 0);
+}
+
+static void
+flipped_byte_breaks_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	struct ir_event *ev;
+	struct ir_buf b = IR_BUF_INIT(0);
+	char *hit;
+
+	append_lines(f, id, 20, 20);
+	/* Re-encode event 7 with one changed character: still decodes, but
+	 * the chain no longer holds. */
+	ev = event("step.output", "stop", "line 5");
+	ev->seq = 7;
+	assert_int_equal(ir_codec_encode(&b, ev), 0);
+	hit = memmem(b.data, b.len, "line 5", 6);
+	assert_non_null(hit);
+	hit[5] = '6';
+	assert_int_equal(ir_evlog_poke(f->log, id, 7, b.data, b.len, &f->ctx),
+			 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_CHAIN, collect,
+				       &c, &f->ctx),
+			 -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "INC-1 seq"));
+	free_event(ev);
+	ir_buf_clear(&b);
+}
+
+static void
+garbage_record_is_badmsg(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	/* An array32 claiming four billion elements. */
+	static const uint8_t bomb[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x00 };
+
+	append_lines(f, id, 3, 3);
+	assert_int_equal(ir_evlog_poke(f->log, id, 3, bomb, sizeof(bomb),
+				       &f->ctx),
+			 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_DECODE, collect,
+				       &c, &f->ctx),
+			 -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "INC-1 seq 3"));
+}
+
+/* Remove one record behind the log's back: a gap. */
+static void
+seq_gap_and_count(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t key[16] = { 0 };
+	MDB_val k = { 16, key };
+	char path[4200];
+
+	append_lines(f, id, 10, 10);
+	ir_evlog_close(f->log);
+	f->log = NULL;
+	snprintf(path, sizeof(path), "%s/log", f->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 4);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "events", 0, &dbi), 0);
+	key[7] = (uint8_t)id;
+	key[15] = 11; /* the last one: only the count disagrees */
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	key[15] = 5; /* a hole in the middle */
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, 0, collect, &c, &f->ctx),
+			 -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "seq 5"));
+	assert_non_null(strstr(f->ctx.err.msg, "gap"));
+}
+
+static void
+count_disagrees(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t key[16] = { 0 };
+	MDB_val k = { 16, key };
+	char path[4200];
+
+	append_lines(f, id, 4, 4);
+	ir_evlog_close(f->log);
+	f->log = NULL;
+	snprintf(path, sizeof(path), "%s/log", f->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 4);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "events", 0, &dbi), 0);
+	key[7] = (uint8_t)id;
+	key[15] = 5;
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, 0, collect, &c, &f->ctx),
+			 -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "count"));
+}
+
+static void
+map_grows_when_full(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	size_t before;
+
+	/* Shrink the map to far less than the data needs (LMDB keeps at
+	 * least what is in use). */
+	assert_int_equal(ir_evlog_set_mapsize(f->log, 256 * 1024, &f->ctx), 0);
+	before = ir_evlog_mapsize(f->log);
+	append_lines(f, id, 20000, 256);
+	assert_true(ir_evlog_mapsize(f->log) > before);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_CHAIN, collect,
+				       &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 20001);
+}
+
+static void
+scan_from_middle(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+
+	append_lines(f, id, 10, 10);
+	assert_int_equal(ir_evlog_scan(f->log, id, 6, 0, collect, &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 6);
+	assert_int_equal(c.last_seq, 11);
+}
+
+static void
+two_handles_share_the_log(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_evlog *other = NULL;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "rollback");
+	struct ir_event *note;
+
+	assert_int_equal(ir_evlog_open(&other, f->dir, &f->ctx), 0);
+	append_lines(f, id, 3, 3);
+	note = event("note", NULL, NULL);
+	ir_val_set_str(note->data, "text", "from another process");
+	assert_int_equal(ir_evlog_append(other, id, &note, 1, &f->ctx), 0);
+	assert_int_equal(note->seq, 5);
+	free_event(note);
+	append_lines(f, id, 3, 3);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_CHAIN, collect,
+				       &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 8);
+	ir_evlog_close(other);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(placeholder),
+		cmocka_unit_test_setup_teardown(ids_and_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(append_and_chain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(two_incidents_interleaved,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(reopen_keeps_everything, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(flipped_byte_breaks_chain,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(garbage_record_is_badmsg, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(seq_gap_and_count, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(count_disagrees, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(map_grows_when_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(scan_from_middle, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(two_handles_share_the_log,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,198 @@
+# Shared helpers for the integration tests: each test drives the built
+# `incident` binary against real processes, a real git repository made
+# here, a real HTTP server on 127.0.0.1 and a private data directory.
+#
+# Environment (set by meson): INCIDENT_BIN, TRADING_NODE.
+set -euo pipefail
+
+: "${INCIDENT_BIN:?}" "${TRADING_NODE:?}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ir-it-XXXXXX")
+export INCIDENT_DATA="$T/data"
+export NO_COLOR=1
+unset INCIDENT_CONFIG
+FAILS=0
+CHECKS=0
+
+cleanup() {
+	# End every process this test started (matched by its private
+	# folder on their command line), then remove the folder.
+	pkill -KILL -f "$T" 2>/dev/null || true
+	sleep 0.1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+
+ok() {
+	CHECKS=$((CHECKS + 1))
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok; else fail "$what"; fi
+}
+
+# expect_exit CODE COMMAND...: run the command, keep stdout in $OUT and
+# stderr in $ERR, and check its exit code.
+expect_exit() {
+	local want=$1 got=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" </dev/null || got=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	if [ "$got" != "$want" ]; then
+		fail "expected exit $want, got $got: $*"
+		echo "--- stdout" >&2
+		tail -n 20 "$T/out" >&2
+		echo "--- stderr" >&2
+		tail -n 30 "$T/err" >&2
+	else
+		ok
+	fi
+}
+
+contains() {
+	local haystack=$1 needle=$2 what=${3:-output}
+	if [[ "$haystack" == *"$needle"* ]]; then ok; else
+		fail "$what does not contain \"$needle\""
+		printf '%s\n' "$haystack" | tail -n 20 >&2
+	fi
+}
+
+not_contains() {
+	local haystack=$1 needle=$2 what=${3:-output}
+	if [[ "$haystack" != *"$needle"* ]]; then ok; else
+		fail "$what contains \"$needle\""
+	fi
+}
+
+incident() {
+	"$INCIDENT_BIN" -c "$T/incident.conf" "$@"
+}
+
+# events INC: the incident's events as JSON lines.
+events() {
+	incident export "$1" --format jsonl
+}
+
+# event_types INC: "type step" per line.
+event_types() {
+	events "$1" | jq -r '.type + (if .step then " " + .step else "" end)'
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 30000))
+		if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return
+		fi
+	done
+	echo 0
+}
+
+# A deployment: a git work tree with scripts that start and stop the
+# stand-in trading node, and deploy tags.  $D is the work tree, $PORT the
+# node's port.
+make_deployment() {
+	D="$T/deploy"
+	PORT=$(free_port)
+	mkdir -p "$D/scripts" "$D/config" "$D/app" "$D/logs" "$D/run"
+	cat >"$D/scripts/start.sh" <<SH
+#!/bin/sh
+# Start the trading node in the background and return.
+cd "\$(dirname "\$0")/.."
+nohup "$TRADING_NODE" --port $PORT --dir "$D" --port-file "$D/run/port" \${NODE_ARGS:-} >>"$D/run/node.out" 2>&1 &
+echo \$! > "$D/run/node.pid"
+echo "started trading node pid \$!"
+SH
+	cat >"$D/scripts/emergency_stop.sh" <<'SH'
+#!/bin/sh
+# Stop the trading node: SIGTERM, as the runbook's emergency stop does.
+pid=$(cat run/node.pid 2>/dev/null) || exit 0
+echo "stopping trading node pid $pid"
+kill "$pid" 2>/dev/null || true
+SH
+	cat >"$D/scripts/shutdown.sh" <<'SH'
+#!/bin/sh
+# shutdown.sh force: SIGKILL.
+pid=$(cat run/node.pid 2>/dev/null) || exit 0
+echo "force-killing trading node pid $pid"
+kill -9 "$pid" 2>/dev/null || true
+SH
+	chmod +x "$D"/scripts/*.sh
+	printf 'logs/\nrun/\n' >"$D/.gitignore"
+	echo "risk_limit = 100" >"$D/config/risk.conf"
+	echo "v1" >"$D/app/VERSION"
+	echo "good" >"$D/app/MODE"
+	git -C "$D" init -q -b main
+	git -C "$D" -c user.name=t -c user.email=t@t add -A
+	git -C "$D" -c user.name=t -c user.email=t@t commit -qm "v1"
+	git -C "$D" tag deploy-20260101-100000
+	write_config
+}
+
+# Commit a new version and tag it.  commit_version VERSION MODE TAG
+commit_version() {
+	echo "$1" >"$D/app/VERSION"
+	echo "$2" >"$D/app/MODE"
+	echo "risk_limit = ${4:-100}" >"$D/config/risk.conf"
+	git -C "$D" -c user.name=t -c user.email=t@t add -A
+	git -C "$D" -c user.name=t -c user.email=t@t commit -qm "$1"
+	git -C "$D" tag "$3"
+}
+
+write_config() {
+	cat >"$T/incident.conf" <<CONF
+[core]
+	data-dir = $T/data
+[deploy]
+	dir = $D
+[stop]
+	process = trading_node --port $PORT
+	budget = ${STOP_BUDGET:-5s}
+[start]
+	budget = 20s
+[health]
+	url = http://127.0.0.1:$PORT/status
+	budget = ${HEALTH_BUDGET:-10s}
+[config]
+	backup = $T/backup/config-{ts}
+CONF
+	if [ -n "${EXTRA_CONFIG:-}" ]; then
+		printf '%s\n' "$EXTRA_CONFIG" >>"$T/incident.conf"
+	fi
+}
+
+start_node() {
+	(cd "$D" && NODE_ARGS="${1:-}" ./scripts/start.sh >/dev/null)
+	wait_for_port
+}
+
+wait_for_port() {
+	for _ in $(seq 1 100); do
+		if curl -s -o /dev/null "http://127.0.0.1:$PORT/status"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "trading node did not come up on port $PORT"
+}
+
+node_count() {
+	pgrep -f "trading_node --port $PORT" | wc -l
+}
+
+finish() {
+	echo "$CHECKS checks, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Bad configurations exit 2 with a clear message and change nothing.
+. "$(dirname "$0")/lib.sh"
+
+make_deployment
+
+echo "# unknown key: names the file and the key, suggests the nearest"
+printf '[stop]\n\tbudgett = 30s\n' >"$T/bad1.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad1.conf" stop --yes
+contains "$ERR" "bad1.conf" "stderr"
+contains "$ERR" "stop.budgett" "stderr"
+contains "$ERR" "stop.budget\"" "stderr"
+
+echo "# unknown section"
+printf '[stopp]\n\tbudget = 30s\n' >"$T/bad2.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad2.conf" status
+contains "$ERR" "stopp.budget" "stderr"
+
+echo "# malformed: the line libgit2 reports"
+printf '[stop]\n\tbudget = 30s\n[health\n' >"$T/bad3.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad3.conf" stop --yes
+contains "$ERR" "line 3" "stderr"
+
+echo "# bad value"
+printf '[stop]\n\tbudget = soon\n' >"$T/bad4.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad4.conf" stop --yes
+contains "$ERR" "duration" "stderr"
+
+echo "# missing file (from -c and from INCIDENT_CONFIG)"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/nope.conf" stop --yes
+contains "$ERR" "nope.conf" "stderr"
+INCIDENT_CONFIG="$T/nope2.conf" expect_exit 2 "$INCIDENT_BIN" stop --yes
+contains "$ERR" "nope2.conf" "stderr"
+
+echo "# nothing was recorded by any of them"
+check "no data dir written" test ! -e "$T/data/log/data.mdb"
+
+echo "# the config hash is recorded, secrets are not"
+EXTRA_CONFIG='[notify "ops"]
+	url = https://hooks.invalid/SECRET-TOKEN' write_config
+expect_exit 0 incident stop --yes
+ev=$(events 1)
+not_contains "$ev" "SECRET-TOKEN" "events"
+check "config hash" test "$(jq -r 'select(.type=="incident.opened") | .data.config | length' <<<"$ev")" -eq 64
+
+echo "# global options after the command, and INCIDENT_CONFIG"
+INCIDENT_CONFIG="$T/incident.conf" expect_exit 0 "$INCIDENT_BIN" list --json
+check "json list" test "$(jq length <<<"$OUT")" -eq 1
+
+finish

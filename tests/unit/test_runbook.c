@@ -1,0 +1,392 @@
+/*
+ * The executor driven with an effects table of the test's own: a world of
+ * trading processes, commands and a health endpoint that the test controls,
+ * and a clock that only moves when the executor sleeps.  The event log is
+ * real.
+ */
+#include "testutil.h"
+
+#include "evlog.h"
+#include "rec.h"
+#include "runbook.h"
+
+struct world {
+	size_t trading;        /* processes matching the pattern */
+	bool stubborn;         /* survives the stop command */
+	bool very_stubborn;    /* survives the escalation too */
+	int stop_exit;
+	uint64_t mono;         /* ns */
+	unsigned runs;
+	char commands[8][64];
+	bool alive_group;
+	unsigned reaped;
+};
+
+static int64_t
+w_wall(void *self)
+{
+	struct world *w = self;
+
+	return 1764108000000000000LL + (int64_t)w->mono;
+}
+
+static uint64_t
+w_mono(void *self)
+{
+	return ((struct world *)self)->mono;
+}
+
+static void
+w_sleep(void *self, uint64_t ms)
+{
+	((struct world *)self)->mono += ms * 1000000;
+}
+
+static int
+w_run(void *self, const struct ir_proc_opts *o, struct ir_proc_result *out,
+      struct ir_ctx *ctx)
+{
+	struct world *w = self;
+	int rc;
+
+	if (w->runs < 8)
+		snprintf(w->commands[w->runs], 64, "%s", o->command);
+	w->runs++;
+	rc = o->on_spawn(o->payload, 4242);
+	if (rc)
+		return rc;
+	o->on_line(o->payload, IR_PROC_STDOUT, "working", 7, false);
+	w->mono += 100 * 1000000ULL;
+	memset(out, 0, sizeof(*out));
+	out->pgid = 4242;
+	if (!strcmp(o->command, "stop-cmd")) {
+		if (!w->stubborn)
+			w->trading = 0;
+		out->exit_code = w->stop_exit;
+	} else if (!strcmp(o->command, "escalate-cmd")) {
+		if (!w->very_stubborn)
+			w->trading = 0;
+	}
+	return 0;
+}
+
+static int
+w_find(void *self, const char *pattern, pid_t *pids, size_t max, size_t *n,
+       struct ir_ctx *ctx)
+{
+	struct world *w = self;
+	size_t i;
+
+	for (i = 0; i < w->trading && i < max; i++)
+		pids[i] = (pid_t)(1000 + i);
+	*n = w->trading;
+	w->mono += 1000000;
+	return 0;
+}
+
+static bool
+w_alive(void *self, pid_t pgid)
+{
+	return ((struct world *)self)->alive_group;
+}
+
+static int
+w_reap(void *self, pid_t pgid, uint64_t wait_ms, uint64_t grace_ms)
+{
+	struct world *w = self;
+
+	w->alive_group = false;
+	w->reaped++;
+	return 0;
+}
+
+struct fixture {
+	char *dir;
+	struct world w;
+	struct ir_effects fx;
+	struct ir_config *cfg;
+	struct ir_evlog *log;
+	struct ir_ctx ctx;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = tu_tempdir();
+	f->fx.self = &f->w;
+	f->fx.wall = w_wall;
+	f->fx.mono = w_mono;
+	f->fx.sleep_ms = w_sleep;
+	f->fx.proc_run = w_run;
+	f->fx.proc_find = w_find;
+	f->fx.group_alive = w_alive;
+	f->fx.group_reap = w_reap;
+	assert_int_equal(ir_config_load(&f->cfg, NULL, &f->ctx), 0);
+	free(f->cfg->stop_command);
+	free(f->cfg->stop_escalate);
+	f->cfg->stop_command = strdup("stop-cmd");
+	f->cfg->stop_escalate = strdup("escalate-cmd");
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ir_evlog_close(f->log);
+	ir_config_free(f->cfg);
+	tu_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+struct trace {
+	char lines[64][64];
+	unsigned n;
+};
+
+static void
+record(void *payload, const struct ir_event *ev)
+{
+	struct trace *t = payload;
+
+	if (t->n < 64)
+		snprintf(t->lines[t->n++], 64, "%s%s%s", ev->type,
+			 ev->step[0] ? " " : "", ev->step);
+}
+
+static bool
+has(const struct trace *t, const char *line)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->lines[i], line))
+			return true;
+	return false;
+}
+
+static const struct ir_state *
+run_stop(struct fixture *f, struct ir_rec **rec, struct trace *t)
+{
+	struct ir_run run = { 0 };
+
+	assert_int_equal(ir_rec_new(rec, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_subscribe(*rec, record, t), 0);
+	assert_int_equal(ir_rec_open(*rec, "stop", NULL, &f->ctx), 0);
+	run.rec = *rec;
+	run.cfg = f->cfg;
+	run.fx = &f->fx;
+	run.data_dir = f->dir;
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), 0);
+	return ir_rec_state(*rec);
+}
+
+static void
+stop_when_trading(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	const struct ir_state *st;
+
+	f->w.trading = 2;
+	st = run_stop(f, &rec, &t);
+	assert_string_equal(st->status, "succeeded");
+	assert_int_equal(f->w.runs, 1);
+	assert_string_equal(f->w.commands[0], "stop-cmd");
+	assert_string_equal(t.lines[0], "incident.opened");
+	assert_string_equal(t.lines[1], "observation stop");
+	assert_string_equal(t.lines[2], "decision stop");
+	assert_string_equal(t.lines[3], "step.started stop");
+	assert_true(has(&t, "step.output stop"));
+	assert_true(has(&t, "step.completed stop"));
+	assert_string_equal(t.lines[t.n - 1], "incident.closed");
+	assert_int_equal(st->steps[IR_STEP_STOP].pgid, 4242);
+	ir_rec_free(rec);
+}
+
+static void
+stop_skipped_when_idle(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	const struct ir_state *st;
+
+	st = run_stop(f, &rec, &t);
+	assert_string_equal(st->status, "succeeded");
+	assert_int_equal(f->w.runs, 0);
+	assert_true(has(&t, "step.skipped stop"));
+	assert_false(has(&t, "step.started stop"));
+	ir_rec_free(rec);
+}
+
+static void
+stop_escalates(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	const struct ir_state *st;
+
+	f->w.trading = 1;
+	f->w.stubborn = true;
+	st = run_stop(f, &rec, &t);
+	assert_string_equal(st->status, "succeeded");
+	assert_int_equal(f->w.runs, 2);
+	assert_string_equal(f->w.commands[1], "escalate-cmd");
+	/* The stubborn process was watched for the whole stop budget. */
+	assert_true(f->w.mono >= f->cfg->stop_budget_ms * 1000000ULL);
+	ir_rec_free(rec);
+}
+
+static void
+stop_fails_when_survivor(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	const struct ir_state *st;
+
+	f->w.trading = 1;
+	f->w.stubborn = f->w.very_stubborn = true;
+	st = run_stop(f, &rec, &t);
+	assert_string_equal(st->status, "failed");
+	assert_true(has(&t, "step.failed stop"));
+	assert_int_equal(st->steps[IR_STEP_STOP].status, IR_STEP_FAILED);
+	assert_non_null(strstr(st->steps[IR_STEP_STOP].error, "still running"));
+	ir_rec_free(rec);
+}
+
+/* The plan is a pure function of the state. */
+static void
+plan_is_pure(void **state)
+{
+	struct ir_state st;
+	struct ir_action a;
+
+	ir_state_init(&st);
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_NONE); /* not opened */
+	st.opened = true;
+	strcpy(st.kind, "rollback");
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_DECIDE);
+	assert_int_equal(a.step, IR_STEP_STOP);
+	st.steps[IR_STEP_STOP].decision = IR_ANSWER_NO;
+	st.steps[IR_STEP_STOP].decision_session = 1;
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_SKIP);
+	st.steps[IR_STEP_STOP].status = IR_STEP_SKIPPED;
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_DECIDE);
+	assert_int_equal(a.step, IR_STEP_BACKUP);
+	st.steps[IR_STEP_BACKUP].decision = IR_ANSWER_YES;
+	st.steps[IR_STEP_BACKUP].decision_session = 1;
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_RUN);
+	/* A decision from before a crash is taken again. */
+	st.session = 2;
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_DECIDE);
+	/* Running in an older session: recover. */
+	st.steps[IR_STEP_BACKUP].status = IR_STEP_RUNNING;
+	st.steps[IR_STEP_BACKUP].session = 1;
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_RECOVER);
+	st.steps[IR_STEP_BACKUP].status = IR_STEP_FAILED;
+	a = ir_runbook_next(&st);
+	assert_int_equal(a.kind, IR_ACT_CLOSE);
+	assert_string_equal(a.status, "failed");
+	st.closed = true;
+	assert_int_equal(ir_runbook_next(&st).kind, IR_ACT_NONE);
+}
+
+/* A crash after step.started: the resumed run waits for the old process
+ * group, closes the attempt as interrupted, looks again, and does not
+ * repeat the stop when trading is already gone. */
+static void
+resume_after_crash(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL, *again = NULL;
+	struct trace t = { .n = 0 };
+	struct ir_run run = { 0 };
+	struct ir_val *d;
+	const struct ir_state *st;
+	uint64_t id;
+
+	f->w.trading = 1;
+	assert_int_equal(ir_rec_new(&rec, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_open(rec, "stop", NULL, &f->ctx), 0);
+	id = ir_rec_id(rec);
+	d = ir_val_map_new();
+	ir_val_set_str(d, "answer", "yes");
+	ir_val_set_str(d, "question", "trading active?");
+	assert_int_equal(ir_rec_emit(rec, "decision", "stop", d, &f->ctx), 0);
+	d = ir_val_map_new();
+	ir_val_set_uint(d, "budget_ms", 30000);
+	ir_val_set_int(d, "pgid", 4242);
+	assert_int_equal(ir_rec_emit(rec, "step.started", "stop", d, &f->ctx),
+			 0);
+	ir_rec_free(rec); /* the process dies here */
+
+	/* Meanwhile the stop command finished on its own. */
+	f->w.trading = 0;
+	f->w.alive_group = true;
+	assert_int_equal(ir_rec_new(&again, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_attach(again, id, &f->ctx), 0);
+	assert_int_equal(ir_rec_subscribe(again, record, &t), 0);
+	run.rec = again;
+	run.cfg = f->cfg;
+	run.fx = &f->fx;
+	run.data_dir = f->dir;
+	assert_int_equal(ir_runbook_resume(&run, "tester@host", &f->ctx), 0);
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), 0);
+	st = ir_rec_state(again);
+	assert_string_equal(st->status, "succeeded");
+	assert_int_equal(f->w.reaped, 1);
+	assert_int_equal(f->w.runs, 0); /* never repeated blindly */
+	assert_string_equal(t.lines[0], "incident.resumed");
+	assert_string_equal(t.lines[1], "step.failed stop");
+	assert_true(has(&t, "decision stop"));
+	assert_true(has(&t, "step.skipped stop"));
+	ir_rec_free(again);
+}
+
+static void
+expand_template(void **state)
+{
+	char *s = ir_runbook_expand("/backup/config-{ts}/{tag}",
+				    "deploy-20261125-101500");
+
+	assert_string_equal(s,
+			    "/backup/config-20261125-101500/"
+			    "deploy-20261125-101500");
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(stop_when_trading, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(stop_skipped_when_idle, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(stop_escalates, setup, teardown),
+		cmocka_unit_test_setup_teardown(stop_fails_when_survivor, setup,
+						teardown),
+		cmocka_unit_test(plan_is_pure),
+		cmocka_unit_test_setup_teardown(resume_after_crash, setup,
+						teardown),
+		cmocka_unit_test(expand_template),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
