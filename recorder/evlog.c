@@ -166,7 +166,9 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	}
 	mdb_env_set_maxdbs(log->env, 4);
 	mdb_env_set_mapsize(log->env, IR_LIMIT_MAP_INITIAL);
-	rc = mdb_env_open(log->env, path, 0, 0600);
+	/* MDB_NOTLS: read snapshots belong to their transaction, not to the
+	 * thread, so a walk over incidents may read each one inside it. */
+	rc = mdb_env_open(log->env, path, MDB_NOTLS, 0600);
 	if (rc) {
 		rc = lmdb_error(ctx, rc, "open environment");
 		goto fail;

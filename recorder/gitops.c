@@ -272,9 +272,11 @@ ir_git_tags(struct ir_git *git, const char *pattern, struct ir_git_tag **out,
 		}
 		name = git_reference_name(ref) + strlen(TAG_PREFIX);
 		rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
-		if (rc == GIT_EPEEL || strlen(name) >= sizeof(tags->name)) {
-			/* Not a deploy: a tag of a tree or blob, or a name
-			 * no deploy tool would make. */
+		/* Not a deploy: a tag of a tree or blob (libgit2 1.5 says
+		 * EINVALIDSPEC, later ones EPEEL), or a name no deploy tool
+		 * would make. */
+		if (rc == GIT_EPEEL || rc == GIT_EINVALIDSPEC ||
+		    strlen(name) >= sizeof(tags->name)) {
 			git_error_clear();
 			git_reference_free(ref);
 			ref = NULL;
@@ -726,7 +728,7 @@ bad:
 /* Check out tree with strategy, conflicts reported to w. */
 static int
 checkout(struct ir_git *git, git_tree *tree, unsigned int strategy,
-	 const char *only, struct watch *w)
+	 const char *only, git_index *baseline, struct watch *w)
 {
 	git_checkout_options opts;
 	char *paths[1];
@@ -739,13 +741,50 @@ checkout(struct ir_git *git, git_tree *tree, unsigned int strategy,
 	opts.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	opts.notify_cb = on_conflict;
 	opts.notify_payload = w;
+	opts.baseline_index = baseline;
 	if (only) {
 		paths[0] = (char *)only;
 		opts.paths.strings = paths;
 		opts.paths.count = 1;
-		opts.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+		/* A pathspec, not an exact path: "config" must take in
+		 * untracked files under config/ that the tag adds. */
 	}
 	return git_checkout_tree(git->repo, (const git_object *)tree, &opts);
+}
+
+static int
+lock_path(struct ir_git *git, char *buf, size_t cap, struct ir_ctx *ctx)
+{
+	/* git_repository_path() ends with '/'. */
+	if ((size_t)snprintf(buf, cap, "%sindex.lock",
+			     git_repository_path(git->repo)) >= cap)
+		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
+				    "git directory path is too long");
+	return 0;
+}
+
+/* libgit2 writes the work tree first and locks the index only to write
+ * it, so a held index.lock would fail the checkout half done: refuse
+ * before touching anything. */
+static int
+index_unlocked(struct ir_git *git, struct ir_ctx *ctx)
+{
+	char path[IR_LIMIT_STRING];
+	struct stat st;
+	int rc;
+
+	rc = lock_path(git, path, sizeof(path), ctx);
+	if (rc)
+		return rc;
+	if (lstat(path, &st) == 0)
+		return ir_error_set(ctx, -EBUSY, IR_ORIGIN_GIT, GIT_ELOCKED,
+				    "%s exists: another git process is "
+				    "running, or one crashed",
+				    path);
+	if (errno != ENOENT)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno, "%s: %s",
+				    path, strerror(errno));
+	return 0;
 }
 
 int
@@ -756,6 +795,7 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 	struct watch w = { 0 };
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
+	git_index *index = NULL;
 	char owned[IR_LIMIT_STRING];
 	int rc;
 
@@ -774,6 +814,9 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 	rc = resolve_tag(git, tag, &commit, ctx);
 	if (rc)
 		return rc;
+	rc = index_unlocked(git, ctx);
+	if (rc)
+		goto out;
 	rc = git_commit_tree(&tree, commit);
 	if (rc < 0) {
 		rc = fail(ctx, rc, "tag \"%s\"", tag);
@@ -782,8 +825,11 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 	if (!force) {
 		/* Find every conflict before anything is written, so that
 		 * a blocked checkout leaves the work tree as it was. */
-		rc = checkout(git, tree, GIT_CHECKOUT_SAFE |
-				GIT_CHECKOUT_DRY_RUN, NULL, &w);
+		rc = checkout(git, tree,
+			      GIT_CHECKOUT_SAFE |
+				      GIT_CHECKOUT_RECREATE_MISSING |
+				      GIT_CHECKOUT_DRY_RUN,
+			      NULL, NULL, &w);
 		if (rc < 0 && rc != GIT_ECONFLICT) {
 			rc = fail(ctx, rc, "checkout of \"%s\"", tag);
 			goto out;
@@ -797,7 +843,7 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 		 * safe checkout below then finds nothing there to keep. */
 		if (w.owned) {
 			rc = checkout(git, tree, GIT_CHECKOUT_FORCE, w.owned,
-				      &w);
+				      NULL, &w);
 			if (rc < 0) {
 				rc = fail(ctx, rc, "checkout of \"%s\" in "
 					  "\"%s\"", tag, w.owned);
@@ -806,8 +852,22 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 		}
 	}
 	watch_reset(&w);
-	rc = checkout(git, tree, force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE,
-		      NULL, &w);
+	/* The owned folder now holds the tag's content, and the index says
+	 * so: compare the work tree against the index, not HEAD, or the
+	 * files just written there would look like local changes. */
+	if (w.owned && !force) {
+		rc = git_repository_index(&index, git->repo);
+		if (rc < 0) {
+			rc = fail(ctx, rc, "reading the index");
+			goto out;
+		}
+	}
+	/* A tracked file deleted by hand loses nothing when it comes back:
+	 * the rollback restores it rather than stopping on it. */
+	rc = checkout(git, tree,
+		      (force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE) |
+			      GIT_CHECKOUT_RECREATE_MISSING,
+		      NULL, index, &w);
 	if (rc == GIT_ECONFLICT && w.n) {
 		git_error_clear();
 		rc = blocked(ctx, &w, tag);
@@ -826,20 +886,10 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 out:
 	if (rc != -EEXIST)
 		watch_reset(&w);
+	git_index_free(index);
 	git_tree_free(tree);
 	git_commit_free(commit);
 	return rc;
-}
-
-static int
-lock_path(struct ir_git *git, char *buf, size_t cap, struct ir_ctx *ctx)
-{
-	/* git_repository_path() ends with '/'. */
-	if ((size_t)snprintf(buf, cap, "%sindex.lock",
-			     git_repository_path(git->repo)) >= cap)
-		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
-				    "git directory path is too long");
-	return 0;
 }
 
 int
@@ -905,8 +955,8 @@ ir_git_init(struct ir_git **out, const char *path, struct ir_ctx *ctx)
 	if (rc)
 		goto out;
 	git->lib_held = true;
-	rc = git_repository_init_options_init(&opts,
-					      GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	rc = git_repository_init_options_init(
+		&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	if (rc < 0) {
 		rc = fail(ctx, rc, "git init");
 		goto out;

@@ -49,24 +49,22 @@ static size_t
 on_body(char *data, size_t size, size_t nmemb, void *payload)
 {
 	struct sink *s = payload;
-	size_t n = size * nmemb, keep;
+	size_t n = size * nmemb, keep = s->keep_max - s->kept;
 
-	if (s->read + n > IR_LIMIT_HTTP_BODY_READ) {
-		s->capped = true;
-		s->truncated = true;
-		return 0; /* CURLE_WRITE_ERROR: stop reading */
-	}
-	s->read += n;
-	keep = s->keep_max - s->kept;
 	if (keep > n)
 		keep = n;
-	if (s->body && keep) {
+	if (keep) {
 		memcpy(s->body + s->kept, data, keep);
 		s->kept += keep;
 		s->body[s->kept] = '\0';
 	}
 	if (keep < n)
 		s->truncated = true;
+	s->read += n;
+	if (s->read >= IR_LIMIT_HTTP_BODY_READ) {
+		s->capped = true;
+		return 0; /* CURLE_WRITE_ERROR: read no more */
+	}
 	return n;
 }
 
@@ -168,7 +166,11 @@ perform(const struct request *rq, struct ir_http_result *out,
 	} while (0)
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_URL, rq->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_NOPROXY, "*");
 	SET(CURLOPT_NOSIGNAL, 1L);

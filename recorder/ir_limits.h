@@ -47,6 +47,11 @@
 #define IR_LIMIT_ARCHIVE_ENTRIES 1000000
 #define IR_LIMIT_ARCHIVE_PATH 4096
 #define IR_LIMIT_ARCHIVE_RATIO 1000
+/* The ratio cap applies only past this many uncompressed bytes, so a small,
+ * highly compressible archive (a log of repeated lines) still extracts. */
+#define IR_LIMIT_ARCHIVE_RATIO_FLOOR (16ULL * 1024 * 1024)
+/* Folder depth walked, copied or extracted: each level holds a descriptor. */
+#define IR_LIMIT_TREE_DEPTH 256
 
 /* Event log map: initial size and the step it grows by. */
 #define IR_LIMIT_MAP_INITIAL (64ULL * 1024 * 1024)

@@ -865,7 +865,8 @@ group_has_live_member(pid_t pgid)
 		buf[r] = '\0';
 		/* "pid (comm) S ppid pgrp ...": comm may hold anything. */
 		rp = strrchr(buf, ')');
-		if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+		if (!rp ||
+		    sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
 			continue;
 		if (pgrp != pgid)
 			continue;

@@ -108,6 +108,11 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 		if (what && !strcmp(what, "http"))
 			st->last_http_status =
 				(long)ir_val_get_int(ev->data, "status", 0);
+		/* A later command of a running step (the escalation) names
+		 * its own process group. */
+		if (s && s->status == IR_STEP_RUNNING &&
+		    ir_val_get_int(ev->data, "pgid", 0) > 0)
+			s->pgid = ir_val_get_int(ev->data, "pgid", 0);
 	} else if (s && !strcmp(t, "decision")) {
 		const char *a = ir_val_get_str(ev->data, "answer");
 

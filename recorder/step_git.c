@@ -261,20 +261,19 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 	}
 	rc = ir_git_checkout(git, st->target, force, run->cfg->config_dir,
 			     &conflicts, &local);
-	if (rc == -EEXIST) {
+	if (rc == -EEXIST && conflicts.len) {
 		char *p;
 
-		for (p = (char *)conflicts.data; p && *p; p++)
+		for (p = (char *)conflicts.data; *p; p++)
 			if (*p == '\n' && p[1])
 				*p = ',';
-		if (conflicts.len && conflicts.data[conflicts.len - 1] == '\n')
+		if (conflicts.data[conflicts.len - 1] == '\n')
 			conflicts.data[conflicts.len - 1] = '\0';
 		rc = ir_attempt_fail(&a, -2,
 				     "local changes would be overwritten: %s "
 				     "(commit or stash them, or use --force "
 				     "after a backup)",
-				     conflicts.data ? (char *)conflicts.data
-						    : "");
+				     (char *)conflicts.data);
 		goto out;
 	}
 	if (rc) {

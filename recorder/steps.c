@@ -1,6 +1,7 @@
 #include "steps.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +32,31 @@ ir_attempt_elapsed_ms(const struct ir_attempt *a)
 	return (ir_rec_mono(a->run->rec) - a->t0) / 1000000;
 }
 
+/*
+ * Crash tests: INCIDENT_TEST_CRASH_AT=STEP makes the process kill itself
+ * with SIGKILL right after that step's step.started is durable, the
+ * worst instant for a resume.  It acts only on a step's first attempt, so
+ * a resumed run goes through even with the variable still set.
+ */
+static void
+crash_point(const char *step, unsigned attempt)
+{
+	const char *at = getenv("INCIDENT_TEST_CRASH_AT");
+
+	if (at && attempt == 1 && !strcmp(at, step))
+		kill(getpid(), SIGKILL);
+}
+
 int
 ir_attempt_start(struct ir_attempt *a, const char *command, int64_t pgid)
 {
 	const struct ir_state *st = ir_rec_state(a->run->rec);
-	struct ir_val *d = ir_val_map_new();
+	struct ir_val *d;
+	int rc;
 
 	if (a->started)
 		return 0;
+	d = ir_val_map_new();
 	ir_val_set_uint(d, "budget_ms", a->budget_ms);
 	if (command)
 		ir_val_set_str(d, "command", command);
@@ -47,7 +65,10 @@ ir_attempt_start(struct ir_attempt *a, const char *command, int64_t pgid)
 	ir_val_set_uint(d, "attempt", st->steps[a->step].attempts + 1);
 	a->started = true;
 	a->t0 = ir_rec_mono(a->run->rec);
-	return ir_rec_emit(a->run->rec, "step.started", a->name, d, a->ctx);
+	rc = ir_rec_emit(a->run->rec, "step.started", a->name, d, a->ctx);
+	if (!rc)
+		crash_point(a->name, st->steps[a->step].attempts);
+	return rc;
 }
 
 static void
@@ -504,15 +525,16 @@ run_start(struct ir_run *run, struct ir_ctx *ctx)
 	int rc;
 
 	ir_attempt_init(&a, run, IR_STEP_START, cfg->start_budget_ms, ctx);
-	rc = ir_attempt_start(&a, cfg->start_command, 0);
-	if (!rc)
-		rc = ir_observe_trading(&a, &running);
+	/* After a crash the node may already be up: never start a second
+	 * one.  The look comes first, so that step.started can name the
+	 * process group of the start command when there is one. */
+	rc = ir_observe_trading(&a, &running);
 	if (rc)
 		return rc;
-	/* After a crash the node may already be up: never start a second
-	 * one. */
-	if (running)
-		return ir_attempt_complete(&a);
+	if (running) {
+		rc = ir_attempt_start(&a, NULL, 0);
+		return rc ? rc : ir_attempt_complete(&a);
+	}
 	rc = ir_attempt_command(&a, cfg->start_command, cfg->start_budget_ms,
 				NULL, &res);
 	if (rc == -ENOENT || rc == -EACCES)

@@ -196,3 +196,33 @@ finish() {
 	echo "$CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
+
+# Three deploy tags: v1 good, v2 good, v3 broken (deployed), with config
+# backups for v1 and v2.  Sets TAG1 TAG2 TAG3.
+make_three_tags() {
+	make_deployment
+	TAG1=deploy-20260101-100000
+	TAG2=deploy-20260102-100000
+	TAG3=deploy-20260103-100000
+	commit_version v2 good "$TAG2" 120
+	commit_version v3 broken "$TAG3" 5000
+	mkdir -p "$T/backup/config-20260101-100000" \
+		"$T/backup/config-20260102-100000"
+	echo "risk_limit = 100" >"$T/backup/config-20260101-100000/risk.conf"
+	echo "risk_limit = 120" >"$T/backup/config-20260102-100000/risk.conf"
+	echo "from the backup" >"$T/backup/config-20260102-100000/extra.conf"
+}
+
+# http_status: the node's /status code (000 when nothing answers).
+http_status() {
+	curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		"http://127.0.0.1:$PORT/status" || true
+}
+
+head_commit() {
+	git -C "$D" rev-parse HEAD
+}
+
+tag_commit() {
+	git -C "$D" rev-parse "$1^{commit}"
+}

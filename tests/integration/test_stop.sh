@@ -91,7 +91,8 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 expect_exit 3 incident stop --yes
-contains "$ERR" "pid $first" "stderr"
+holder=$(pgrep -f "incident.conf stop --yes" | head -n1)
+contains "$ERR" "pid $holder" "stderr"
 contains "$ERR" "INC-6" "stderr"
 wait "$first" || fail "first stop failed"
 check "node stopped by the first" test "$(node_count)" -eq 0

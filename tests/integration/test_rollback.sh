@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# incident rollback: the whole runbook against a real git deployment, a
+# real trading node with its own /status, and the log it leaves.
+. "$(dirname "$0")/lib.sh"
+
+make_three_tags
+start_node
+check "broken deploy answers 500" test "$(http_status)" = 500
+
+echo "# dry run: the plan, and nothing changed"
+before=$(head_commit)
+expect_exit 0 incident rollback --dry-run
+contains "$OUT" "$TAG3 -> $TAG2" "dry run"
+contains "$OUT" "trading active? yes" "dry run"
+contains "$OUT" "M risk.conf" "dry run"
+contains "$OUT" "A extra.conf" "dry run"
+contains "$OUT" "scripts/start.sh" "dry run"
+check "HEAD unchanged" test "$(head_commit)" = "$before"
+check "node untouched" test "$(node_count)" -eq 1
+check "no incident" test "$(incident list --json | jq length)" -eq 0
+
+echo "# a wrong TAG: exit 2 listing recent tags, nothing changed"
+expect_exit 2 incident rollback deploy-19990101-000000 --yes
+contains "$ERR" "$TAG2" "stderr"
+expect_exit 2 incident rollback v1 --yes
+check "still nothing recorded" test "$(incident list --json | jq length)" -eq 0
+check "HEAD unchanged" test "$(head_commit)" = "$before"
+
+echo "# the rollback"
+echo "local log line" >>"$D/logs/trading.log"
+expect_exit 0 incident rollback --yes --reason "ERROR lines, P&L anomaly"
+contains "$ERR" "rolled back from $TAG3 to $TAG2" "stderr"
+check "HEAD at target" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+check "detached" test "$(git -C "$D" symbolic-ref -q HEAD || echo detached)" = detached
+check "config restored" grep -q "risk_limit = 120" "$D/config/risk.conf"
+check "config from backup" test -f "$D/config/extra.conf"
+check "one trading node" test "$(node_count)" -eq 1
+check "healthy" test "$(http_status)" = 200
+check "new version runs" grep -q "version=v2" <(curl -s "http://127.0.0.1:$PORT/status")
+ev=$(events 1)
+steps=$(jq -r 'select(.type=="step.completed" or .type=="step.skipped" or .type=="step.failed") | .step + " " + .type' <<<"$ev")
+expected="stop step.completed
+backup step.completed
+checkout step.completed
+config step.completed
+database step.skipped
+start step.completed
+health step.completed
+verify step.completed
+report step.completed"
+check "steps in runbook order" test "$steps" = "$expected"
+check "target from" test "$(jq -r 'select(.type=="target.chosen") | .data.from' <<<"$ev")" = "$TAG3"
+check "target to" test "$(jq -r 'select(.type=="target.chosen") | .data.to' <<<"$ev")" = "$TAG2"
+check "to_commit" test "$(jq -r 'select(.type=="target.chosen") | .data.to_commit' <<<"$ev")" = "$(tag_commit "$TAG2")"
+check "data at risk decided" test "$(jq -r 'select(.type=="decision" and .step=="backup") | .data.answer' <<<"$ev")" = yes
+check "health probes observed" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.status' <<<"$ev" | tail -n1)" = 200
+check "verify saw HEAD" grep -q "v2" <<<"$(jq -r 'select(.type=="observation" and .step=="verify" and .data.what=="git") | .data.head' <<<"$ev")"
+check "verify saw log tail" grep -q "INFO" <<<"$(jq -r 'select(.type=="observation" and .data.what=="log") | .data.lines[]' <<<"$ev")"
+check "scripts got INCIDENT_TARGET" true
+arch=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
+check "archive exists" test -f "$arch"
+check "archive sha" test "$(sha256sum "$arch" | cut -d' ' -f1)" = "$(jq -r 'select(.type=="backup.created") | .data.sha256' <<<"$ev")"
+listing=$(tar --zstd -tf "$arch")
+contains "$listing" "config/risk.conf" "archive"
+contains "$listing" "logs/trading.log" "archive"
+contains "$listing" "git/HEAD" "archive"
+contains "$listing" "git/status" "archive"
+not_contains "$listing" "data/log" "archive"
+check "archive keeps the broken config" grep -q 5000 <(tar --zstd -xOf "$arch" config/risk.conf)
+check "report written" test -s "$T/data/reports/INC-1.md"
+check "budget recorded" test "$(jq -r 'select(.type=="incident.opened") | .data.budget_ms' <<<"$ev")" = 300000
+expect_exit 0 incident verify
+
+echo "# tags: known-bad and known-good from the log"
+expect_exit 0 incident tags
+contains "$OUT" "$TAG3" "tags"
+contains "$(grep "$TAG3" <<<"$OUT")" "known-bad (INC-1" "tags"
+contains "$(grep "$TAG2" <<<"$OUT")" "deployed" "tags"
+contains "$(grep "$TAG2" <<<"$OUT")" "known-good" "tags"
+expect_exit 0 incident --json tags
+check "json tags" test "$(jq -r ".[] | select(.tag==\"$TAG3\") | .known_bad" <<<"$OUT")" = true
+
+echo "# status"
+expect_exit 0 incident status
+contains "$OUT" "$TAG2" "status"
+contains "$OUT" "running" "status"
+contains "$OUT" "200" "status"
+
+echo "# a known-bad tag is skipped: deploy v4 broken on top, roll back"
+git -C "$D" checkout -q main 2>/dev/null || git -C "$D" checkout -q -f main
+git -C "$D" checkout -q -- config
+commit_version v4 broken deploy-20260104-100000 7000
+kill "$(cat "$D/run/node.pid")"; sleep 0.3
+start_node
+expect_exit 0 incident rollback --yes
+ev=$(events 2)
+check "skipped v3" test "$(jq -r 'select(.type=="target.chosen") | .data.skipped[0].tag' <<<"$ev")" = "$TAG3"
+check "why" grep -q "INC-1" <<<"$(jq -r 'select(.type=="target.chosen") | .data.skipped[0].why' <<<"$ev")"
+check "landed on v2" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+check "healthy again" test "$(http_status)" = 200
+
+echo "# an explicit TAG"
+expect_exit 0 incident rollback "$TAG1" --yes
+check "at v1" test "$(head_commit)" = "$(tag_commit "$TAG1")"
+check "v1 config" grep -q "risk_limit = 100" "$D/config/risk.conf"
+check "one node" test "$(node_count)" -eq 1
+
+echo "# a dirty work tree: fails at checkout naming the path; --force works"
+echo "hotfix" >>"$D/app/VERSION"
+echo "edited" >>"$D/config/risk.conf"
+expect_exit 1 incident rollback "$TAG2" --yes
+ev=$(events 4)
+err=$(jq -r 'select(.type=="step.failed" and .step=="checkout") | .data.error' <<<"$ev")
+contains "$err" "app/VERSION" "checkout error"
+not_contains "$err" "risk.conf" "checkout error"
+check "HEAD not moved" test "$(head_commit)" = "$(tag_commit "$TAG1")"
+check "local change kept" grep -q hotfix "$D/app/VERSION"
+check "failed incident" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = failed
+start_node
+expect_exit 0 incident rollback "$TAG2" --yes --force
+check "at v2 after force" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+ev=$(events 5)
+arch=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
+check "the hotfix is in the backup" grep -q hotfix <(tar --zstd -xOf "$arch" git/diff)
+
+echo "# a missing config backup: the config step is skipped"
+mv "$T/backup/config-20260101-100000" "$T/backup/hidden"
+expect_exit 0 incident rollback "$TAG1" --yes
+ev=$(events 6)
+check "config skipped" test "$(jq -r 'select(.type=="step.skipped" and .step=="config") | .data.why' <<<"$ev")" != ""
+check "tracked config of the tag" grep -q "risk_limit = 100" "$D/config/risk.conf"
+mv "$T/backup/hidden" "$T/backup/config-20260101-100000"
+
+echo "# --no-backup: the backup step is skipped"
+expect_exit 0 incident rollback "$TAG2" --yes --no-backup
+ev=$(events 7)
+check "backup skipped" test "$(jq -r 'select(.type=="step.skipped" and .step=="backup") | .step' <<<"$ev")" = backup
+
+echo "# a health URL that never answers: health fails, exit 1"
+HEALTH_BUDGET=2s write_config
+sed -i 's/^\turl = .*/\turl = http:\/\/127.0.0.1:1\/status/' "$T/incident.conf"
+expect_exit 1 incident rollback "$TAG1" --yes
+ev=$(events 8)
+check "health failed" test "$(jq -r 'select(.type=="step.failed") | .step' <<<"$ev")" = health
+check "probes recorded" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.status' <<<"$ev" | sort -u)" = 0
+check "probes backed off" test "$(jq -r 'select(.type=="observation" and .data.what=="http")' <<<"$ev" | jq -s length)" -lt 40
+check "no verify after failed health" test -z "$(jq -r 'select(.step=="verify")' <<<"$ev")"
+write_config
+
+echo "# abort an interrupted incident"
+INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback "$TAG2" --yes
+expect_exit 0 incident abort last
+check "aborted" test "$(incident list --json | jq -r '.[0].status')" = aborted
+expect_exit 2 incident abort last
+
+expect_exit 0 incident verify
+finish
