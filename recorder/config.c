@@ -510,6 +510,10 @@ ir_config_load(struct ir_config **out, const char *path, struct ir_ctx *ctx)
 		else if (slash)
 			*slash = '\0';
 		rc = ir_gitcfg_read(cfg->path, on_entry, &ld, ctx);
+		/* Whatever the parser said, it is about the configuration:
+		 * exit 2, nothing changed. */
+		if (rc && ctx && ctx->err.code)
+			ctx->err.origin = IR_ORIGIN_CONFIG;
 		if (rc == -ENOENT || rc == -EINVAL)
 			goto fail;
 		if (rc) {

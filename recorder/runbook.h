@@ -55,10 +55,6 @@ struct ir_run {
 	bool (*known_bad)(void *payload, const char *tag, char *why,
 			  size_t cap);
 	void *known_bad_payload;
-	/* Called after backup.created (archive retention); NULL: none. */
-	int (*after_backup)(void *payload, struct ir_run *run,
-			    struct ir_ctx *ctx);
-	void *after_backup_payload;
 };
 
 /* The rollback target and why: for `tag` (NULL: chosen by the rules of

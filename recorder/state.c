@@ -62,6 +62,8 @@ apply_opened(struct ir_state *st, const struct ir_event *ev)
 	copy(st->opt_archive, sizeof(st->opt_archive),
 	     ir_val_get_str(opts, "archive"));
 	copy(st->opt_to, sizeof(st->opt_to), ir_val_get_str(opts, "to"));
+	copy(st->opt_sha256, sizeof(st->opt_sha256),
+	     ir_val_get_str(opts, "sha256"));
 	st->opt_force = ir_val_get_bool(opts, "force", false);
 	st->opt_with_db = ir_val_get_bool(opts, "with_db", false);
 	st->opt_no_backup = ir_val_get_bool(opts, "no_backup", false);

@@ -73,6 +73,7 @@ struct ir_state {
 	bool opt_no_backup;
 	char opt_archive[1024];
 	char opt_to[1024];
+	char opt_sha256[65];   /* restore: the archive's recorded SHA-256 */
 
 	char from[256];
 	char target[256];

@@ -1,6 +1,7 @@
 /* The backup step: archive the state before anything changes it. */
 #include "steps.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "archive.h"
 #include "buf.h"
 #include "gitops.h"
+
+static int prune(struct ir_run *run, struct ir_ctx *ctx);
 
 struct status_text {
 	struct ir_buf *buf;
@@ -177,16 +180,199 @@ ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 	ir_val_set_uint(d, "files", info.files);
 	ir_val_set_str(d, "sha256", hex);
 	rc = ir_rec_emit(run->rec, "backup.created", "backup", d, ctx);
-	if (!rc && run->after_backup)
-		rc = run->after_backup(run->after_backup_payload, run, ctx);
+	if (!rc)
+		rc = prune(run, ctx);
 	return rc ? rc : ir_attempt_complete(&a);
 }
+
+/* ---- retention --------------------------------------------------------- */
+
+struct archive_file {
+	uint64_t id;
+	char name[256];
+};
+
+struct protect {
+	uint64_t current;
+	uint64_t last_rollback; /* newest succeeded rollback */
+	uint64_t *open;
+	size_t n_open, cap_open;
+};
+
+static int
+protect_walk(void *payload, const struct ir_incident *inc)
+{
+	struct protect *p = payload;
+
+	if (!strcmp(inc->status, "open")) {
+		if (p->n_open == p->cap_open) {
+			size_t cap = p->cap_open ? p->cap_open * 2 : 8;
+			uint64_t *o = realloc(p->open, cap * sizeof(*o));
+
+			if (!o)
+				return -ENOMEM;
+			p->open = o;
+			p->cap_open = cap;
+		}
+		p->open[p->n_open++] = inc->id;
+	}
+	if (!p->last_rollback && !strcmp(inc->kind, "rollback") &&
+	    !strcmp(inc->status, "succeeded"))
+		p->last_rollback = inc->id;
+	return 0;
+}
+
+static bool
+protected_id(const struct protect *p, uint64_t id)
+{
+	size_t i;
+
+	if (id == p->current || id == p->last_rollback)
+		return true;
+	for (i = 0; i < p->n_open; i++)
+		if (p->open[i] == id)
+			return true;
+	return false;
+}
+
+static int
+newest_first(const void *a, const void *b)
+{
+	const struct archive_file *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? 1 : -1;
+	return strcmp(y->name, x->name);
+}
+
+/* Keep the newest backup.keep archives; never delete one that an open
+ * incident, the current one or the last successful rollback made.  Each
+ * deletion is an event. */
+static int
+prune(struct ir_run *run, struct ir_ctx *ctx)
+{
+	struct protect p = { ir_rec_id(run->rec), 0, NULL, 0, 0 };
+	struct archive_file *files = NULL;
+	size_t n = 0, cap = 0, i, kept = 0;
+	char dir[4096];
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	rc = ir_evlog_incidents(ir_rec_log(run->rec), protect_walk, &p, ctx);
+	if (rc)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/archives", run->data_dir);
+	d = opendir(dir);
+	if (!d)
+		goto out;
+	while ((de = readdir(d))) {
+		unsigned long long id;
+		int used = 0;
+		size_t len = strlen(de->d_name);
+
+		if (sscanf(de->d_name, "INC-%llu-%n", &id, &used) != 1 ||
+		    !used || len < 9 || len >= sizeof(files->name) ||
+		    strcmp(de->d_name + len - 8, ".tar.zst"))
+			continue;
+		if (n == cap) {
+			struct archive_file *f;
+
+			cap = cap ? cap * 2 : 32;
+			f = realloc(files, cap * sizeof(*f));
+			if (!f) {
+				rc = -ENOMEM;
+				closedir(d);
+				goto out;
+			}
+			files = f;
+		}
+		files[n].id = id;
+		snprintf(files[n].name, sizeof(files[n].name), "%s",
+			 de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(files, n, sizeof(*files), newest_first);
+	for (i = 0; i < n && !rc; i++) {
+		char path[4400], why[128];
+		struct ir_val *ev;
+
+		if (kept < run->cfg->backup_keep) {
+			kept++;
+			continue;
+		}
+		if (protected_id(&p, files[i].id))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		if (unlink(path) && errno != ENOENT)
+			continue; /* not ours to force; the next run tries again */
+		snprintf(why, sizeof(why), "retention: backup.keep = %u",
+			 run->cfg->backup_keep);
+		ev = ir_val_map_new();
+		ir_val_set_str(ev, "path", path);
+		ir_val_set_str(ev, "why", why);
+		rc = ir_rec_emit(run->rec, "archive.deleted", NULL, ev, ctx);
+	}
+out:
+	free(files);
+	free(p.open);
+	return rc;
+}
+
+/* ---- restore ------------------------------------------------------------ */
 
 int
 ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 {
+	const struct ir_state *st = ir_rec_state(run->rec);
+	struct ir_extract_opts opts = IR_EXTRACT_OPTS_INIT;
+	struct ir_extract_info info;
+	struct ir_ctx local = { 0 };
 	struct ir_attempt a;
+	struct ir_val *d;
+	uint8_t sha[IR_SHA256_LEN];
+	char hex[IR_SHA256_HEX];
+	uint64_t bytes = 0;
+	bool verified = st->opt_sha256[0] != '\0';
+	int rc;
 
-	ir_attempt_init(&a, run, IR_STEP_RESTORE, 0, ctx);
-	return ir_attempt_fail(&a, -2, "restore is not implemented yet");
+	ir_attempt_init(&a, run, IR_STEP_RESTORE, run->cfg->backup_budget_ms,
+			ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (rc)
+		return rc;
+	rc = ir_file_sha256(st->opt_archive, sha, &bytes, &local);
+	if (rc)
+		return ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
+	ir_hex(hex, sha, sizeof(sha));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", st->opt_archive);
+	ir_val_set_uint(d, "bytes", bytes);
+	ir_val_set_str(d, "sha256", hex);
+	ir_val_set_str(d, "recorded_sha256", st->opt_sha256);
+	ir_val_set_bool(d, "known", verified);
+	rc = ir_attempt_observe(&a, "file", d);
+	if (rc)
+		return rc;
+	if (verified && strcmp(hex, st->opt_sha256))
+		return ir_attempt_fail(&a, -2,
+				       "\"%s\" does not match its recorded "
+				       "SHA-256 (%.16s..., recorded %.16s...); "
+				       "nothing extracted",
+				       st->opt_archive, hex, st->opt_sha256);
+	opts.force = st->opt_force;
+	rc = ir_archive_extract(st->opt_archive, st->opt_to, &opts, &info,
+				&local);
+	if (rc)
+		return ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "archive", st->opt_archive);
+	ir_val_set_str(d, "to", st->opt_to);
+	ir_val_set_uint(d, "files", info.files);
+	ir_val_set_uint(d, "bytes", info.bytes);
+	ir_val_set_bool(d, "verified", verified);
+	rc = ir_rec_emit(run->rec, "restore.completed", "restore", d, ctx);
+	return rc ? rc : ir_attempt_complete(&a);
 }

@@ -79,6 +79,21 @@ int cli_value(struct cli *cli, int *i, const char *name,
 /* Print JSON (jansson json_t*) on stdout and free it. */
 void cli_print_json(void *json);
 
+/* What a command that opens an incident was asked. */
+struct run_opts {
+	const char *kind;
+	const char *reason;
+	const char *tag;
+	bool yes, force, with_db, no_backup, dry_run;
+	const char *archive; /* restore: absolute path */
+	const char *to;      /* restore: absolute path */
+	const char *sha256;  /* restore: recorded SHA-256, NULL if unknown */
+};
+
+/* Open (or resume) an incident of o->kind under the lock, with the live
+ * display, and carry it out; the exit code. */
+int cli_run_incident(struct cli *cli, const struct run_opts *o);
+
 /* Commands. */
 int cmd_rollback(struct cli *cli);
 int cmd_stop(struct cli *cli);

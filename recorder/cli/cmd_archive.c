@@ -1,14 +1,305 @@
-/* Archives: list and restore (issue 4 completes them). */
+/* Archives: list them with their checksums, and restore one safely. */
+#include <dirent.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
 #include "cli.h"
+#include "hash.h"
+
+/* What the log says about archives: every backup.created. */
+struct known {
+	uint64_t id;
+	char path[PATH_MAX];
+	char sha256[IR_SHA256_HEX];
+	uint64_t bytes, files;
+};
+
+struct known_list {
+	struct cli *cli;
+	struct known *items;
+	size_t n, cap;
+	uint64_t current;
+	int rc;
+};
+
+static int
+known_event(void *payload, const struct ir_event *ev, const void *raw,
+	    size_t len)
+{
+	struct known_list *l = payload;
+	struct known *k;
+
+	if (strcmp(ev->type, "backup.created"))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct known *items = realloc(l->items, cap * sizeof(*items));
+
+		if (!items)
+			return -ENOMEM;
+		l->items = items;
+		l->cap = cap;
+	}
+	k = &l->items[l->n++];
+	memset(k, 0, sizeof(*k));
+	k->id = l->current;
+	if (ir_val_get_str(ev->data, "path"))
+		snprintf(k->path, sizeof(k->path), "%s",
+			 ir_val_get_str(ev->data, "path"));
+	if (ir_val_get_str(ev->data, "sha256"))
+		snprintf(k->sha256, sizeof(k->sha256), "%s",
+			 ir_val_get_str(ev->data, "sha256"));
+	k->bytes = (uint64_t)ir_val_get_int(ev->data, "bytes", 0);
+	k->files = (uint64_t)ir_val_get_int(ev->data, "files", 0);
+	return 0;
+}
+
+static int
+known_incident(void *payload, const struct ir_incident *inc)
+{
+	struct known_list *l = payload;
+
+	if (strcmp(inc->kind, "rollback") && strcmp(inc->kind, "backup"))
+		return 0;
+	l->current = inc->id;
+	return ir_evlog_scan(l->cli->log, inc->id, 1, IR_EVLOG_DECODE,
+			     known_event, l, &l->cli->ctx);
+}
+
+static int
+load_known(struct cli *cli, struct known_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->cli = cli;
+	return ir_evlog_incidents(cli->log, known_incident, l, &cli->ctx);
+}
+
+static const char *
+check_file(const struct known *k, char *actual, size_t cap, uint64_t *bytes)
+{
+	uint8_t sha[IR_SHA256_LEN];
+	struct ir_ctx ignored = { 0 };
+
+	*bytes = 0;
+	actual[0] = '\0';
+	if (access(k->path, F_OK))
+		return "missing";
+	if (ir_file_sha256(k->path, sha, bytes, &ignored))
+		return "unreadable";
+	if (cap >= IR_SHA256_HEX)
+		ir_hex(actual, sha, sizeof(sha));
+	return strcmp(actual, k->sha256) ? "mismatch" : "ok";
+}
+
+static bool
+is_known(const struct known_list *l, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i].path, path))
+			return true;
+	return false;
+}
 
 int
 cmd_archives(struct cli *cli)
 {
-	return cli_usage(cli, "not available yet");
+	struct known_list l;
+	json_t *arr = NULL;
+	char dir[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	size_t i;
+	int rc;
+
+	if (cli->argc > 1)
+		return cli_usage(cli, "unexpected argument \"%s\"",
+				 cli->argv[1]);
+	rc = cli_open_log(cli);
+	if (!rc)
+		rc = load_known(cli, &l);
+	if (rc)
+		return cli_fail(cli, rc);
+	if (cli->json)
+		arr = json_array();
+	else
+		printf("%-8s %-7s %10s %6s  %-10s %s\n", "INCIDENT", "CHECK",
+		       "BYTES", "FILES", "SHA-256", "PATH");
+	for (i = 0; i < l.n; i++) {
+		const struct known *k = &l.items[i];
+		char actual[IR_SHA256_HEX];
+		uint64_t bytes;
+		const char *state = check_file(k, actual, sizeof(actual), &bytes);
+
+		if (arr) {
+			json_t *j = json_object();
+
+			json_object_set_new(j, "incident",
+					    json_integer((json_int_t)k->id));
+			json_object_set_new(j, "path", json_string(k->path));
+			json_object_set_new(j, "bytes",
+					    json_integer((json_int_t)k->bytes));
+			json_object_set_new(j, "files",
+					    json_integer((json_int_t)k->files));
+			json_object_set_new(j, "sha256", json_string(k->sha256));
+			json_object_set_new(j, "check", json_string(state));
+			json_array_append_new(arr, j);
+		} else {
+			printf("INC-%-4llu %-7s %10llu %6llu  %.10s %s\n",
+			       (unsigned long long)k->id, state,
+			       (unsigned long long)k->bytes,
+			       (unsigned long long)k->files, k->sha256,
+			       k->path);
+		}
+	}
+	/* Archives in the folder that no event names (brought in by hand). */
+	snprintf(dir, sizeof(dir), "%s/archives", cli->data_dir);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX + 256];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (is_known(&l, path) || stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		if (arr) {
+			json_t *j = json_object();
+
+			json_object_set_new(j, "incident", json_null());
+			json_object_set_new(j, "path", json_string(path));
+			json_object_set_new(j, "bytes",
+					    json_integer((json_int_t)st.st_size));
+			json_object_set_new(j, "check", json_string("unknown"));
+			json_array_append_new(arr, j);
+		} else {
+			printf("%-8s %-7s %10lld %6s  %-10s %s\n", "-",
+			       "unknown", (long long)st.st_size, "-", "-",
+			       path);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(l.items);
+	if (arr)
+		cli_print_json(arr);
+	return IR_EXIT_OK;
+}
+
+static bool
+dir_nonempty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return errno != ENOENT; /* a file, or unreadable: refuse */
+	while (!found && (de = readdir(d)))
+		found = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return found;
 }
 
 int
 cmd_restore(struct cli *cli)
 {
-	return cli_usage(cli, "not available yet");
+	struct run_opts o = { .kind = "restore", .yes = true };
+	struct known_list l = { 0 };
+	const char *what = NULL, *to = NULL;
+	char archive[PATH_MAX], dest[PATH_MAX], sha[IR_SHA256_HEX] = "";
+	uint64_t id = 0;
+	size_t i;
+	int argi, rc, code;
+
+	for (argi = 1; argi < cli->argc; argi++) {
+		const char *v;
+		int r = cli_value(cli, &argi, "--to", &v);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (r)
+			to = v;
+		else if (cli_flag(cli, &argi, "--force"))
+			o.force = true;
+		else if (!what && cli->argv[argi][0] != '-')
+			what = cli->argv[argi];
+		else
+			return cli_usage(cli, "unexpected argument \"%s\"",
+					 cli->argv[argi]);
+	}
+	if (!what || !to)
+		return cli_usage(cli, "restore needs ARCHIVE or INC and "
+				      "--to DIR");
+	rc = cli_load_config(cli, false);
+	if (!rc)
+		rc = cli_open_log(cli);
+	if (!rc)
+		rc = load_known(cli, &l);
+	if (rc)
+		return cli_fail(cli, rc);
+	archive[0] = '\0';
+	if (access(what, F_OK)) {
+		/* Not a file: an incident whose backup to restore. */
+		rc = cli_incident_arg(cli, what, &id);
+		if (rc) {
+			free(l.items);
+			return cli_fail(cli, rc);
+		}
+		for (i = 0; i < l.n; i++)
+			if (l.items[i].id == id) {
+				snprintf(archive, sizeof(archive), "%s",
+					 l.items[i].path);
+				snprintf(sha, sizeof(sha), "%s",
+					 l.items[i].sha256);
+			}
+		if (!archive[0]) {
+			free(l.items);
+			return cli_usage(cli, "INC-%llu made no archive",
+					 (unsigned long long)id);
+		}
+	} else {
+		if (!realpath(what, archive)) {
+			free(l.items);
+			return cli_usage(cli, "cannot read \"%s\": %s", what,
+					 strerror(errno));
+		}
+		for (i = 0; i < l.n; i++)
+			if (!strcmp(l.items[i].path, archive))
+				snprintf(sha, sizeof(sha), "%s",
+					 l.items[i].sha256);
+	}
+	free(l.items);
+	/* DIR: absolute, its parent must exist, and it must be empty or
+	 * absent unless --force.  Nothing is touched before this holds. */
+	if (to[0] == '/') {
+		snprintf(dest, sizeof(dest), "%s", to);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			return cli_fail(cli, -errno);
+		snprintf(dest, sizeof(dest), "%s/%s", cwd, to);
+	}
+	if (!o.force && dir_nonempty(dest))
+		return cli_usage(cli, "\"%s\" exists and is not empty; give "
+				      "an empty folder or --force",
+				 dest);
+	o.archive = archive;
+	o.to = dest;
+	o.sha256 = sha[0] ? sha : NULL;
+	if (!sha[0])
+		cli_say(cli, "\"%s\" is not known to the log: restoring it "
+			     "unverified",
+			archive);
+	code = cli_run_incident(cli, &o);
+	return code;
 }

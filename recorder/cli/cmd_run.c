@@ -14,15 +14,6 @@
 #include "runbook.h"
 #include "term.h"
 
-struct run_opts {
-	const char *kind;
-	const char *reason;
-	const char *tag;
-	bool yes, force, with_db, no_backup, dry_run;
-	const char *archive; /* restore */
-	const char *to;      /* restore */
-};
-
 struct live {
 	struct ir_term *term;
 };
@@ -88,6 +79,8 @@ opened_data(struct cli *cli, const struct run_opts *o)
 		ir_val_set_str(opts, "archive", o->archive);
 	if (o->to)
 		ir_val_set_str(opts, "to", o->to);
+	if (o->sha256)
+		ir_val_set_str(opts, "sha256", o->sha256);
 	ir_val_set_take(d, "options", opts);
 	return d;
 }
@@ -135,9 +128,8 @@ print_outcome(struct cli *cli, struct ir_rec *rec)
 			(unsigned long long)(ms % 1000));
 }
 
-/* Open (or resume) an incident of o->kind and carry it out. */
-static int
-run_incident(struct cli *cli, const struct run_opts *o)
+int
+cli_run_incident(struct cli *cli, const struct run_opts *o)
 {
 	struct open_walk w = { o->kind, 0 };
 	struct ir_lock *lock = NULL;
@@ -433,7 +425,7 @@ cmd_rollback(struct cli *cli)
 	rc = cli_confirm(cli, o.yes, question);
 	if (rc)
 		return cli_fail(cli, rc);
-	return run_incident(cli, &o);
+	return cli_run_incident(cli, &o);
 }
 
 int
@@ -452,7 +444,7 @@ cmd_stop(struct cli *cli)
 	rc = cli_confirm(cli, o.yes, "Emergency stop: stop trading now?");
 	if (rc)
 		return cli_fail(cli, rc);
-	return run_incident(cli, &o);
+	return cli_run_incident(cli, &o);
 }
 
 int
@@ -468,7 +460,7 @@ cmd_backup(struct cli *cli)
 		rc = cli_open_log(cli);
 	if (rc)
 		return cli_fail(cli, rc);
-	return run_incident(cli, &o);
+	return cli_run_incident(cli, &o);
 }
 
 int

@@ -84,7 +84,9 @@ free_port(void)
 static int
 find_node(char *out, size_t cap, struct ir_ctx *ctx)
 {
-	static const char *const rels[] = { "tests/fixtures/trading_node",
+	/* build/recorder/cli/incident -> build/tests/fixtures/trading_node */
+	static const char *const rels[] = { "../../tests/fixtures/trading_node",
+					    "tests/fixtures/trading_node",
 					    "trading_node",
 					    "../libexec/incident/trading_node" };
 	const char *env = getenv("INCIDENT_TRADING_NODE");

@@ -19,7 +19,7 @@ contains "$ERR" "stopp.budget" "stderr"
 echo "# malformed: the line libgit2 reports"
 printf '[stop]\n\tbudget = 30s\n[health\n' >"$T/bad3.conf"
 expect_exit 2 "$INCIDENT_BIN" -c "$T/bad3.conf" stop --yes
-contains "$ERR" "line 3" "stderr"
+contains "$ERR" "bad3.conf:3" "stderr"
 
 echo "# bad value"
 printf '[stop]\n\tbudget = soon\n' >"$T/bad4.conf"

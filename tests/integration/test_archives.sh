@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# incident backup / archives / restore against real files and GNU tar.
+. "$(dirname "$0")/lib.sh"
+
+make_deployment
+mkdir -p "$D/config/nested/deeper" "$D/logs"
+for i in $(seq 1 30); do echo "key$i = $i" >"$D/config/nested/file$i.conf"; done
+head -c 300000 /dev/urandom >"$D/config/nested/deeper/blob.bin"
+: >"$D/config/empty.conf"
+mkdir -p "$D/config/emptydir"
+ln -s file1.conf "$D/config/nested/link.conf"
+for i in $(seq 1 2000); do echo "2026-11-25T10:00:00 INFO tick $i"; done >"$D/logs/trading.log"
+
+echo "# backup on demand"
+expect_exit 0 incident backup --reason "before maintenance"
+ev=$(events 1)
+check "kind backup" test "$(jq -r 'select(.type=="incident.opened") | .data.kind' <<<"$ev")" = backup
+arch=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
+check "archive exists" test -f "$arch"
+check "no partial left" test -z "$(ls "$T/data/archives" | grep partial || true)"
+check "GNU tar reads it" tar --zstd -tf "$arch" >/dev/null
+check "files counted" test "$(jq -r 'select(.type=="backup.created") | .data.files' <<<"$ev")" -ge 33
+check "sha matches" test "$(sha256sum "$arch" | cut -d' ' -f1)" = "$(jq -r 'select(.type=="backup.created") | .data.sha256' <<<"$ev")"
+check "mode 0600" test "$(stat -c %a "$arch")" = 600
+
+echo "# archives: listed and checked"
+expect_exit 0 incident archives
+contains "$OUT" "INC-1" "archives"
+contains "$OUT" " ok " "archives"
+expect_exit 0 incident --json archives
+check "json check ok" test "$(jq -r '.[0].check' <<<"$OUT")" = ok
+
+echo "# restore by incident: identical tree"
+expect_exit 0 incident restore 1 --to "$T/restored"
+check "config identical" diff -r "$D/config" "$T/restored/config"
+check "logs identical" diff -r "$D/logs" "$T/restored/logs"
+check "symlink kept" test "$(readlink "$T/restored/config/nested/link.conf")" = file1.conf
+check "git state stored" test -s "$T/restored/git/HEAD"
+ev=$(events 2)
+check "restore kind" test "$(jq -r 'select(.type=="incident.opened") | .data.kind' <<<"$ev")" = restore
+check "verified" test "$(jq -r 'select(.type=="restore.completed") | .data.verified' <<<"$ev")" = true
+check "no staging left" test -z "$(ls -A "$T" | grep -i stag || true)"
+
+echo "# a non-empty target without --force: exit 2, untouched"
+echo "keep me" >"$T/restored/keep.txt"
+expect_exit 2 incident restore 1 --to "$T/restored"
+check "untouched" test -f "$T/restored/keep.txt"
+expect_exit 0 incident restore 1 --to "$T/restored" --force
+check "replaced" test ! -e "$T/restored/keep.txt"
+check "content after force" diff -r "$D/config" "$T/restored/config"
+
+echo "# restore by path of an archive the log knows"
+expect_exit 0 incident restore "$arch" --to "$T/bypath"
+check "by path" diff -r "$D/config" "$T/bypath/config"
+
+echo "# an archive from another host: restored, marked unverified"
+(cd "$D" && tar --zstd -cf "$T/foreign.tar.zst" config)
+expect_exit 0 incident restore "$T/foreign.tar.zst" --to "$T/foreign"
+contains "$ERR" "unverified" "stderr"
+check "foreign restored" diff -r "$D/config" "$T/foreign/config"
+check "unverified recorded" test "$(events last | jq -r 'select(.type=="restore.completed") | .data.verified')" = false
+
+echo "# a tampered archive: mismatch, refused, nothing extracted"
+cp "$arch" "$T/saved.tar.zst"
+printf 'X' | dd of="$arch" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect_exit 0 incident archives
+contains "$OUT" "mismatch" "archives"
+expect_exit 1 incident restore 1 --to "$T/tampered"
+check "nothing extracted" test ! -e "$T/tampered"
+check "failure says why" grep -q "does not match" <<<"$(events last | jq -r 'select(.type=="step.failed") | .data.error')"
+cp "$T/saved.tar.zst" "$arch"
+
+echo "# a hostile archive: clear error naming the entry, nothing outside"
+mkdir -p "$T/evil/src" && echo pwned >"$T/evil/src/f"
+tar -C "$T/evil/src" -cf "$T/evil.tar" --transform 's,^,../,' f
+expect_exit 1 incident restore "$T/evil.tar" --to "$T/evil/out"
+check "no file outside" test ! -e "$T/evil/f"
+check "target not created" test ! -e "$T/evil/out"
+check "error names the entry" grep -q '\.\./f' <<<"$(events last | jq -r 'select(.type=="step.failed") | .data.error')"
+
+echo "# retention: backup.keep = 2"
+EXTRA_CONFIG='[backup]
+	keep = 2' write_config
+for i in 1 2 3; do expect_exit 0 incident backup; done
+count=$(ls "$T/data/archives" | grep -c 'tar.zst$')
+check "two archives kept" test "$count" -eq 2
+check "deletions are events" test "$(for i in $(incident list --json | jq -r '.[].id'); do events "$i"; done | jq -r 'select(.type=="archive.deleted") | .data.path' | wc -l)" -ge 1
+expect_exit 0 incident archives
+contains "$OUT" "missing" "archives after retention"
+
+expect_exit 0 incident verify
+finish
