@@ -27,9 +27,19 @@ static int
 buf_write(void *data, const char *p, size_t len)
 {
 	struct writer *w = data;
+	struct ir_buf *b = w->buf;
 
+	/* The packer writes many small pieces: copy in place while the
+	 * buffer has room (and room for the NUL it keeps). */
+	if (!w->rc && b->data && b->cap - b->len > len &&
+	    (!b->max || b->len + len <= b->max)) {
+		memcpy(b->data + b->len, p, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	if (!w->rc)
-		w->rc = ir_buf_add(w->buf, p, len);
+		w->rc = ir_buf_add(b, p, len);
 	return w->rc ? -1 : 0;
 }
 

@@ -63,3 +63,95 @@ const struct ir_effects ir_effects_real = {
 	.group_reap = real_group_reap,
 	.http_get = real_http_get,
 };
+
+/* ---- the waiting timer -------------------------------------------------- */
+
+#define TIMER(self) ((struct ir_effects_timer *)(self))
+#define INNER(self) (TIMER(self)->inner)
+
+static int64_t
+timed_wall(void *self)
+{
+	return INNER(self)->wall(INNER(self)->self);
+}
+
+static uint64_t
+timed_mono(void *self)
+{
+	return INNER(self)->mono(INNER(self)->self);
+}
+
+static void
+timed_sleep(void *self, uint64_t ms)
+{
+	uint64_t t0 = timed_mono(self);
+
+	INNER(self)->sleep_ms(INNER(self)->self, ms);
+	TIMER(self)->wait_ns += timed_mono(self) - t0;
+}
+
+static int
+timed_proc_run(void *self, const struct ir_proc_opts *opts,
+	       struct ir_proc_result *out, struct ir_ctx *ctx)
+{
+	uint64_t t0 = timed_mono(self);
+	int rc = INNER(self)->proc_run(INNER(self)->self, opts, out, ctx);
+
+	TIMER(self)->wait_ns += timed_mono(self) - t0;
+	return rc;
+}
+
+static int
+timed_proc_find(void *self, const char *pattern, pid_t *pids, size_t max,
+		size_t *n, struct ir_ctx *ctx)
+{
+	return INNER(self)->proc_find(INNER(self)->self, pattern, pids, max, n,
+				      ctx);
+}
+
+static bool
+timed_group_alive(void *self, pid_t pgid)
+{
+	return INNER(self)->group_alive(INNER(self)->self, pgid);
+}
+
+static int
+timed_group_reap(void *self, pid_t pgid, uint64_t wait_ms, uint64_t grace_ms)
+{
+	uint64_t t0 = timed_mono(self);
+	int rc = INNER(self)->group_reap(INNER(self)->self, pgid, wait_ms,
+					 grace_ms);
+
+	TIMER(self)->wait_ns += timed_mono(self) - t0;
+	return rc;
+}
+
+static int
+timed_http_get(void *self, const char *url, uint64_t connect_ms,
+	       uint64_t total_ms, struct ir_http_result *out,
+	       struct ir_ctx *ctx)
+{
+	uint64_t t0 = timed_mono(self);
+	int rc = INNER(self)->http_get(INNER(self)->self, url, connect_ms,
+				       total_ms, out, ctx);
+
+	TIMER(self)->wait_ns += timed_mono(self) - t0;
+	return rc;
+}
+
+void
+ir_effects_timer_init(struct ir_effects_timer *t,
+		      const struct ir_effects *inner)
+{
+	t->inner = inner;
+	t->wait_ns = 0;
+	t->table.self = t;
+	t->table.wall = timed_wall;
+	t->table.mono = timed_mono;
+	t->table.sleep_ms = timed_sleep;
+	t->table.proc_run = timed_proc_run;
+	t->table.proc_find = timed_proc_find;
+	t->table.group_alive = timed_group_alive;
+	t->table.group_reap = timed_group_reap;
+	t->table.http_get = timed_http_get;
+}

@@ -42,4 +42,19 @@ struct ir_effects {
 /* The table that acts on the real world. */
 extern const struct ir_effects ir_effects_real;
 
+
+
+/*
+ * A table that forwards to `inner` and adds up the time spent waiting on
+ * the world: child processes, sleeps, HTTP requests, group reaping.  What
+ * is left of an incident's wall time is the tool's own overhead.
+ */
+struct ir_effects_timer {
+	struct ir_effects table; /* use this one */
+	const struct ir_effects *inner;
+	uint64_t wait_ns;
+};
+
+void ir_effects_timer_init(struct ir_effects_timer *t,
+			   const struct ir_effects *inner);
 #endif

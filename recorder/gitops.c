@@ -2,11 +2,13 @@
  * Git through libgit2.  Every libgit2 error is translated in fail(), and
  * only there.  Each ir_git (and each config read) holds one reference on
  * libgit2's global state: git_libgit2_init() on the way in, the matching
- * git_libgit2_shutdown() on the way out.
+ * git_libgit2_shutdown() on the way out; one more reference is held for the
+ * life of the process (see lib_hold).
  */
 #include "gitops.h"
 
 #include <git2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,10 +73,25 @@ fail(struct ir_ctx *ctx, int rc, const char *fmt, ...)
 	return code;
 }
 
+/* libgit2 (built with mbedTLS on Debian) parses the whole CA bundle each
+ * time its global state is set up, some 10 ms: the first hold is kept for
+ * the life of the process, so the later init/shutdown pairs only count. */
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void
+lib_hold_forever(void)
+{
+	if (git_libgit2_init() < 0)
+		git_error_clear();
+}
+
 static int
 lib_hold(struct ir_ctx *ctx)
 {
-	int rc = git_libgit2_init();
+	int rc;
+
+	pthread_once(&lib_once, lib_hold_forever);
+	rc = git_libgit2_init();
 
 	if (rc < 0)
 		return fail(ctx, rc, "cannot initialise libgit2");

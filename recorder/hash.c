@@ -1,18 +1,37 @@
 #include "hash.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 struct ir_sha256 {
 	EVP_MD_CTX *md;
 };
 
+/* EVP_sha256() looks the algorithm up on every call (OpenSSL 3), which
+ * costs more than hashing a small event: fetch it once. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_sha256(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+md(void)
+{
+	pthread_once(&sha256_once, fetch_sha256);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+
 void
 ir_sha256(uint8_t out[IR_SHA256_LEN], const void *p, size_t len)
 {
 	unsigned int n = IR_SHA256_LEN;
 
-	EVP_Digest(p, len, out, &n, EVP_sha256(), NULL);
+	EVP_Digest(p, len, out, &n, md(), NULL);
 }
 
 struct ir_sha256 *
@@ -23,7 +42,7 @@ ir_sha256_new(void)
 	if (!h)
 		return NULL;
 	h->md = EVP_MD_CTX_new();
-	if (!h->md || !EVP_DigestInit_ex(h->md, EVP_sha256(), NULL)) {
+	if (!h->md || !EVP_DigestInit_ex(h->md, md(), NULL)) {
 		ir_sha256_free(h);
 		return NULL;
 	}
@@ -42,7 +61,7 @@ ir_sha256_final(struct ir_sha256 *h, uint8_t out[IR_SHA256_LEN])
 	unsigned int n = IR_SHA256_LEN;
 
 	EVP_DigestFinal_ex(h->md, out, &n);
-	EVP_DigestInit_ex(h->md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(h->md, md(), NULL);
 }
 
 void

@@ -210,6 +210,33 @@ ir_rec_tick(struct ir_rec *rec, struct ir_ctx *ctx)
 	return ir_rec_flush(rec, ctx);
 }
 
+/*
+ * Which events are committed before ir_rec_emit() returns.  The rule is
+ * that everything recorded is durable before any effect begins: a command
+ * starts only after its step.started (ir_attempt_command flushes before it
+ * opens the gate), and a step that acts without a command flushes first.
+ * The events in between (decisions, observations, outcomes, output) ride
+ * along with the next durable one, or the next tick, in one commit: an
+ * LMDB commit costs two flushes, and a rollback would otherwise pay some
+ * thirty of them.  A crash loses at most that unflushed tail, which the
+ * resume re-establishes by looking again.
+ */
+static bool
+durable_now(const char *type)
+{
+	static const char *const types[] = {
+		"incident.opened", "incident.resumed", "incident.closed",
+		"step.started",    "note",             "backup.created",
+		"restore.completed",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(*types); i++)
+		if (!strcmp(type, types[i]))
+			return true;
+	return false;
+}
+
 int
 ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 	    struct ir_val *data, struct ir_ctx *ctx)
@@ -227,8 +254,7 @@ ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 	if (!rec->n_pending)
 		rec->pending_since = rec->fx->mono(rec->fx->self);
 	rec->pending[rec->n_pending++] = ev;
-	if (!strcmp(type, "step.output") &&
-	    rec->n_pending < IR_LIMIT_OUTPUT_BATCH)
+	if (!durable_now(type) && rec->n_pending < IR_LIMIT_OUTPUT_BATCH)
 		return 0;
 	rc = ir_rec_flush(rec, ctx);
 	if (rc) {

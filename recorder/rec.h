@@ -3,9 +3,13 @@
  * the incident's state as the fold of them, and lets its caller subscribe
  * to events as they are appended (the live display is such a subscriber).
  *
- * Every event but step.output is committed before ir_rec_emit() returns.
- * step.output lines are group-committed (IR_LIMIT_OUTPUT_BATCH lines or
- * IR_LIMIT_OUTPUT_BATCH_MS), and always before the next other event.
+ * incident.opened/resumed/closed, step.started, note, backup.created and
+ * restore.completed are committed before ir_rec_emit() returns; the other
+ * events (decisions, observations, step outcomes, output) are
+ * group-committed with the next of those, or after IR_LIMIT_OUTPUT_BATCH
+ * events or IR_LIMIT_OUTPUT_BATCH_MS (ir_rec_tick), never reordered.
+ * Callers flush (ir_rec_flush) before any effect that no step.started
+ * precedes.
  */
 #ifndef IR_REC_H
 #define IR_REC_H

@@ -121,7 +121,8 @@ ir_runbook_expand(const char *tmpl, const char *tag)
 }
 
 static int
-close_incident(struct ir_run *run, const char *status, struct ir_ctx *ctx)
+close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
+	       struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
 	struct ir_val *d = ir_val_map_new();
@@ -130,6 +131,9 @@ close_incident(struct ir_run *run, const char *status, struct ir_ctx *ctx)
 
 	ir_val_set_str(d, "status", status);
 	ir_val_set_uint(d, "duration_ms", ms);
+	/* Of this process's run: the time spent waiting on commands, sleeps
+	 * and health requests.  The rest is the tool's own overhead. */
+	ir_val_set_uint(d, "wait_ms", wait_ns / 1000000);
 	if (st->budget_ms) {
 		ir_val_set_uint(d, "budget_ms", st->budget_ms);
 		ir_val_set_bool(d, "over_budget", ms > st->budget_ms);
@@ -169,15 +173,22 @@ ir_runbook_resume(struct ir_run *run, const char *actor, struct ir_ctx *ctx)
 int
 ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 {
-	for (;;) {
+	const struct ir_effects *outer = run->fx;
+	struct ir_effects_timer timer;
+	int rc = 0;
+
+	ir_effects_timer_init(&timer, outer);
+	run->fx = &timer.table;
+	while (!rc) {
 		struct ir_action a = ir_runbook_next(ir_rec_state(run->rec));
-		int rc = 0;
 
 		switch (a.kind) {
 		case IR_ACT_NONE:
-			return ir_rec_flush(run->rec, ctx);
+			rc = ir_rec_flush(run->rec, ctx);
+			run->fx = outer;
+			return rc;
 		case IR_ACT_CLOSE:
-			rc = close_incident(run, a.status, ctx);
+			rc = close_incident(run, a.status, timer.wait_ns, ctx);
 			break;
 		case IR_ACT_DECIDE:
 			rc = ir_step_decide(run, a.step, ctx);
@@ -194,7 +205,7 @@ ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 		}
 		if (!rc)
 			rc = ir_rec_flush(run->rec, ctx);
-		if (rc)
-			return rc;
 	}
+	run->fx = outer;
+	return rc;
 }

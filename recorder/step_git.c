@@ -239,6 +239,10 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 		if (rc)
 			goto out;
 	}
+	/* The target is durable before the work tree changes. */
+	rc = ir_rec_flush(run->rec, ctx);
+	if (rc)
+		goto out;
 	rc = observe_head(&a, git, head);
 	if (rc)
 		goto out;

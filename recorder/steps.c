@@ -157,12 +157,16 @@ on_spawn(void *payload, pid_t pgid)
 	struct ir_attempt *a = cr->a;
 	struct ir_val *d;
 
+	int rc;
+
 	if (!a->started)
 		return ir_attempt_start(a, cr->command, pgid);
 	d = ir_val_map_new();
 	ir_val_set_str(d, "command", cr->command);
 	ir_val_set_int(d, "pgid", pgid);
-	return ir_attempt_observe(a, "process", d);
+	rc = ir_attempt_observe(a, "process", d);
+	/* The gate opens only when everything before it is on disk. */
+	return rc ? rc : ir_rec_flush(a->run->rec, a->ctx);
 }
 
 static void
@@ -420,7 +424,9 @@ watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
 			return rc;
 		if (!n || ir_attempt_elapsed_ms(a) >= deadline_ms)
 			break;
-		a->run->fx->sleep_ms(a->run->fx->self, 50);
+		/* A process usually exits within milliseconds of its signal:
+		 * look again soon (a scan of /proc costs about 1 ms). */
+		a->run->fx->sleep_ms(a->run->fx->self, 10);
 		rc = ir_rec_tick(a->run->rec, a->ctx);
 		if (rc)
 			return rc;
@@ -602,7 +608,7 @@ run_health(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_config *cfg = run->cfg;
 	struct ir_attempt a;
-	uint64_t delay = 50;
+	uint64_t delay = 10; /* first retry well within 50 ms, then back off */
 	unsigned probes = 0;
 	long status = 0;
 	bool ok = false;

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Rollback benchmark: `incident rollback` of a demo-like deployment against
+# a bash script running the runbook's own commands (pgrep, git tag | sort
+# -r | sed -n 2p, git checkout, cp -r, curl polled every 50 ms) on the same
+# deployment, alternated in one run.  Prints the median ratio and the
+# tool's own overhead (its wall time minus the time it spent waiting on
+# child processes, sleeps and health polls, as recorded in incident.closed).
+#
+# Environment: INCIDENT_BIN, TRADING_NODE; ROUNDS (default 7).
+. "$(dirname "$0")/../integration/lib.sh"
+set +e
+
+ROUNDS=${ROUNDS:-7}
+make_three_tags
+# The runbook's script needs the config backups where it can cp them.
+cat >"$T/runbook.sh" <<SH
+#!/usr/bin/env bash
+# The runbook's Quick Rollback, by hand.
+set -e
+cd "$D"
+if pgrep -f "trading_node --port $PORT" >/dev/null; then
+	./scripts/emergency_stop.sh >/dev/null
+	while pgrep -f "trading_node --port $PORT" >/dev/null; do sleep 0.05; done
+fi
+TAG=\$(git tag -l "deploy-*" | sort -r | sed -n '2p')
+git checkout -q "\$TAG"
+if [ -d "$T/backup/config-\${TAG#deploy-}" ]; then
+	cp -r "$T/backup/config-\${TAG#deploy-}/." config/
+fi
+./scripts/start.sh >/dev/null
+until [ "\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PORT/status)" = 200 ]; do
+	sleep 0.05
+done
+git log -1 --oneline >/dev/null
+tail -20 logs/trading.log >/dev/null
+SH
+chmod +x "$T/runbook.sh"
+
+reset_deploy() {
+	pkill -KILL -f "trading_node --port $PORT" 2>/dev/null
+	while pgrep -f "trading_node --port $PORT" >/dev/null; do sleep 0.01; done
+	git -C "$D" checkout -q -f "$TAG3"
+	git -C "$D" clean -q -fd config
+	start_node
+}
+
+ms_since() {
+	echo $(( ($(date +%s%N) - $1) / 1000000 ))
+}
+
+tool=() script=() over=()
+for r in $(seq 1 "$ROUNDS"); do
+	reset_deploy
+	t0=$(date +%s%N)
+	incident rollback --yes --no-color >/dev/null 2>&1 || { echo "rollback failed"; exit 1; }
+	tool+=("$(ms_since "$t0")")
+	last=$(incident list --json | jq -r '.[0].id')
+	over+=("$(events "$last" | jq -r 'select(.type=="incident.closed") | .data.duration_ms - .data.wait_ms')")
+	reset_deploy
+	t0=$(date +%s%N)
+	"$T/runbook.sh" || { echo "runbook script failed"; exit 1; }
+	script+=("$(ms_since "$t0")")
+done
+
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+mt=$(median "${tool[@]}")
+ms=$(median "${script[@]}")
+mo=$(median "${over[@]}")
+echo "rollback: incident ${tool[*]} ms; runbook script ${script[*]} ms"
+awk -v t="$mt" -v s="$ms" -v o="$mo" 'BEGIN {
+	printf "rollback median: incident %d ms, runbook script %d ms, ratio %.2fx (target <= 1.0)\n", t, s, t / s
+	printf "incident own overhead (wall - waiting on children and polls): median %d ms (target < 50 ms)\n", o
+}'
