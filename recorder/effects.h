@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "archive.h"
+#include "ir_archive.h"
 #include "error.h"
 #include "health.h"
 #include "proc.h"

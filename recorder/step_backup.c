@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "ir_archive.h"
 #include "buf.h"
 #include "gitops.h"
 
@@ -323,6 +323,23 @@ out:
 
 /* ---- restore ------------------------------------------------------------ */
 
+static int
+hex_to_bytes(uint8_t out[IR_SHA256_LEN], const char *hex)
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * IR_SHA256_LEN)
+		return -EINVAL;
+	for (i = 0; i < IR_SHA256_LEN; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
 int
 ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 {
@@ -333,8 +350,6 @@ ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 	struct ir_attempt a;
 	struct ir_val *d;
 	uint8_t sha[IR_SHA256_LEN];
-	char hex[IR_SHA256_HEX];
-	uint64_t bytes = 0;
 	bool verified = st->opt_sha256[0] != '\0';
 	int rc;
 
@@ -343,28 +358,32 @@ ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 	rc = ir_attempt_start(&a, NULL, 0);
 	if (rc)
 		return rc;
-	rc = ir_file_sha256(st->opt_archive, sha, &bytes, &local);
-	if (rc)
-		return ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
-	ir_hex(hex, sha, sizeof(sha));
 	d = ir_val_map_new();
 	ir_val_set_str(d, "path", st->opt_archive);
-	ir_val_set_uint(d, "bytes", bytes);
-	ir_val_set_str(d, "sha256", hex);
 	ir_val_set_str(d, "recorded_sha256", st->opt_sha256);
 	ir_val_set_bool(d, "known", verified);
 	rc = ir_attempt_observe(&a, "file", d);
 	if (rc)
 		return rc;
-	if (verified && strcmp(hex, st->opt_sha256))
-		return ir_attempt_fail(&a, -2,
-				       "\"%s\" does not match its recorded "
-				       "SHA-256 (%.16s..., recorded %.16s...); "
-				       "nothing extracted",
-				       st->opt_archive, hex, st->opt_sha256);
+	/* A known archive is hashed in the same pass that extracts it, and
+	 * nothing is put in place unless the whole file matches. */
+	if (verified) {
+		if (hex_to_bytes(sha, st->opt_sha256))
+			return ir_attempt_fail(&a, -2, "the recorded SHA-256 of "
+					       "\"%s\" is not valid hex",
+					       st->opt_archive);
+		opts.sha256 = sha;
+	}
 	opts.force = st->opt_force;
 	rc = ir_archive_extract(st->opt_archive, st->opt_to, &opts, &info,
 				&local);
+	if (rc == -EBADMSG && verified)
+		return ir_attempt_fail(&a, -2,
+				       "\"%s\" does not match its recorded "
+				       "SHA-256 %.16s... (%s); nothing "
+				       "extracted",
+				       st->opt_archive, st->opt_sha256,
+				       ir_error_msg(&local, rc));
 	if (rc)
 		return ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
 	d = ir_val_map_new();

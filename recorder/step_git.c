@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "ir_archive.h"
 #include "files.h"
 #include "gitops.h"
 

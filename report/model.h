@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "error.h"
 #include "evlog.h"
+#include "text.h"
 
 /* The runbook's target: decision to rollback complete in 5 minutes. */
 #define IR_RPT_BUDGET_MS 300000
@@ -115,7 +116,9 @@ struct ir_rpt_list {
 
 struct ir_rpt_key {
 	uint64_t seq; /* 0: not reached */
-	int64_t ms;
+	int64_t ms;   /* from the opening */
+	int64_t ts;   /* wall clock */
+	const char *what; /* "stop completed", "incident.closed" ... */
 };
 
 struct ir_rpt_health {
@@ -168,6 +171,7 @@ struct ir_rpt_model {
 	uint64_t closed_seq;
 	int64_t closed_ts, closed_ms, closed_duration_ms;
 	char status[16]; /* "open" until closed */
+	bool closed_later; /* closed after the moment at_ns */
 
 	/* everything seen */
 	uint64_t events, last_seq;
@@ -223,8 +227,52 @@ const struct ir_rpt_note *ir_rpt_model_correction(const struct ir_rpt_model *m,
 int64_t ir_rpt_percentile(int64_t *v, size_t n, unsigned pct);
 
 /* One-line summary of an event (our words around its data). */
-struct ir_rpt_line;
 void ir_rpt_describe(struct ir_rpt_line *l, const struct ir_event *ev);
+
+/* The runbook's decision tree, node by node, with what the log says. */
+struct ir_rpt_node {
+	const char *title;    /* "Is trading active?", "Verify system health" */
+	const char *action;   /* what a yes leads to; NULL for action nodes */
+	const char *no_action; /* what a no means */
+	const char *question; /* the decision event's question, or NULL */
+	const char *step;     /* the step the node stands for */
+	const struct ir_rpt_decision *decision; /* the first answer */
+	const struct ir_rpt_step *run;          /* the step's last run */
+	struct ir_rpt_line *outcome;            /* what happened, in words */
+};
+
+#define IR_RPT_NODES 5
+/* Fill nodes; each outcome points into lines (caller's storage). */
+void ir_rpt_decision_path(const struct ir_rpt_model *m,
+			  struct ir_rpt_node nodes[IR_RPT_NODES],
+			  struct ir_rpt_line lines[IR_RPT_NODES]);
+
+/* The runbook's post-rollback checklist. */
+struct ir_rpt_check {
+	const char *name;
+	const char *what;
+};
+
+#define IR_RPT_CHECKS 5
+extern const struct ir_rpt_check ir_rpt_checklist[IR_RPT_CHECKS];
+
+/* The post-mortem draft: sentences built from the facts in the log, one
+ * call of fn per sentence. */
+enum ir_rpt_pm {
+	IR_RPT_PM_IMPACT,
+	IR_RPT_PM_CAUSE,
+	IR_RPT_PM_WELL,
+	IR_RPT_PM_BADLY,
+	IR_RPT_PM_ACTIONS,
+};
+
+#define IR_RPT_PM_SECTIONS 5
+extern const char *const ir_rpt_pm_title[IR_RPT_PM_SECTIONS];
+extern const char *const ir_rpt_pm_key[IR_RPT_PM_SECTIONS];
+
+typedef void (*ir_rpt_fact_fn)(void *payload, const char *text);
+void ir_rpt_postmortem(const struct ir_rpt_model *m, enum ir_rpt_pm section,
+		       ir_rpt_fact_fn fn, void *payload);
 
 /* A run of consecutive step.output events of one step, as the timeline
  * hands it to a renderer. */
@@ -232,13 +280,18 @@ struct ir_rpt_run {
 	char step[16];
 	uint64_t first_seq, last_seq;
 	int64_t first_ts, first_ms, last_ms;
-	uint64_t count;     /* step.output events */
-	uint64_t dropped;   /* lines the recorder did not store */
-	uint64_t err_lines; /* on stderr */
-	struct ir_buf lines; /* the first IR_LIMIT_REPORT_RUN_LINES, "\0"-separated, stream-prefixed */
+	uint64_t count;      /* step.output events */
+	uint64_t dropped;    /* lines the recorder did not store */
+	uint64_t err_lines;  /* on stderr */
+	struct ir_buf lines; /* the first IR_LIMIT_REPORT_RUN_LINES */
 	size_t nlines;
-	char *last_line;
+	struct ir_buf last;  /* the last line */
+	char last_stream;
 };
+
+/* Walk a run's kept lines: *off starts at 0; false after the last. */
+bool ir_rpt_run_line(const struct ir_rpt_run *run, size_t *off,
+		     char *stream, const char **line, size_t *len);
 
 /* The second scan: every event up to the model's last seq (and at_ns),
  * step.output collapsed into runs. */

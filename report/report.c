@@ -1,1 +1,36 @@
+/* `incident report`: fold the log once, then render. */
 #include "report.h"
+
+#include "model.h"
+
+int
+ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
+		enum ir_report_format fmt, struct ir_ctx *ctx)
+{
+	struct ir_rpt_model m;
+	int rc;
+
+	if (!out || !log)
+		return -EINVAL;
+	if (fmt != IR_REPORT_MD && fmt != IR_REPORT_HTML &&
+	    fmt != IR_REPORT_JSON)
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+				    "unknown report format");
+	rc = ir_rpt_model_build(&m, log, id, -1, ctx);
+	if (rc)
+		goto out;
+	switch (fmt) {
+	case IR_REPORT_MD:
+		rc = ir_rpt_markdown(out, &m, log, ctx);
+		break;
+	case IR_REPORT_HTML:
+		rc = ir_rpt_html(out, &m, log, ctx);
+		break;
+	case IR_REPORT_JSON:
+		rc = ir_rpt_json(out, &m, ctx);
+		break;
+	}
+out:
+	ir_rpt_model_clear(&m);
+	return rc;
+}

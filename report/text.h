@@ -41,6 +41,9 @@ int ir_rpt_clean(struct ir_buf *out, const char *s, size_t len) IR_WUR;
  * cut; NULL for NULL or out of memory (*oom set then). */
 char *ir_rpt_strdup(const char *s, size_t max, bool *oom);
 
+/* a + b, saturating: times and durations come from the log. */
+int64_t ir_rpt_add(int64_t a, int64_t b);
+
 /* "2024-05-01T12:34:56.789Z" from ns since the epoch (UTC, gmtime_r). */
 #define IR_RPT_TIME_LEN 40
 void ir_rpt_time(char out[IR_RPT_TIME_LEN], int64_t ns);

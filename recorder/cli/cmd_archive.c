@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "ir_archive.h"
 #include "cli.h"
 #include "hash.h"
 

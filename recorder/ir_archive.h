@@ -4,8 +4,8 @@
  * written; and safe extraction.  The only module that includes
  * <archive.h>; no libarchive type or code crosses this header.
  */
-#ifndef IR_ARCHIVE_H
-#define IR_ARCHIVE_H
+#ifndef IR_IR_ARCHIVE_H
+#define IR_IR_ARCHIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,9 +54,14 @@ struct ir_extract_opts {
 	uint64_t max_bytes;    /* 0: IR_LIMIT_ARCHIVE_BYTES */
 	uint64_t max_entries;  /* 0: IR_LIMIT_ARCHIVE_ENTRIES */
 	uint64_t max_ratio;    /* 0: IR_LIMIT_ARCHIVE_RATIO */
+	/* NULL, or the SHA-256 the archive file must have (IR_SHA256_LEN
+	 * bytes, e.g. from backup.created): checked in the same pass, before
+	 * anything is put in place.  zstd frames carry no checksum here, so
+	 * only this catches a flipped bit inside compressed data. */
+	const uint8_t *sha256;
 };
 
-#define IR_EXTRACT_OPTS_INIT { false, 0, 0, 0 }
+#define IR_EXTRACT_OPTS_INIT { false, 0, 0, 0, NULL }
 
 struct ir_extract_info {
 	uint64_t files;
@@ -74,8 +79,9 @@ struct ir_extract_info {
  * dest must not exist or be empty unless opts->force (then its old content
  * is replaced).  -EEXIST for a non-empty dest without force; -EPERM for a
  * hostile entry (ctx names it); -EBADMSG for a corrupt or truncated
- * archive; -EFBIG past a cap.  On any error nothing is left but dest as it
- * was. */
+ * archive (also one without its end-of-archive blocks, or not matching
+ * opts->sha256); -EFBIG past a cap.  On any error nothing is left but dest
+ * as it was. */
 int ir_archive_extract(const char *path, const char *dest,
 		       const struct ir_extract_opts *opts,
 		       struct ir_extract_info *out, struct ir_ctx *ctx) IR_WUR;
