@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir_limits.h"
+#include "jsontext.h"
 
 void
 ir_event_clear(struct ir_event *ev)
@@ -507,6 +508,113 @@ ir_codec_decode_val(struct ir_val **out, const void *p, size_t len)
 	tree = NULL;
 out:
 	ir_val_free(tree);
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+static int
+obj_json(struct ir_jtext *w, const msgpack_object *o, int depth)
+{
+	uint32_t i;
+
+	if (depth > IR_LIMIT_VALUE_DEPTH)
+		return -EBADMSG;
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		ir_jtext_lit(w, "null");
+		return 0;
+	case MSGPACK_OBJECT_BOOLEAN:
+		if (o->via.boolean)
+			ir_jtext_lit(w, "true");
+		else
+			ir_jtext_lit(w, "false");
+		return 0;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		ir_jtext_u64(w, o->via.u64);
+		return 0;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		ir_jtext_i64(w, o->via.i64);
+		return 0;
+	case MSGPACK_OBJECT_STR:
+		ir_jtext_str(w, o->via.str.ptr, o->via.str.size);
+		return 0;
+	case MSGPACK_OBJECT_BIN:
+		ir_jtext_hex(w, o->via.bin.ptr, o->via.bin.size);
+		return 0;
+	case MSGPACK_OBJECT_ARRAY:
+		ir_jtext_lit(w, "[");
+		for (i = 0; i < o->via.array.size; i++) {
+			if (i)
+				ir_jtext_lit(w, ",");
+			if (obj_json(w, &o->via.array.ptr[i], depth + 1))
+				return -EBADMSG;
+		}
+		ir_jtext_lit(w, "]");
+		return 0;
+	case MSGPACK_OBJECT_MAP:
+		ir_jtext_lit(w, "{");
+		for (i = 0; i < o->via.map.size; i++) {
+			const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+			if (kv->key.type != MSGPACK_OBJECT_STR)
+				return -EBADMSG;
+			if (i)
+				ir_jtext_lit(w, ",");
+			ir_jtext_str(w, kv->key.via.str.ptr,
+				     kv->key.via.str.size);
+			ir_jtext_lit(w, ":");
+			if (obj_json(w, &kv->val, depth + 1))
+				return -EBADMSG;
+		}
+		ir_jtext_lit(w, "}");
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}
+
+int
+ir_codec_json(struct ir_jtext *out, struct ir_event_head *head,
+	      const void *p, size_t len)
+{
+	const msgpack_object *data;
+	struct ir_event_head h;
+	msgpack_unpacked u;
+	size_t start = out->len;
+	int rc;
+
+	msgpack_unpacked_init(&u);
+	rc = unpack(&u, p, len);
+	if (!rc)
+		rc = read_head(&h, &u.data, &data);
+	if (rc)
+		goto out;
+	ir_jtext_lit(out, "{\"v\":1,\"seq\":");
+	ir_jtext_u64(out, h.seq);
+	ir_jtext_lit(out, ",\"ts\":");
+	ir_jtext_i64(out, h.ts);
+	ir_jtext_lit(out, ",\"mono\":");
+	ir_jtext_u64(out, h.mono);
+	ir_jtext_lit(out, ",\"type\":");
+	ir_jtext_str(out, h.type, strlen(h.type));
+	if (h.step[0]) {
+		ir_jtext_lit(out, ",\"step\":");
+		ir_jtext_str(out, h.step, strlen(h.step));
+	}
+	ir_jtext_lit(out, ",\"data\":");
+	rc = obj_json(out, data, 0);
+	if (rc)
+		goto out;
+	ir_jtext_lit(out, ",\"prev\":");
+	ir_jtext_hex(out, h.prev, IR_HASH_LEN);
+	ir_jtext_lit(out, "}");
+	if (out->failed)
+		rc = -ENOMEM;
+	else
+		*head = h;
+out:
+	if (rc && !out->failed)
+		out->len = start;
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }

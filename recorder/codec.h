@@ -57,6 +57,15 @@ int ir_codec_peek(struct ir_event_head *out, const void *p,
  * fits in the bytes left; 0 or -EBADMSG.  Run before msgpack-c allocates. */
 int ir_codec_check(const void *p, size_t len) IR_WUR;
 
+struct ir_jtext;
+
+/* Append the stored event at p as one JSON object (no newline) to out, the
+ * bytes jansson would print for ir_jsonval_event() of the decoded event,
+ * without building the value tree; *head gets its fixed fields.  Same
+ * checks as ir_codec_decode(); -ENOMEM when out could not grow. */
+int ir_codec_json(struct ir_jtext *out, struct ir_event_head *head,
+		  const void *p, size_t len) IR_WUR;
+
 /* Encode / decode a lone value (a map), used for incident headers. */
 int ir_codec_encode_val(struct ir_buf *out, const struct ir_val *v) IR_WUR;
 int ir_codec_decode_val(struct ir_val **out, const void *p, size_t len) IR_WUR;

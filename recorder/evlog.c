@@ -705,7 +705,13 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 			rc = bad(ctx, id, expect, "missing event (seq gap)");
 			goto out;
 		}
-		if (flags & IR_EVLOG_DECODE) {
+		if (flags & IR_EVLOG_RAW) {
+			/* The caller decodes; it gets the prev the chain
+			 * expects, to compare with the record's own. */
+			ev.seq = seq;
+			memcpy(ev.prev, prev, IR_HASH_LEN);
+			rc = 0;
+		} else if (flags & IR_EVLOG_DECODE) {
 			rc = ir_codec_decode(&ev, v.mv_data, v.mv_size);
 		} else {
 			struct ir_event_head h;
@@ -732,7 +738,8 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 			goto out;
 		}
 		if (chain) {
-			if (memcmp(ev.prev, prev, IR_HASH_LEN)) {
+			if (!(flags & IR_EVLOG_RAW) &&
+			    memcmp(ev.prev, prev, IR_HASH_LEN)) {
 				ir_event_clear(&ev);
 				rc = bad(ctx, id, seq,
 					 "hash chain broken (prev does not "

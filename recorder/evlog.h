@@ -69,6 +69,10 @@ int ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
 enum {
 	IR_EVLOG_DECODE = 1, /* decode data (else ev->data is NULL) */
 	IR_EVLOG_CHAIN = 2,  /* check every prev against the bytes before */
+	IR_EVLOG_RAW = 4,    /* decode nothing: ev holds only seq (from the
+				key) and, with IR_EVLOG_CHAIN, in ev->prev
+				the prev the chain expects; the caller
+				decodes raw and compares */
 };
 
 /* Called for each event in seq order.  ev and raw are valid only during

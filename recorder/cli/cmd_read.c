@@ -16,22 +16,21 @@
 #include "report.h"
 #include "term.h"
 
+/* Open the log and take the incident argument at argv[*i].  0, or the
+ * exit code after the message is printed. */
 static int
 one_incident(struct cli *cli, int *i, uint64_t *id, const char *what)
 {
 	int rc;
 
-	if (*i >= cli->argc || cli->argv[*i][0] == '-') {
-		cli_usage(cli, "%s needs an incident (INC-7, 7 or last)", what);
-		return -EINVAL;
-	}
+	if (*i >= cli->argc || cli->argv[*i][0] == '-')
+		return cli_usage(cli, "%s needs an incident (INC-7, 7 or last)",
+				 what);
 	rc = cli_open_log(cli);
 	if (!rc)
 		rc = cli_incident_arg(cli, cli->argv[*i], id);
-	if (rc) {
-		cli_fail(cli, rc);
-		return rc;
-	}
+	if (rc)
+		return cli_fail(cli, rc);
 	(*i)++;
 	return 0;
 }
@@ -132,11 +131,11 @@ cmd_show(struct cli *cli)
 {
 	int64_t at = -1;
 	uint64_t id, ms;
-	int i = 1, rc;
+	int i = 1, rc, code;
 
-	if (one_incident(cli, &i, &id, "show"))
-		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
-							       : IR_EXIT_FAILED;
+	code = one_incident(cli, &i, &id, "show");
+	if (code)
+		return code;
 	for (; i < cli->argc; i++) {
 		const char *v;
 		int r = cli_value(cli, &i, "--at", &v);
@@ -160,11 +159,11 @@ int
 cmd_timeline(struct cli *cli)
 {
 	uint64_t id;
-	int i = 1;
+	int i = 1, code;
 
-	if (one_incident(cli, &i, &id, "timeline"))
-		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
-							       : IR_EXIT_FAILED;
+	code = one_incident(cli, &i, &id, "timeline");
+	if (code)
+		return code;
 	if (i < cli->argc)
 		return unexpected(cli, i);
 	return cli_fail(cli, ir_term_timeline(stdout, cli->log, id, cli->color,
@@ -179,11 +178,11 @@ cmd_report(struct cli *cli)
 	FILE *out = stdout;
 	char tmp[4200];
 	uint64_t id;
-	int i = 1, rc;
+	int i = 1, rc, code;
 
-	if (one_incident(cli, &i, &id, "report"))
-		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
-							       : IR_EXIT_FAILED;
+	code = one_incident(cli, &i, &id, "report");
+	if (code)
+		return code;
 	if (cli->json)
 		fmt = IR_REPORT_JSON;
 	for (; i < cli->argc; i++) {
@@ -289,11 +288,11 @@ cmd_replay(struct cli *cli)
 				      cli->color };
 	struct ir_term *term;
 	uint64_t id;
-	int i = 1, rc;
+	int i = 1, rc, code;
 
-	if (one_incident(cli, &i, &id, "replay"))
-		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
-							       : IR_EXIT_FAILED;
+	code = one_incident(cli, &i, &id, "replay");
+	if (code)
+		return code;
 	for (; i < cli->argc; i++) {
 		const char *v;
 		int r = cli_value(cli, &i, "--speed", &v);
@@ -339,11 +338,11 @@ cmd_note(struct cli *cli)
 	struct ir_val *d;
 	char actor[300];
 	uint64_t id, corrects = 0;
-	int i = 1, rc;
+	int i = 1, rc, code;
 
-	if (one_incident(cli, &i, &id, "note"))
-		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
-							       : IR_EXIT_FAILED;
+	code = one_incident(cli, &i, &id, "note");
+	if (code)
+		return code;
 	for (; i < cli->argc; i++) {
 		const char *v;
 		int r = cli_value(cli, &i, "--corrects", &v);
@@ -486,10 +485,10 @@ cmd_verify(struct cli *cli)
 	if (cli->argc > 2)
 		return unexpected(cli, 2);
 	if (cli->argc == 2) {
-		if (one_incident(cli, &i, &id, "verify"))
-			return cli->ctx.err.origin == IR_ORIGIN_USAGE
-				       ? IR_EXIT_USAGE
-				       : IR_EXIT_FAILED;
+		int code = one_incident(cli, &i, &id, "verify");
+
+		if (code)
+			return code;
 	} else {
 		rc = cli_open_log(cli);
 		if (rc)
@@ -528,11 +527,11 @@ cmd_export(struct cli *cli)
 {
 	const char *format = NULL;
 	uint64_t id;
-	int i = 1;
+	int i = 1, code;
 
-	if (one_incident(cli, &i, &id, "export"))
-		return cli->ctx.err.origin == IR_ORIGIN_USAGE ? IR_EXIT_USAGE
-							       : IR_EXIT_FAILED;
+	code = one_incident(cli, &i, &id, "export");
+	if (code)
+		return code;
 	for (; i < cli->argc; i++) {
 		int r = cli_value(cli, &i, "--format", &format);
 

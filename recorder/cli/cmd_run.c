@@ -386,21 +386,31 @@ dry_run(struct cli *cli, struct run_opts *o)
 	return IR_EXIT_OK;
 }
 
+/* Options, configuration and log for a command that opens an incident:
+ * 0, or the exit code after the message. */
+static int
+prepare(struct cli *cli, struct run_opts *o, bool rollback)
+{
+	int rc;
+
+	if (parse_run_opts(cli, o, rollback))
+		return IR_EXIT_USAGE;
+	rc = cli_load_config(cli, true);
+	if (!rc)
+		rc = cli_open_log(cli);
+	return rc ? cli_fail(cli, rc) : 0;
+}
+
 int
 cmd_rollback(struct cli *cli)
 {
 	struct run_opts o = { .kind = "rollback" };
 	struct open_walk w = { "rollback", 0 };
 	char question[700];
-	int rc;
+	int rc = prepare(cli, &o, true);
 
-	if (parse_run_opts(cli, &o, true))
-		return IR_EXIT_USAGE;
-	rc = cli_load_config(cli, true);
-	if (!rc)
-		rc = cli_open_log(cli);
 	if (rc)
-		return cli_fail(cli, rc);
+		return rc;
 	if (o.with_db && !cli->cfg->database_restore)
 		return cli_usage(cli, "--with-db needs database.restore in "
 				      "the configuration");
@@ -432,15 +442,10 @@ int
 cmd_stop(struct cli *cli)
 {
 	struct run_opts o = { .kind = "stop" };
-	int rc;
+	int rc = prepare(cli, &o, false);
 
-	if (parse_run_opts(cli, &o, false))
-		return IR_EXIT_USAGE;
-	rc = cli_load_config(cli, true);
-	if (!rc)
-		rc = cli_open_log(cli);
 	if (rc)
-		return cli_fail(cli, rc);
+		return rc;
 	rc = cli_confirm(cli, o.yes, "Emergency stop: stop trading now?");
 	if (rc)
 		return cli_fail(cli, rc);
@@ -451,16 +456,9 @@ int
 cmd_backup(struct cli *cli)
 {
 	struct run_opts o = { .kind = "backup", .yes = true };
-	int rc;
+	int rc = prepare(cli, &o, false);
 
-	if (parse_run_opts(cli, &o, false))
-		return IR_EXIT_USAGE;
-	rc = cli_load_config(cli, true);
-	if (!rc)
-		rc = cli_open_log(cli);
-	if (rc)
-		return cli_fail(cli, rc);
-	return cli_run_incident(cli, &o);
+	return rc ? rc : cli_run_incident(cli, &o);
 }
 
 int
