@@ -36,6 +36,20 @@ for step in stop backup checkout config start health verify report; do
 	check "chain holds" incident verify "$n" >/dev/null
 done
 
+echo "# a stale index.lock left by our interrupted checkout is removed"
+git -C "$D" checkout -q -f "$TAG3"
+git -C "$D" clean -q -fd config
+pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+sleep 0.2
+start_node
+n=$((n + 1))
+INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback --yes
+touch "$D/.git/index.lock"   # as libgit2 leaves it when killed mid-checkout
+expect_exit 0 incident rollback --yes
+check "lock removed" test ! -e "$D/.git/index.lock"
+check "removal recorded" grep -q "removed" <<<"$(events "$n" | jq -r 'select(.type=="observation" and .data.path==".git/index.lock") | .data.action')"
+check "HEAD at target" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+
 echo "# kill -9 from outside while the stop command runs"
 git -C "$D" checkout -q -f "$TAG3"
 git -C "$D" clean -q -fd config

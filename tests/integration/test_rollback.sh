@@ -147,6 +147,36 @@ check "probes backed off" test "$(jq -r 'select(.type=="observation" and .data.w
 check "no verify after failed health" test -z "$(jq -r 'select(.step=="verify")' <<<"$ev")"
 write_config
 
+echo "# a config backup that is an archive (.tar.gz) is extracted safely"
+mkdir -p "$T/arch-src" && echo "risk_limit = 111" >"$T/arch-src/risk.conf"
+tar -C "$T/arch-src" -czf "$T/backup/config-20260101-100000.tar.gz" risk.conf
+EXTRA_CONFIG="[config]
+	backup = $T/backup/config-{ts}.tar.gz" write_config
+expect_exit 0 incident rollback "$TAG1" --yes
+check "config from the archive" grep -q "risk_limit = 111" "$D/config/risk.conf"
+write_config
+
+echo "# someone else's index.lock fails the checkout, naming it"
+touch "$D/.git/index.lock"
+expect_exit 1 incident rollback "$TAG2" --yes
+check "index.lock named" grep -q "index.lock" <<<"$(events last | jq -r 'select(.type=="step.failed") | .data.error')"
+check "not removed" test -e "$D/.git/index.lock"
+rm -f "$D/.git/index.lock"
+start_node
+
+echo "# two rollbacks at once: the second exits 3"
+cat >"$D/scripts/emergency_stop.sh" <<'SH'
+#!/bin/sh
+sleep 2
+kill "$(cat run/node.pid)"
+SH
+incident rollback "$TAG2" --yes >/dev/null 2>&1 &
+for _ in $(seq 1 100); do grep -q incident "$T/data/lock" 2>/dev/null && break; sleep 0.05; done
+expect_exit 3 incident rollback "$TAG2" --yes
+contains "$ERR" "holds the lock" "stderr"
+wait
+git -C "$D" checkout -q -- scripts/emergency_stop.sh 2>/dev/null || true
+
 echo "# abort an interrupted incident"
 INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback "$TAG2" --yes
 expect_exit 0 incident abort last
