@@ -52,6 +52,13 @@ real_http_get(void *self, const char *url, uint64_t connect_ms,
 	return ir_http_get(url, connect_ms, total_ms, out, ctx);
 }
 
+static int
+real_http_post_json(void *self, const char *url, const char *json,
+		    uint64_t timeout_ms, struct ir_ctx *ctx)
+{
+	return ir_http_post_json(url, json, timeout_ms, ctx);
+}
+
 const struct ir_effects ir_effects_real = {
 	.self = NULL,
 	.wall = real_wall,
@@ -62,6 +69,7 @@ const struct ir_effects ir_effects_real = {
 	.group_alive = real_group_alive,
 	.group_reap = real_group_reap,
 	.http_get = real_http_get,
+	.http_post_json = real_http_post_json,
 };
 
 /* ---- the waiting timer -------------------------------------------------- */
@@ -139,6 +147,18 @@ timed_http_get(void *self, const char *url, uint64_t connect_ms,
 	return rc;
 }
 
+static int
+timed_http_post_json(void *self, const char *url, const char *json,
+		     uint64_t timeout_ms, struct ir_ctx *ctx)
+{
+	uint64_t t0 = timed_mono(self);
+	int rc = INNER(self)->http_post_json(INNER(self)->self, url, json,
+					     timeout_ms, ctx);
+
+	TIMER(self)->wait_ns += timed_mono(self) - t0;
+	return rc;
+}
+
 void
 ir_effects_timer_init(struct ir_effects_timer *t,
 		      const struct ir_effects *inner)
@@ -154,4 +174,6 @@ ir_effects_timer_init(struct ir_effects_timer *t,
 	t->table.group_alive = timed_group_alive;
 	t->table.group_reap = timed_group_reap;
 	t->table.http_get = timed_http_get;
+	t->table.http_post_json =
+		inner->http_post_json ? timed_http_post_json : NULL;
 }

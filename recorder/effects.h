@@ -37,6 +37,9 @@ struct ir_effects {
 	int (*http_get)(void *self, const char *url, uint64_t connect_ms,
 			uint64_t total_ms, struct ir_http_result *out,
 			struct ir_ctx *ctx);
+	/* A webhook POST (see health.h); NULL: notifications are off. */
+	int (*http_post_json)(void *self, const char *url, const char *json,
+			      uint64_t timeout_ms, struct ir_ctx *ctx);
 };
 
 /* The table that acts on the real world. */

@@ -1,9 +1,11 @@
 #include "runbook.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "steps.h"
 
 static const enum ir_step rollback_steps[] = {
@@ -120,6 +122,61 @@ ir_runbook_expand(const char *tmpl, const char *tag)
 	return ir_buf_take(&b);
 }
 
+/*
+ * Tell every [notify "name"] webhook how the incident ended.  The URL is a
+ * secret: the log records the name and the outcome, never the URL.  A
+ * webhook that fails does not change the incident's status.
+ */
+static int
+notify(struct ir_run *run, const char *status, uint64_t ms,
+       struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	struct ir_jtext body = { NULL, 0, 0, false };
+	char id[32];
+	size_t i;
+	int rc = 0;
+
+	if (!run->cfg->n_notify || !run->fx->http_post_json)
+		return 0;
+	snprintf(id, sizeof(id), "INC-%llu",
+		 (unsigned long long)ir_rec_id(run->rec));
+	ir_jtext_lit(&body, "{\"incident\":");
+	ir_jtext_str(&body, id, strlen(id));
+	ir_jtext_lit(&body, ",\"kind\":");
+	ir_jtext_str(&body, st->kind, strlen(st->kind));
+	ir_jtext_lit(&body, ",\"status\":");
+	ir_jtext_str(&body, status, strlen(status));
+	ir_jtext_lit(&body, ",\"from\":");
+	ir_jtext_str(&body, st->from, strlen(st->from));
+	ir_jtext_lit(&body, ",\"to\":");
+	ir_jtext_str(&body, st->target, strlen(st->target));
+	ir_jtext_lit(&body, ",\"duration_ms\":");
+	ir_jtext_u64(&body, ms);
+	ir_jtext_lit(&body, "}");
+	ir_jtext_put(&body, "", 1);
+	if (body.failed) {
+		ir_jtext_clear(&body);
+		return -ENOMEM;
+	}
+	for (i = 0; i < run->cfg->n_notify && !rc; i++) {
+		struct ir_ctx local = { 0 };
+		struct ir_val *d = ir_val_map_new();
+		int sent = run->fx->http_post_json(run->fx->self,
+						   run->cfg->notify[i].url,
+						   body.p, 3000, &local);
+
+		ir_val_set_str(d, "what", "notify");
+		ir_val_set_str(d, "name", run->cfg->notify[i].name);
+		ir_val_set_bool(d, "ok", !sent);
+		if (sent)
+			ir_val_set_str(d, "error", ir_error_msg(&local, sent));
+		rc = ir_rec_emit(run->rec, "observation", NULL, d, ctx);
+	}
+	ir_jtext_clear(&body);
+	return rc;
+}
+
 static int
 close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
 	       struct ir_ctx *ctx)
@@ -139,6 +196,8 @@ close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
 		ir_val_set_bool(d, "over_budget", ms > st->budget_ms);
 	}
 	rc = ir_rec_emit(run->rec, "incident.closed", NULL, d, ctx);
+	if (!rc)
+		rc = notify(run, status, ms, ctx);
 	if (rc)
 		return rc;
 	/* The report step wrote the report before the close; write it again

@@ -177,6 +177,24 @@ contains "$ERR" "holds the lock" "stderr"
 wait
 git -C "$D" checkout -q -- scripts/emergency_stop.sh 2>/dev/null || true
 
+echo "# webhooks are told how it ended; their URLs stay secret"
+EXTRA_CONFIG="[notify \"ops\"]
+	url = http://127.0.0.1:$PORT/hook?token=SECRET-TOKEN
+[notify \"dead\"]
+	url = http://127.0.0.1:1/hook?token=OTHER-SECRET" write_config
+rm -f "$D/run/hooks.log"
+expect_exit 0 incident rollback "$TAG1" --yes
+ev=$(events last)
+id=$(jq -r 'select(.type=="incident.opened") | .seq' <<<"$ev" >/dev/null; incident list --json | jq -r '.[0].id')
+check "hook received" grep -q "\"incident\":\"INC-$id\"" "$D/run/hooks.log"
+check "hook status" grep -q '"status":"succeeded"' "$D/run/hooks.log"
+check "ops ok" test "$(jq -r 'select(.type=="observation" and .data.name=="ops") | .data.ok' <<<"$ev")" = true
+check "dead not ok" test "$(jq -r 'select(.type=="observation" and .data.name=="dead") | .data.ok' <<<"$ev")" = false
+not_contains "$ev" "SECRET" "events"
+expect_exit 0 incident report last --format md
+not_contains "$OUT" "SECRET" "report"
+write_config
+
 echo "# abort an interrupted incident"
 INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback "$TAG2" --yes
 expect_exit 0 incident abort last
