@@ -618,3 +618,50 @@ out:
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }
+
+int
+ir_codec_peek_output(struct ir_event_head *head, struct ir_output_view *out,
+		     const void *p, size_t len)
+{
+	const msgpack_object *data;
+	struct ir_event_head h;
+	struct ir_output_view v;
+	msgpack_unpacked u;
+	uint32_t i;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	msgpack_unpacked_init(&u);
+	rc = unpack(&u, p, len);
+	if (!rc)
+		rc = read_head(&h, &u.data, &data);
+	if (rc || strcmp(h.type, "step.output"))
+		goto done;
+	v.is_output = true;
+	for (i = 0; i < data->via.map.size; i++) {
+		const msgpack_object_kv *kv = &data->via.map.ptr[i];
+
+		if (key_is(kv, "line") && kv->val.type == MSGPACK_OBJECT_STR) {
+			/* msgpack-c points strings into the input. */
+			v.line = kv->val.via.str.ptr;
+			v.line_len = kv->val.via.str.size;
+		} else if (key_is(kv, "stream") &&
+			   kv->val.type == MSGPACK_OBJECT_STR) {
+			v.err = kv->val.via.str.size == 3 &&
+				!memcmp(kv->val.via.str.ptr, "err", 3);
+		} else if (key_is(kv, "dropped")) {
+			if (get_i64(&kv->val, &v.dropped))
+				v.dropped = 0;
+		} else if (key_is(kv, "truncated") &&
+			   kv->val.type == MSGPACK_OBJECT_BOOLEAN) {
+			v.truncated = kv->val.via.boolean;
+		}
+	}
+done:
+	if (!rc) {
+		*head = h;
+		*out = v;
+	}
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}

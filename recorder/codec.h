@@ -59,6 +59,26 @@ int ir_codec_check(const void *p, size_t len) IR_WUR;
 
 struct ir_jtext;
 
+/* The fields of a step.output event, pointing into the stored bytes (valid
+ * as long as they are). */
+struct ir_output_view {
+	bool is_output;   /* the event is a step.output */
+	bool err;         /* stream "err" */
+	bool truncated;
+	int64_t dropped;  /* 0 unless the recorder's cap was reached */
+	const char *line; /* not NUL-terminated */
+	size_t line_len;
+};
+
+/* One pass over a stored event: its fixed fields and, for step.output,
+ * the output fields without copying them.  For the readers of long
+ * incidents (reports, timelines), where almost every event is output and
+ * building a value tree for each would cost more than the scan.  Same
+ * checks as ir_codec_peek(). */
+int ir_codec_peek_output(struct ir_event_head *head,
+			 struct ir_output_view *out, const void *p,
+			 size_t len) IR_WUR;
+
 /* Append the stored event at p as one JSON object (no newline) to out, the
  * bytes jansson would print for ir_jsonval_event() of the decoded event,
  * without building the value tree; *head gets its fixed fields.  Same

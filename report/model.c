@@ -489,7 +489,8 @@ on_closed(struct ir_rpt_model *m, const struct ir_event *ev)
 }
 
 static void
-on_output(struct ir_rpt_model *m, const struct ir_event *ev)
+on_output(struct ir_rpt_model *m, const struct ir_event *ev,
+	  const struct ir_output_view *out)
 {
 	struct ir_rpt_step *s = open_step(m, ev->step);
 
@@ -497,14 +498,68 @@ on_output(struct ir_rpt_model *m, const struct ir_event *ev)
 	if (!s)
 		return;
 	s->output_lines++;
-	if (data_ms(ev->data, "dropped") > 0)
-		s->dropped += (uint64_t)data_ms(ev->data, "dropped");
+	if (out->dropped > 0)
+		s->dropped += (uint64_t)out->dropped;
 }
 
 static int
-fold(void *payload, const struct ir_event *ev, const void *raw, size_t len)
+fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
+	   const void *raw, size_t len, const struct ir_output_view *out);
+
+/*
+ * The scan hands us the stored bytes only (IR_EVLOG_RAW): one pass reads
+ * the fixed fields and, for step.output, the line in place; only the
+ * other events, a handful in a long incident, are decoded into values.
+ * The chain is checked here against what the scan computed.
+ */
+static int
+fold(void *payload, const struct ir_event *key, const void *raw, size_t len)
 {
 	struct ir_rpt_model *m = payload;
+	struct ir_event_head h;
+	struct ir_output_view out;
+	struct ir_event ev = { 0 };
+	int rc = ir_codec_peek_output(&h, &out, raw, len);
+
+	if (rc || h.seq != key->seq)
+		return ir_error_set(m->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
+				    "INC-%llu seq %llu: %s",
+				    (unsigned long long)m->id,
+				    (unsigned long long)key->seq,
+				    rc ? "record does not decode"
+				       : "seq disagrees with its key");
+	if (memcmp(h.prev, key->prev, IR_HASH_LEN))
+		return ir_error_set(m->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
+				    "INC-%llu seq %llu: hash chain broken "
+				    "(prev does not match the event before)",
+				    (unsigned long long)m->id,
+				    (unsigned long long)key->seq);
+	if (out.is_output) {
+		ev.seq = h.seq;
+		ev.ts = h.ts;
+		ev.mono = h.mono;
+		memcpy(ev.type, h.type, sizeof(ev.type));
+		memcpy(ev.step, h.step, sizeof(ev.step));
+		return fold_event(m, &ev, raw, len, &out);
+	}
+	rc = ir_codec_decode(&ev, raw, len);
+	if (rc)
+		return rc == -ENOMEM ? rc
+				     : ir_error_set(m->ctx, -EBADMSG,
+						    IR_ORIGIN_NONE, 0,
+						    "INC-%llu seq %llu: record "
+						    "does not decode",
+						    (unsigned long long)m->id,
+						    (unsigned long long)h.seq);
+	rc = fold_event(m, &ev, raw, len, &out);
+	ir_event_clear(&ev);
+	return rc;
+}
+
+static int
+fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
+	   const void *raw, size_t len, const struct ir_output_view *out)
+{
 	const char *t = ev->type;
 
 	/* Always advance the head: the chain is verified over all events
@@ -524,8 +579,8 @@ fold(void *payload, const struct ir_event *ev, const void *raw, size_t len)
 	if (ms_of(ev->mono) > m->last_ms)
 		m->last_ms = ms_of(ev->mono);
 	count_type(m, t);
-	if (!strcmp(t, "step.output"))
-		on_output(m, ev);
+	if (out->is_output)
+		on_output(m, ev, out);
 	else if (!strcmp(t, "observation"))
 		on_observation(m, ev);
 	else if (!strcmp(t, "step.started"))
@@ -631,8 +686,10 @@ ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
 		return rc;
 	copy_name(m->kind, sizeof(m->kind), inc.kind);
 	m->opened_ts = inc.opened;
-	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN, fold,
-			   m, ctx);
+	m->ctx = ctx;
+	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN, fold, m,
+			   ctx);
+	m->ctx = NULL;
 	if (rc == -ENOMEM || m->oom)
 		return ir_error_set(ctx, -ENOMEM, IR_ORIGIN_OS, 0,
 				    "INC-%llu: out of memory for the report",

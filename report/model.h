@@ -151,6 +151,7 @@ struct ir_rpt_type_count {
 #define IR_RPT_TYPES 32
 
 struct ir_rpt_model {
+	struct ir_ctx *ctx; /* during the build only */
 	uint64_t id;
 	int64_t at_ns; /* events with a later mono are left out; -1: none */
 

@@ -58,13 +58,12 @@ ir_rpt_run_line(const struct ir_rpt_run *run, size_t *off, char *stream,
 }
 
 static int
-add_output(struct walk *w, const struct ir_event *ev)
+add_output(struct walk *w, const struct ir_event_head *ev,
+	   const struct ir_output_view *out)
 {
 	struct ir_rpt_run *r = &w->run;
-	const struct ir_val *line = ir_val_get(ev->data, "line");
-	const char *stream = ir_val_get_str(ev->data, "stream");
-	char s = stream && !strcmp(stream, "err") ? 'e' : 'o';
-	int64_t dropped = ir_val_get_int(ev->data, "dropped", 0);
+	char s = out->err ? 'e' : 'o';
+	int64_t dropped = out->dropped;
 	int rc;
 
 	if (!w->in_run) {
@@ -81,47 +80,57 @@ add_output(struct walk *w, const struct ir_event *ev)
 	r->last_ms = (int64_t)(ev->mono / 1000000);
 	if (dropped > 0)
 		r->dropped += (uint64_t)dropped;
-	if (!line || line->type != IR_VAL_STR)
+	if (!out->line)
 		return 0;
 	if (s == 'e')
 		r->err_lines++;
 	if (r->nlines < IR_LIMIT_REPORT_RUN_LINES) {
-		rc = keep_line(&r->lines, s, line->as.str.ptr,
-			       line->as.str.len);
+		rc = keep_line(&r->lines, s, out->line, out->line_len);
 		if (rc)
 			return rc;
 		r->nlines++;
 	}
 	ir_buf_reset(&r->last);
 	r->last_stream = s;
-	return ir_buf_add(&r->last, line->as.str.ptr,
-			  line->as.str.len > IR_LIMIT_REPORT_TEXT
+	return ir_buf_add(&r->last, out->line,
+			  out->line_len > IR_LIMIT_REPORT_TEXT
 				  ? IR_LIMIT_REPORT_TEXT
-				  : line->as.str.len);
+				  : out->line_len);
 }
 
+/* Output is read in place (one pass, no value tree); only the other
+ * events are decoded. */
 static int
-visit(void *payload, const struct ir_event *ev, const void *raw, size_t len)
+visit(void *payload, const struct ir_event *key, const void *raw, size_t len)
 {
 	struct walk *w = payload;
 	const struct ir_rpt_model *m = w->tl->m;
+	struct ir_event_head h;
+	struct ir_output_view out;
+	struct ir_event ev = { 0 };
+	int rc;
 
-	(void)raw;
-	(void)len;
 	/* What the first scan saw, no more: a note appended meanwhile
 	 * waits for the next report. */
-	if (ev->seq > m->last_seq)
+	if (key->seq > m->last_seq)
 		return 1;
-	if (m->at_ns >= 0 && ev->mono > (uint64_t)m->at_ns)
+	rc = ir_codec_peek_output(&h, &out, raw, len);
+	if (rc)
+		return -EBADMSG;
+	if (m->at_ns >= 0 && h.mono > (uint64_t)m->at_ns)
 		return 0;
-	if (!strcmp(ev->type, "step.output")) {
-		if (w->in_run && strcmp(w->run.step, ev->step))
+	if (out.is_output) {
+		if (w->in_run && strcmp(w->run.step, h.step))
 			flush_run(w);
-		w->rc = add_output(w, ev);
+		w->rc = add_output(w, &h, &out);
 		return w->rc;
 	}
 	flush_run(w);
-	w->tl->event(w->tl->payload, ev);
+	rc = ir_codec_decode(&ev, raw, len);
+	if (rc)
+		return rc == -ENOMEM ? rc : -EBADMSG;
+	w->tl->event(w->tl->payload, &ev);
+	ir_event_clear(&ev);
 	return 0;
 }
 
@@ -132,7 +141,7 @@ ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 	struct walk w = { .tl = tl };
 	int rc;
 
-	rc = ir_evlog_scan(log, tl->m->id, 1, IR_EVLOG_DECODE, visit, &w, ctx);
+	rc = ir_evlog_scan(log, tl->m->id, 1, IR_EVLOG_RAW, visit, &w, ctx);
 	if (!rc)
 		flush_run(&w);
 	ir_buf_clear(&w.run.lines);
