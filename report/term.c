@@ -585,10 +585,16 @@ describe_observation(struct line *l, const struct ir_val *d,
 		const char *p;
 		size_t n;
 
+		/* commit is the full hash; head is "<short> <subject>"
+		 * (older logs: the hash itself). */
 		line_puts(l, "git HEAD");
-		if (val_str(d, "head", &p, &n)) {
+		if (val_str(d, "commit", &p, &n) || val_str(d, "head", &p, &n)) {
+			size_t hex = strspn(p, "0123456789abcdef");
+
+			if (hex > n)
+				hex = n;
 			line_puts(l, " ");
-			line_add(l, p, n < 12 ? n : 12);
+			line_add(l, p, hex < 12 ? hex : 12);
 		}
 		add_str(l, d, "tag", " (", ")");
 		if (ir_val_get_bool(d, "detached", false))
