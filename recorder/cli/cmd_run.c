@@ -424,14 +424,30 @@ cmd_rollback(struct cli *cli)
 	}
 	if (o.dry_run)
 		return dry_run(cli, &o);
-	if (w.id)
+	if (w.id) {
 		snprintf(question, sizeof(question),
 			 "Resume interrupted rollback INC-%llu of %s?",
 			 (unsigned long long)w.id, cli->cfg->deploy_dir);
-	else
+	} else {
+		/* Pre-flight: with no target to roll back to, stopping
+		 * trading would only do harm.  Nothing is changed yet. */
+		struct ir_run run = { 0 };
+		struct ir_target t;
+
+		run.cfg = cli->cfg;
+		run.known_bad = cli_known_bad;
+		run.known_bad_payload = cli;
+		rc = ir_runbook_target(&run, o.tag, &t, &cli->ctx);
+		if (rc) {
+			cli->ctx.err.origin = IR_ORIGIN_USAGE;
+			return cli_fail(cli, rc);
+		}
+		ir_val_free(t.skipped);
 		snprintf(question, sizeof(question),
-			 "Roll back %s%s%s now?", cli->cfg->deploy_dir,
-			 o.tag ? " to " : "", o.tag ? o.tag : "");
+			 "Roll back %s from %s to %s now?",
+			 cli->cfg->deploy_dir, t.from[0] ? t.from : "HEAD",
+			 t.to);
+	}
 	rc = cli_confirm(cli, o.yes, question);
 	if (rc)
 		return cli_fail(cli, rc);

@@ -43,6 +43,18 @@ ev=$(events 1)
 not_contains "$ev" "SECRET-TOKEN" "events"
 check "config hash" test "$(jq -r 'select(.type=="incident.opened") | .data.config | length' <<<"$ev")" -eq 64
 
+echo "# no older deploy tag to roll back to: exit 2, trading untouched"
+start_node
+expect_exit 2 incident rollback --yes
+contains "$ERR" "no rollback target" "stderr"
+check "node still runs" test "$(node_count)" -eq 1
+check "no rollback recorded" test "$(incident list --json | jq '[.[] | select(.kind=="rollback")] | length')" -eq 0
+echo "# not a git work tree: exit 2"
+sed -i "s|^\tdir = .*|\tdir = $T|" "$T/incident.conf"
+expect_exit 2 incident rollback --yes
+check "node still runs" test "$(node_count)" -eq 1
+write_config
+
 echo "# global options after the command, and INCIDENT_CONFIG"
 INCIDENT_CONFIG="$T/incident.conf" expect_exit 0 "$INCIDENT_BIN" list --json
 check "json list" test "$(jq length <<<"$OUT")" -eq 1
