@@ -157,7 +157,6 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	log = calloc(1, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
-	log->scratch.max = 0;
 	rc = mdb_env_create(&log->env);
 	if (rc) {
 		rc = lmdb_error(ctx, rc, "create environment");

@@ -83,9 +83,10 @@ ir_lock_release(struct ir_lock *lock)
 {
 	if (!lock)
 		return;
-	/* The content is advisory: a stale one only misnames a holder. */
-	if (ftruncate(lock->fd, 0) != 0)
-		lock->fd = lock->fd;
+	if (ftruncate(lock->fd, 0) != 0) {
+		/* The content is advisory: a stale one only misnames a
+		 * holder, and the lock itself goes with the fd. */
+	}
 	close(lock->fd);
 	free(lock);
 }

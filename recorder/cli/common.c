@@ -272,9 +272,10 @@ cli_value(struct cli *cli, int *i, const char *name, const char **out)
 	}
 	if (strcmp(a, name))
 		return 0;
-	if (*i + 1 >= cli->argc)
-		return cli_usage(cli, "%s needs a value", name) ? -EINVAL
-								 : -EINVAL;
+	if (*i + 1 >= cli->argc) {
+		cli_usage(cli, "%s needs a value", name);
+		return -EINVAL;
+	}
 	*out = cli->argv[++*i];
 	return 1;
 }
