@@ -775,6 +775,24 @@ out:
 }
 
 int
+ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
+		   const struct ir_event_head *head, int decode_rc, bool chain,
+		   struct ir_ctx *ctx)
+{
+	if (decode_rc == -ENOMEM)
+		return decode_rc;
+	if (decode_rc)
+		return bad(ctx, id, key->seq, "record does not decode");
+	if (head->seq != key->seq)
+		return bad(ctx, id, key->seq, "seq disagrees with its key");
+	if (chain && memcmp(head->prev, key->prev, IR_HASH_LEN))
+		return bad(ctx, id, key->seq,
+			   "hash chain broken (prev does not match the event "
+			   "before)");
+	return 0;
+}
+
+int
 ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
 	      const void *bytes, size_t len, struct ir_ctx *ctx)
 {

@@ -88,6 +88,14 @@ int ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 		  unsigned flags, ir_evlog_event_fn fn, void *payload,
 		  struct ir_ctx *ctx) IR_WUR;
 
+/* For IR_EVLOG_RAW callers: check the fixed fields they decoded (decode_rc
+ * is the decoder's result) against what the scan knows: key->seq, and with
+ * chain the prev the chain expects (key->prev).  0, or -EBADMSG (-ENOMEM
+ * passed on) with a message naming incident and seq. */
+int ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
+		       const struct ir_event_head *head, int decode_rc,
+		       bool chain, struct ir_ctx *ctx) IR_WUR;
+
 /* Test hook: overwrite the stored bytes of one event in place (no chain
  * update).  Used by tests to simulate tampering; never by the product. */
 int ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,

@@ -219,19 +219,9 @@ export_event(void *payload, const struct ir_event *ev, const void *raw,
 	if (rc == -ENOMEM)
 		return ir_error_set(x->ctx, rc, IR_ORIGIN_NONE, 0,
 				    "export: out of memory");
-	if (rc || head.seq != ev->seq)
-		return ir_error_set(x->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
-				    "INC-%llu seq %llu: %s",
-				    (unsigned long long)x->id,
-				    (unsigned long long)ev->seq,
-				    rc ? "record does not decode"
-				       : "seq disagrees with its key");
-	if (memcmp(head.prev, ev->prev, IR_HASH_LEN))
-		return ir_error_set(x->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
-				    "INC-%llu seq %llu: hash chain broken "
-				    "(prev does not match the event before)",
-				    (unsigned long long)x->id,
-				    (unsigned long long)ev->seq);
+	rc = ir_evlog_check_raw(x->id, ev, &head, rc, true, x->ctx);
+	if (rc)
+		return rc;
 	ir_jtext_lit(&x->text, "\n");
 	if (x->text.len >= EXPORT_FLUSH)
 		return export_flush(x);

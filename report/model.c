@@ -521,19 +521,9 @@ fold(void *payload, const struct ir_event *key, const void *raw, size_t len)
 	struct ir_event ev = { 0 };
 	int rc = ir_codec_peek_output(&h, &out, raw, len);
 
-	if (rc || h.seq != key->seq)
-		return ir_error_set(m->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
-				    "INC-%llu seq %llu: %s",
-				    (unsigned long long)m->id,
-				    (unsigned long long)key->seq,
-				    rc ? "record does not decode"
-				       : "seq disagrees with its key");
-	if (memcmp(h.prev, key->prev, IR_HASH_LEN))
-		return ir_error_set(m->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
-				    "INC-%llu seq %llu: hash chain broken "
-				    "(prev does not match the event before)",
-				    (unsigned long long)m->id,
-				    (unsigned long long)key->seq);
+	rc = ir_evlog_check_raw(m->id, key, &h, rc, true, m->ctx);
+	if (rc)
+		return rc;
 	if (out.is_output) {
 		ev.seq = h.seq;
 		ev.ts = h.ts;
