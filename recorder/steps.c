@@ -240,11 +240,9 @@ ir_attempt_command(struct ir_attempt *a, const char *command,
 	opts.on_tick = on_tick;
 	opts.payload = &cr;
 	rc = a->run->fx->proc_run(a->run->fx->self, &opts, out, a->ctx);
-	if (a->log_rc)
-		return a->log_rc;
-	if (!rc)
-		rc = ir_rec_flush(a->run->rec, a->ctx);
-	return rc;
+	/* The output left pending rides along with the next durable event:
+	 * nothing acts on the world before that. */
+	return a->log_rc ? a->log_rc : rc;
 }
 
 /* ---- observations ------------------------------------------------------ */

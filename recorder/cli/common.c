@@ -208,8 +208,10 @@ cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 		unlink(tmp);
 		return -ENOMEM;
 	}
+	/* No fsync: the report is derived from the log and can always be
+	 * written again; the rename keeps a half-written one from showing. */
 	rc = ir_report_write(f, cli->log, id, IR_REPORT_MD, ctx);
-	if (fflush(f) || fsync(fileno(f)))
+	if (fflush(f))
 		rc = rc ? rc : -EIO;
 	fclose(f);
 	if (!rc && rename(tmp, path))
