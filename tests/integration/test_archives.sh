@@ -88,5 +88,19 @@ check "deletions are events" test "$(for i in $(incident list --json | jq -r '.[
 expect_exit 0 incident archives
 contains "$OUT" "missing" "archives after retention"
 
+echo "# retention never deletes the last successful rollback's archive"
+commit_version v2 good deploy-20260102-100000
+write_config
+expect_exit 0 incident rollback deploy-20260101-100000 --yes
+rb=$(incident list --json | jq -r '.[0].id')
+rb_arch="$T/data/archives/INC-$rb-backup.tar.zst"
+check "rollback archived" test -f "$rb_arch"
+EXTRA_CONFIG='[backup]
+	keep = 1' write_config
+for i in 1 2; do expect_exit 0 incident backup; done
+check "rollback archive kept" test -f "$rb_arch"
+check "only it and the newest remain" test "$(ls "$T/data/archives" | grep -c 'tar.zst$')" -eq 2
+pkill -f "trading_node --port $PORT" || true
+
 expect_exit 0 incident verify
 finish
