@@ -15,6 +15,20 @@ ir_rpt_jset(struct ir_rpt_jb *b, json_t *o, const char *key, json_t *v)
 }
 
 void
+ir_rpt_jset_key(struct ir_rpt_jb *b, json_t *o, const char *key, json_t *v)
+{
+	struct ir_buf k = IR_BUF_INIT(0);
+
+	if (ir_rpt_clean(&k, key, strlen(key))) {
+		json_decref(v);
+		b->oom = true;
+	} else {
+		ir_rpt_jset(b, o, (const char *)k.data, v);
+	}
+	ir_buf_clear(&k);
+}
+
+void
 ir_rpt_jpush(struct ir_rpt_jb *b, json_t *a, json_t *v)
 {
 	if (!v || !a || json_array_append_new(a, v))
@@ -469,13 +483,11 @@ integrity(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
 
 	ir_hex(hex, m->head, IR_HASH_LEN);
 	for (i = 0; i < m->ntypes; i++)
-		ir_rpt_jset(b, types, m->types[i].type,
-			    json_integer((json_int_t)m->types[i].n));
+		ir_rpt_jset_key(b, types, m->types[i].type,
+				json_integer((json_int_t)m->types[i].n));
 	if (m->types_other)
 		ir_rpt_jset(b, types, "(other)",
 			    json_integer((json_int_t)m->types_other));
-	if (!ir_rpt_jclean(types))
-		b->oom = true;
 	ir_rpt_jset(b, o, "events", json_integer((json_int_t)m->events));
 	ir_rpt_jset(b, o, "head", json_string(hex));
 	ir_rpt_jset(b, o, "verified", json_boolean(m->verified));

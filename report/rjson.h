@@ -22,6 +22,9 @@ struct ir_rpt_jb {
 /* o[key] = v (reference stolen); NULL v or a failure marks b->oom. */
 void ir_rpt_jset(struct ir_rpt_jb *b, json_t *o, const char *key, json_t *v);
 void ir_rpt_jpush(struct ir_rpt_jb *b, json_t *a, json_t *v);
+/* The same for a key that comes from the log (made safe first). */
+void ir_rpt_jset_key(struct ir_rpt_jb *b, json_t *o, const char *key,
+		     json_t *v);
 /* A log string made safe (ir_rpt_clean); JSON null for NULL. */
 json_t *ir_rpt_jstr(const char *s);
 /* An integer, or null when absent (< 0 for ms, 0 for a seq). */

@@ -356,11 +356,10 @@ counts_json(struct ir_rpt_jb *b, const struct count *c, uint64_t other)
 	size_t i;
 
 	for (i = 0; i < NAMES && c[i].name[0]; i++)
-		ir_rpt_jset(b, o, c[i].name, json_integer((json_int_t)c[i].n));
+		ir_rpt_jset_key(b, o, c[i].name,
+				json_integer((json_int_t)c[i].n));
 	if (other)
 		ir_rpt_jset(b, o, "(other)", json_integer((json_int_t)other));
-	if (o && !ir_rpt_jclean(o))
-		b->oom = true;
 	return o;
 }
 
