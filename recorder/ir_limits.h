@@ -66,5 +66,8 @@
 #define IR_LIMIT_REPORT_TEXT 4096
 #define IR_LIMIT_REPORT_SAMPLES 10000
 #define IR_LIMIT_REPORT_RUN_LINES 200
+/* Runs of step output indexed by the report's first pass (beyond: the
+ * timeline pass reads every event). */
+#define IR_LIMIT_REPORT_RUNS 65536
 
 #endif

@@ -489,11 +489,53 @@ on_closed(struct ir_rpt_model *m, const struct ir_event *ev)
 }
 
 static void
+index_output(struct ir_rpt_model *m, const struct ir_event *ev,
+	     const struct ir_output_view *out)
+{
+	struct ir_rpt_runidx *r = m->nruns ? &m->runs[m->nruns - 1] : NULL;
+
+	if (m->runs_overflow)
+		return;
+	if (!r || r->last_seq + 1 != ev->seq || strcmp(r->step, ev->step)) {
+		if (m->nruns == IR_LIMIT_REPORT_RUNS) {
+			m->runs_overflow = true;
+			return;
+		}
+		if (m->nruns == m->caprun) {
+			size_t cap = m->caprun ? m->caprun * 2 : 16;
+			struct ir_rpt_runidx *runs =
+				realloc(m->runs, cap * sizeof(*runs));
+
+			if (!runs) {
+				m->oom = true;
+				return;
+			}
+			m->runs = runs;
+			m->caprun = cap;
+		}
+		r = &m->runs[m->nruns++];
+		memset(r, 0, sizeof(*r));
+		memcpy(r->step, ev->step, sizeof(r->step));
+		r->first_seq = ev->seq;
+		r->first_ts = ev->ts;
+		r->first_ms = (int64_t)(ev->mono / 1000000);
+	}
+	r->last_seq = ev->seq;
+	r->last_ms = (int64_t)(ev->mono / 1000000);
+	r->count++;
+	if (out->err && out->line)
+		r->err_lines++;
+	if (out->dropped > 0)
+		r->dropped += (uint64_t)out->dropped;
+}
+
+static void
 on_output(struct ir_rpt_model *m, const struct ir_event *ev,
 	  const struct ir_output_view *out)
 {
 	struct ir_rpt_step *s = open_step(m, ev->step);
 
+	index_output(m, ev, out);
 	m->outputs++;
 	if (!s)
 		return;
@@ -707,6 +749,9 @@ ir_rpt_model_clear(struct ir_rpt_model *m)
 
 	if (!m)
 		return;
+	free(m->runs);
+	m->runs = NULL;
+	m->nruns = m->caprun = 0;
 	free(m->reason);
 	free(m->actor);
 	free(m->host);

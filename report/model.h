@@ -114,6 +114,14 @@ struct ir_rpt_list {
 	uint64_t dropped; /* beyond IR_LIMIT_REPORT_ITEMS */
 };
 
+/* A run of consecutive step.output events of one step. */
+struct ir_rpt_runidx {
+	char step[16];
+	uint64_t first_seq, last_seq;
+	uint64_t count, err_lines, dropped;
+	int64_t first_ts, first_ms, last_ms;
+};
+
 struct ir_rpt_key {
 	uint64_t seq; /* 0: not reached */
 	int64_t ms;   /* from the opening */
@@ -194,6 +202,12 @@ struct ir_rpt_model {
 	struct ir_rpt_list items;     /* struct ir_rpt_item */
 	struct ir_rpt_health health;
 	struct ir_rpt_logtail logtail;
+
+	/* Where the runs of step output are, so that the timeline pass reads
+	 * only their first lines and the events between them. */
+	struct ir_rpt_runidx *runs;
+	size_t nruns, caprun;
+	bool runs_overflow; /* more than IR_LIMIT_REPORT_RUNS: scan all */
 
 	/* fold state */
 	size_t hint;          /* index of the step run seen last */

@@ -134,6 +134,120 @@ visit(void *payload, const struct ir_event *key, const void *raw, size_t len)
 	return 0;
 }
 
+/* ---- with the first pass's index of output runs ---------------------------
+ * The events between runs are read one by one; of a run only its first
+ * IR_LIMIT_REPORT_RUN_LINES lines and its last one, the counts coming from
+ * the index.  A million lines of output cost a few hundred reads. */
+
+struct range {
+	struct walk *w;
+	uint64_t to;   /* last seq to read */
+	bool lines;    /* keep output lines (inside a run) */
+	bool last;     /* only the run's last line */
+};
+
+static int
+range_visit(void *payload, const struct ir_event *key, const void *raw,
+	    size_t len)
+{
+	struct range *r = payload;
+	struct walk *w = r->w;
+	const struct ir_rpt_model *m = w->tl->m;
+	struct ir_event_head h;
+	struct ir_output_view out;
+	struct ir_event ev = { 0 };
+	int rc;
+
+	if (key->seq > r->to)
+		return 1;
+	rc = ir_codec_peek_output(&h, &out, raw, len);
+	if (rc)
+		return -EBADMSG;
+	if (out.is_output) {
+		struct ir_rpt_run *run = &w->run;
+		char s = out.err ? 'e' : 'o';
+
+		if (!r->lines || !out.line)
+			return 0;
+		if (!r->last && run->nlines < IR_LIMIT_REPORT_RUN_LINES) {
+			rc = keep_line(&run->lines, s, out.line, out.line_len);
+			if (rc)
+				return rc;
+			run->nlines++;
+		}
+		ir_buf_reset(&run->last);
+		run->last_stream = s;
+		return ir_buf_add(&run->last, out.line,
+				  out.line_len > IR_LIMIT_REPORT_TEXT
+					  ? IR_LIMIT_REPORT_TEXT
+					  : out.line_len);
+	}
+	if (m->at_ns >= 0 && h.mono > (uint64_t)m->at_ns)
+		return 0;
+	rc = ir_codec_decode(&ev, raw, len);
+	if (rc)
+		return rc == -ENOMEM ? rc : -EBADMSG;
+	w->tl->event(w->tl->payload, &ev);
+	ir_event_clear(&ev);
+	return 0;
+}
+
+static int
+read_range(struct walk *w, struct ir_evlog *log, uint64_t from, uint64_t to,
+	   bool lines, bool last, struct ir_ctx *ctx)
+{
+	struct range r = { w, to, lines, last };
+
+	if (from > to)
+		return 0;
+	return ir_evlog_scan(log, w->tl->m->id, from, IR_EVLOG_RAW,
+			     range_visit, &r, ctx);
+}
+
+static int
+indexed(struct walk *w, struct ir_evlog *log, struct ir_ctx *ctx)
+{
+	const struct ir_rpt_model *m = w->tl->m;
+	uint64_t next = 1;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < m->nruns && !rc; i++) {
+		const struct ir_rpt_runidx *x = &m->runs[i];
+		struct ir_rpt_run *run = &w->run;
+		uint64_t kept = x->count < IR_LIMIT_REPORT_RUN_LINES
+					? x->count
+					: IR_LIMIT_REPORT_RUN_LINES;
+
+		rc = read_range(w, log, next, x->first_seq - 1, false, false,
+				ctx);
+		if (rc)
+			break;
+		memcpy(run->step, x->step, sizeof(run->step));
+		run->first_seq = x->first_seq;
+		run->last_seq = x->last_seq;
+		run->first_ts = x->first_ts;
+		run->first_ms = x->first_ms;
+		run->last_ms = x->last_ms;
+		run->count = x->count;
+		run->dropped = x->dropped;
+		run->err_lines = x->err_lines;
+		run->nlines = 0;
+		w->in_run = true;
+		rc = read_range(w, log, x->first_seq, x->first_seq + kept - 1,
+				true, false, ctx);
+		if (!rc && kept < x->count)
+			rc = read_range(w, log, x->last_seq, x->last_seq, true,
+					true, ctx);
+		if (!rc)
+			flush_run(w);
+		next = x->last_seq + 1;
+	}
+	if (!rc)
+		rc = read_range(w, log, next, m->last_seq, false, false, ctx);
+	return rc;
+}
+
 int
 ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 		struct ir_ctx *ctx)
@@ -141,7 +255,11 @@ ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 	struct walk w = { .tl = tl };
 	int rc;
 
-	rc = ir_evlog_scan(log, tl->m->id, 1, IR_EVLOG_RAW, visit, &w, ctx);
+	if (!tl->m->runs_overflow)
+		rc = indexed(&w, log, ctx);
+	else
+		rc = ir_evlog_scan(log, tl->m->id, 1, IR_EVLOG_RAW, visit, &w,
+				   ctx);
 	if (!rc)
 		flush_run(&w);
 	ir_buf_clear(&w.run.lines);
