@@ -113,6 +113,11 @@ ir_codec_encode(struct ir_buf *out, const struct ir_event *ev)
 	size_t start = out->len;
 	int rc;
 
+	/* Never write what ir_codec_decode() would refuse to read back. */
+	if (!ev->type[0] || !ev->seq ||
+	    memchr(ev->type, '\0', sizeof(ev->type)) == NULL ||
+	    memchr(ev->step, '\0', sizeof(ev->step)) == NULL)
+		return -EINVAL;
 	msgpack_packer_init(&pk, &w, buf_write);
 	msgpack_pack_map(&pk, ev->step[0] ? 8 : 7);
 	pack_cstr(&pk, "v");

@@ -145,6 +145,22 @@ failed_builder_refused(void **state)
 }
 
 static void
+refuses_what_it_could_not_read(void **state)
+{
+	struct ir_buf b = IR_BUF_INIT(0);
+	struct ir_event ev = sample();
+
+	ev.type[0] = '\0';
+	assert_int_equal(ir_codec_encode(&b, &ev), -EINVAL);
+	strcpy(ev.type, "note");
+	ev.seq = 0;
+	assert_int_equal(ir_codec_encode(&b, &ev), -EINVAL);
+	assert_int_equal(b.len, 0);
+	ir_event_clear(&ev);
+	ir_buf_clear(&b);
+}
+
+static void
 buffer_cap(void **state)
 {
 	struct ir_buf b = IR_BUF_INIT(16);
@@ -166,6 +182,7 @@ main(void)
 		cmocka_unit_test(huge_lengths),
 		cmocka_unit_test(wrong_version_or_missing_fields),
 		cmocka_unit_test(failed_builder_refused),
+		cmocka_unit_test(refuses_what_it_could_not_read),
 		cmocka_unit_test(buffer_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
