@@ -237,9 +237,27 @@ durable_now(const char *type)
 	return false;
 }
 
+static int
+emit(struct ir_rec *rec, const char *type, const char *step,
+     struct ir_val *data, bool durable, struct ir_ctx *ctx);
+
 int
 ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 	    struct ir_val *data, struct ir_ctx *ctx)
+{
+	return emit(rec, type, step, data, durable_now(type), ctx);
+}
+
+int
+ir_rec_emit_deferred(struct ir_rec *rec, const char *type, const char *step,
+		     struct ir_val *data, struct ir_ctx *ctx)
+{
+	return emit(rec, type, step, data, false, ctx);
+}
+
+static int
+emit(struct ir_rec *rec, const char *type, const char *step,
+     struct ir_val *data, bool durable, struct ir_ctx *ctx)
 {
 	struct ir_event *ev;
 	int rc;
@@ -254,7 +272,7 @@ ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 	if (!rec->n_pending)
 		rec->pending_since = rec->fx->mono(rec->fx->self);
 	rec->pending[rec->n_pending++] = ev;
-	if (!durable_now(type) && rec->n_pending < IR_LIMIT_OUTPUT_BATCH)
+	if (!durable && rec->n_pending < IR_LIMIT_OUTPUT_BATCH)
 		return 0;
 	rc = ir_rec_flush(rec, ctx);
 	if (rc) {

@@ -39,12 +39,17 @@ ir_attempt_elapsed_ms(const struct ir_attempt *a)
  * a resumed run goes through even with the variable still set.
  */
 static void
-crash_point(const char *step, unsigned attempt)
+crash_point(struct ir_attempt *a, unsigned attempt)
 {
 	const char *at = getenv("INCIDENT_TEST_CRASH_AT");
 
-	if (at && attempt == 1 && !strcmp(at, step))
-		kill(getpid(), SIGKILL);
+	if (!at || attempt != 1 || strcmp(at, a->name))
+		return;
+	/* A deferred step.started must be on disk for the crash to leave
+	 * the step running, the case a resume has to recover. */
+	if (ir_rec_flush(a->run->rec, a->ctx))
+		return;
+	kill(getpid(), SIGKILL);
 }
 
 int
@@ -52,6 +57,7 @@ ir_attempt_start(struct ir_attempt *a, const char *command, int64_t pgid)
 {
 	const struct ir_state *st = ir_rec_state(a->run->rec);
 	struct ir_val *d;
+	unsigned attempt;
 	int rc;
 
 	if (a->started)
@@ -62,12 +68,24 @@ ir_attempt_start(struct ir_attempt *a, const char *command, int64_t pgid)
 		ir_val_set_str(d, "command", command);
 	if (pgid > 0)
 		ir_val_set_int(d, "pgid", pgid);
-	ir_val_set_uint(d, "attempt", st->steps[a->step].attempts + 1);
+	attempt = st->steps[a->step].attempts + 1;
+	ir_val_set_uint(d, "attempt", attempt);
 	a->started = true;
 	a->t0 = ir_rec_mono(a->run->rec);
-	rc = ir_rec_emit(a->run->rec, "step.started", a->name, d, a->ctx);
+	/* Steps that only look (health, verify), write derived files
+	 * (report) or flush before they act (checkout, after target.chosen)
+	 * need no commit of their own here. */
+	if (!command && (a->step == IR_STEP_HEALTH ||
+			 a->step == IR_STEP_VERIFY ||
+			 a->step == IR_STEP_REPORT ||
+			 a->step == IR_STEP_CHECKOUT))
+		rc = ir_rec_emit_deferred(a->run->rec, "step.started",
+					  a->name, d, a->ctx);
+	else
+		rc = ir_rec_emit(a->run->rec, "step.started", a->name, d,
+				 a->ctx);
 	if (!rc)
-		crash_point(a->name, st->steps[a->step].attempts);
+		crash_point(a, attempt);
 	return rc;
 }
 
