@@ -254,13 +254,11 @@ garbage_record_is_badmsg(void **state)
 	assert_non_null(strstr(f->ctx.err.msg, "INC-1 seq 3"));
 }
 
-/* Remove one record behind the log's back: a gap. */
+/* Delete event records behind the log's back (seq list ends with 0), as
+ * a damaged or tampered environment would look. */
 static void
-seq_gap_and_count(void **state)
+delete_records(struct fixture *f, uint64_t id, const uint8_t *seqs)
 {
-	struct fixture *f = *state;
-	struct collect c = { 0, 0, { 0 }, true };
-	uint64_t id = open_incident(f, "stop");
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
@@ -268,7 +266,6 @@ seq_gap_and_count(void **state)
 	MDB_val k = { 16, key };
 	char path[4200];
 
-	append_lines(f, id, 10, 10);
 	ir_evlog_close(f->log);
 	f->log = NULL;
 	snprintf(path, sizeof(path), "%s/log", f->dir);
@@ -278,14 +275,27 @@ seq_gap_and_count(void **state)
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "events", 0, &dbi), 0);
 	key[7] = (uint8_t)id;
-	key[15] = 11; /* the last one: only the count disagrees */
-	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
-	key[15] = 5; /* a hole in the middle */
-	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	for (; *seqs; seqs++) {
+		key[15] = *seqs;
+		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	}
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
-
 	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+}
+
+/* Remove one record behind the log's back: a gap. */
+static void
+seq_gap_and_count(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0, 0, { 0 }, true };
+	uint64_t id = open_incident(f, "stop");
+	/* The last one (only the count disagrees) and a hole in the middle. */
+	static const uint8_t gone[] = { 11, 5, 0 };
+
+	append_lines(f, id, 10, 10);
+	delete_records(f, id, gone);
 	assert_int_equal(ir_evlog_scan(f->log, id, 1, 0, collect, &c, &f->ctx),
 			 -EBADMSG);
 	assert_non_null(strstr(f->ctx.err.msg, "seq 5"));
@@ -298,29 +308,10 @@ count_disagrees(void **state)
 	struct fixture *f = *state;
 	struct collect c = { 0, 0, { 0 }, true };
 	uint64_t id = open_incident(f, "stop");
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	uint8_t key[16] = { 0 };
-	MDB_val k = { 16, key };
-	char path[4200];
+	static const uint8_t gone[] = { 5, 0 };
 
 	append_lines(f, id, 4, 4);
-	ir_evlog_close(f->log);
-	f->log = NULL;
-	snprintf(path, sizeof(path), "%s/log", f->dir);
-	assert_int_equal(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 4);
-	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "events", 0, &dbi), 0);
-	key[7] = (uint8_t)id;
-	key[15] = 5;
-	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-
-	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	delete_records(f, id, gone);
 	assert_int_equal(ir_evlog_scan(f->log, id, 1, 0, collect, &c, &f->ctx),
 			 -EBADMSG);
 	assert_non_null(strstr(f->ctx.err.msg, "count"));
