@@ -292,26 +292,33 @@ describe_pids(char *buf, size_t cap, const pid_t *pids, size_t n,
 		snprintf(buf + used, cap - used, ")");
 }
 
-int
-ir_observe_trading(struct ir_attempt *a, size_t *count)
+/* Record what a scan for the trading process found. */
+static int
+record_trading(struct ir_attempt *a, const pid_t *pids, size_t n)
 {
-	pid_t pids[IR_LIMIT_PIDS];
-	struct ir_val *d, *arr;
-	size_t n = 0, i;
-	int rc;
+	struct ir_val *d = ir_val_map_new(), *arr = ir_val_array_new();
+	size_t i;
 
-	rc = find_trading(a->run, pids, &n, a->ctx);
-	if (rc)
-		return rc;
-	d = ir_val_map_new();
-	arr = ir_val_array_new();
 	for (i = 0; i < n && i < IR_LIMIT_PIDS; i++)
 		ir_val_push_int(arr, pids[i]);
 	ir_val_set_str(d, "pattern", a->run->cfg->stop_process);
 	ir_val_set_take(d, "pids", arr);
 	ir_val_set_uint(d, "count", n);
-	*count = n;
 	return ir_attempt_observe(a, "process", d);
+}
+
+int
+ir_observe_trading(struct ir_attempt *a, size_t *count)
+{
+	pid_t pids[IR_LIMIT_PIDS];
+	size_t n = 0;
+	int rc;
+
+	rc = find_trading(a->run, pids, &n, a->ctx);
+	if (rc)
+		return rc;
+	*count = n;
+	return record_trading(a, pids, n);
 }
 
 static int
@@ -350,20 +357,9 @@ ir_step_decide(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
 					       "trading process: %s",
 					       ir_error_msg(ctx, rc));
 		}
-		{
-			struct ir_val *d = ir_val_map_new(), *arr;
-			size_t i;
-
-			arr = ir_val_array_new();
-			for (i = 0; i < n && i < IR_LIMIT_PIDS; i++)
-				ir_val_push_int(arr, pids[i]);
-			ir_val_set_str(d, "pattern", cfg->stop_process);
-			ir_val_set_take(d, "pids", arr);
-			ir_val_set_uint(d, "count", n);
-			rc = ir_attempt_observe(&a, "process", d);
-			if (rc)
-				return rc;
-		}
+		rc = record_trading(&a, pids, n);
+		if (rc)
+			return rc;
 		describe_pids(because, sizeof(because), pids, n,
 			      cfg->stop_process);
 		return decision(run, step, "trading active?", n > 0, because,
@@ -447,7 +443,9 @@ watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
 		if (rc)
 			return rc;
 	}
-	return ir_observe_trading(a, left);
+	/* The last scan is the observation: no second look. */
+	*left = n;
+	return record_trading(a, pids, n);
 }
 
 static int

@@ -281,6 +281,18 @@ out:
 	return rc;
 }
 
+/* The target the rollback would take now (see ir_runbook_target). */
+static int
+preview_target(struct cli *cli, const char *tag, struct ir_target *t)
+{
+	struct ir_run run = { 0 };
+
+	run.cfg = cli->cfg;
+	run.known_bad = cli_known_bad;
+	run.known_bad_payload = cli;
+	return ir_runbook_target(&run, tag, t, &cli->ctx);
+}
+
 static int
 print_change(void *payload, enum ir_files_change change, const char *path)
 {
@@ -295,7 +307,6 @@ static int
 dry_run(struct cli *cli, struct run_opts *o)
 {
 	const struct ir_config *cfg = cli->cfg;
-	struct ir_run run = { 0 };
 	struct ir_target t;
 	pid_t pids[IR_LIMIT_PIDS];
 	size_t n = 0, i;
@@ -303,9 +314,6 @@ dry_run(struct cli *cli, struct run_opts *o)
 	unsigned changes = 0;
 	int rc;
 
-	run.cfg = cfg;
-	run.known_bad = cli_known_bad;
-	run.known_bad_payload = cli;
 	printf("dry run: nothing will be changed\n\n");
 	rc = ir_proc_find(cfg->stop_process, pids, IR_LIMIT_PIDS, &n,
 			  &cli->ctx);
@@ -329,7 +337,7 @@ dry_run(struct cli *cli, struct run_opts *o)
 		       cfg->database_dump ? " + database dump" : "",
 		       cli->data_dir);
 	}
-	rc = ir_runbook_target(&run, o->tag, &t, &cli->ctx);
+	rc = preview_target(cli, o->tag, &t);
 	if (rc)
 		return cli_fail(cli, rc);
 	printf("3. checkout  %s -> %s (%.7s -> %.7s): %s\n",
@@ -431,13 +439,9 @@ cmd_rollback(struct cli *cli)
 	} else {
 		/* Pre-flight: with no target to roll back to, stopping
 		 * trading would only do harm.  Nothing is changed yet. */
-		struct ir_run run = { 0 };
 		struct ir_target t;
 
-		run.cfg = cli->cfg;
-		run.known_bad = cli_known_bad;
-		run.known_bad_payload = cli;
-		rc = ir_runbook_target(&run, o.tag, &t, &cli->ctx);
+		rc = preview_target(cli, o.tag, &t);
 		if (rc) {
 			cli->ctx.err.origin = IR_ORIGIN_USAGE;
 			return cli_fail(cli, rc);

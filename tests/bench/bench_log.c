@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 #include "evlog.h"
 #include "hash.h"
 #include "ir_limits.h"
@@ -207,24 +209,6 @@ bare_scan(const char *dir, uint64_t id, int with_sha)
 	return now() - t0;
 }
 
-static long
-anon_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "RssAnon:", 8))
-			kb = strtol(line + 8, NULL, 10);
-	fclose(f);
-	return kb;
-}
-
 /* Run the incident binary as a child: wall time, peak resident set (KiB;
  * the mapped event log counts there) and peak anonymous memory (KiB;
  * heap and stacks, sampled every 2 ms). */
@@ -250,7 +234,7 @@ run_cmd(char *const argv[], long *maxrss_kb, long *anon_peak_kb)
 
 		if (wait4(pid, &status, WNOHANG, &ru) == pid)
 			break;
-		kb = anon_kb(pid);
+		kb = procstat_anon_kb(pid);
 		if (kb > *anon_peak_kb)
 			*anon_peak_kb = kb;
 		nanosleep(&nap, NULL);

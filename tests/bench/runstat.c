@@ -14,23 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long
-anon_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "RssAnon:", 8))
-			kb = strtol(line + 8, NULL, 10);
-	fclose(f);
-	return kb;
-}
+#include "procstat.h"
 
 int
 main(int argc, char **argv)
@@ -56,7 +40,7 @@ main(int argc, char **argv)
 
 		if (r == pid)
 			break;
-		kb = anon_kb(pid);
+		kb = procstat_anon_kb(pid);
 		if (kb > peak)
 			peak = kb;
 		nanosleep(&nap, NULL);
