@@ -1,7 +1,8 @@
 /*
  * The event codec: struct ir_event to and from its stored msgpack bytes
  * (schema version 1, docs/events.md).  The only module that includes
- * <msgpack.h>.
+ * <msgpack.h> (codec.c: encoding, and decoding into values); codec_view.c
+ * reads stored events in place for the long scans.
  */
 #ifndef IR_CODEC_H
 #define IR_CODEC_H
@@ -53,9 +54,28 @@ int ir_codec_decode(struct ir_event *out, const void *p, size_t len) IR_WUR;
 int ir_codec_peek(struct ir_event_head *out, const void *p,
 		  size_t len) IR_WUR;
 
+/* Bytes inside a stored record. */
+struct ir_codec_span {
+	const void *p;
+	size_t len;
+};
+
+/* Read a stored event in place (codec_view.c, no allocation): the fixed
+ * fields into *head and, if data is not NULL, where its data map lies.
+ * Same checks as ir_codec_decode() except the data's own contents, which
+ * are only checked to be one well-formed map.  0 or -EBADMSG. */
+int ir_codec_view(struct ir_event_head *head, struct ir_codec_span *data,
+		  const void *p, size_t len) IR_WUR;
+
 /* Check that p holds exactly one msgpack object whose every declared length
  * fits in the bytes left; 0 or -EBADMSG.  Run before msgpack-c allocates. */
 int ir_codec_check(const void *p, size_t len) IR_WUR;
+
+/* The `prev` field of a stored event, read in place as ir_codec_view()
+ * reads it (the chain checker reads it on its own thread).  0, or
+ * -EBADMSG. */
+int ir_codec_prev(uint8_t out[IR_HASH_LEN], const void *p,
+		  size_t len) IR_WUR;
 
 struct ir_jtext;
 
@@ -74,7 +94,7 @@ struct ir_output_view {
  * the output fields without copying them.  For the readers of long
  * incidents (reports, timelines), where almost every event is output and
  * building a value tree for each would cost more than the scan.  Same
- * checks as ir_codec_peek(). */
+ * checks as ir_codec_view(). */
 int ir_codec_peek_output(struct ir_event_head *head,
 			 struct ir_output_view *out, const void *p,
 			 size_t len) IR_WUR;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "chain.h"
 #include "hash.h"
 #include "ir_limits.h"
 
@@ -647,31 +648,54 @@ out:
  * scan's footprint stays bounded whatever the incident's size.
  */
 struct footprint {
-	uintptr_t lo, hi;
+	uintptr_t lo, hi;  /* the records read since the last drop */
 	unsigned records;
+	uintptr_t old_lo, old_hi; /* the window before, dropped next */
+	uint64_t old_end;         /* records read when it closed */
+	uint64_t total;
 };
 
 #define FOOTPRINT_RECORDS 8192
 
 static void
-footprint_note(struct footprint *f, const void *p, size_t len)
+drop_pages(uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	lo &= ~(page - 1);
+	hi = (hi + page - 1) & ~(page - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+/*
+ * Pages are dropped one window late: the chain checker reads each record
+ * after us, and by the time we have read another window it has passed the
+ * one before (ir_chain_wait() makes sure, and seldom has to wait).
+ */
+static void
+footprint_note(struct footprint *f, struct ir_chain *chain, const void *p,
+	       size_t len)
 {
 	uintptr_t a = (uintptr_t)p, b = a + len;
 
+	f->total++;
 	if (!f->lo || a < f->lo)
 		f->lo = a;
 	if (b > f->hi)
 		f->hi = b;
 	if (++f->records < FOOTPRINT_RECORDS)
 		return;
-	{
-		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-		uintptr_t lo = f->lo & ~(page - 1);
-		uintptr_t hi = (f->hi + page - 1) & ~(page - 1);
-
-		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	if (f->old_hi) {
+		if (chain)
+			ir_chain_wait(chain, f->old_end);
+		drop_pages(f->old_lo, f->old_hi);
 	}
-	memset(f, 0, sizeof(*f));
+	f->old_lo = f->lo;
+	f->old_hi = f->hi;
+	f->old_end = f->total;
+	f->lo = f->hi = 0;
+	f->records = 0;
 }
 
 static int
@@ -682,6 +706,28 @@ bad(struct ir_ctx *ctx, uint64_t id, uint64_t seq, const char *why)
 			    (unsigned long long)seq, why);
 }
 
+#define CHAIN_BROKEN "hash chain broken (prev does not match the event before)"
+
+/*
+ * The scan ends at seq `at` with rc (0 when it read everything): stop the
+ * chain checker and let a fault it found before `at` (or at it: the chain
+ * was always checked before the event was handed on) take precedence, so
+ * the first fault in seq order is the one reported.
+ */
+static int
+chain_end(struct ir_chain *chain, uint64_t id, uint64_t at, int rc,
+	  uint8_t head[IR_HASH_LEN], struct ir_ctx *ctx)
+{
+	uint64_t bad_seq = 0;
+
+	if (ir_chain_finish(chain, &bad_seq, head) && bad_seq <= at &&
+	    rc != -ENOMEM) {
+		ir_error_clear(ctx); /* what the reader found came later */
+		return bad(ctx, id, bad_seq, CHAIN_BROKEN);
+	}
+	return rc;
+}
+
 int
 ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 	      unsigned flags, ir_evlog_event_fn fn, void *payload,
@@ -690,26 +736,17 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 	struct ir_incident inc;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
-	uint8_t key[16], prev[IR_HASH_LEN] = { 0 };
+	uint8_t key[16], head[IR_HASH_LEN] = { 0 };
 	MDB_val k = { 16, key }, v;
 	uint64_t expect = from ? from : 1, start;
-	bool chain = (flags & IR_EVLOG_CHAIN) && expect == 1;
-	struct footprint fp = { 0, 0, 0 };
-	struct ir_sha256 *hasher = NULL;
+	struct footprint fp = { 0 };
+	struct ir_chain *chain = NULL;
+	bool stopped = false;
 	int rc;
 
-	/* One hashing context for the whole scan: cheaper than one per
-	 * event, which matters for verify of a million events. */
-	if (chain) {
-		hasher = ir_sha256_new();
-		if (!hasher)
-			return -ENOMEM;
-	}
 	rc = begin(log, MDB_RDONLY, &txn, ctx);
-	if (rc) {
-		ir_sha256_free(hasher);
+	if (rc)
 		return rc;
-	}
 	rc = header_get(log, txn, id, &inc, ctx);
 	if (rc)
 		goto out;
@@ -717,6 +754,15 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 	if (rc) {
 		rc = lmdb_error(ctx, rc, "open cursor");
 		goto out;
+	}
+	/* The chain is checked from its start only, on a second thread. */
+	if ((flags & IR_EVLOG_CHAIN) && expect == 1) {
+		rc = ir_chain_start(&chain);
+		if (rc) {
+			rc = ir_error_set(ctx, rc, IR_ORIGIN_OS, -rc,
+					  "cannot start the chain check");
+			goto out;
+		}
 	}
 	put_be64(key, id);
 	put_be64(key + 8, expect);
@@ -743,10 +789,7 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 			goto out;
 		}
 		if (flags & IR_EVLOG_RAW) {
-			/* The caller decodes; it gets the prev the chain
-			 * expects, to compare with the record's own. */
-			ev.seq = seq;
-			memcpy(ev.prev, prev, IR_HASH_LEN);
+			ev.seq = seq; /* the caller decodes */
 			rc = 0;
 		} else if (flags & IR_EVLOG_DECODE) {
 			rc = ir_codec_decode(&ev, v.mv_data, v.mv_size);
@@ -774,48 +817,45 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 			rc = bad(ctx, id, seq, "seq disagrees with its key");
 			goto out;
 		}
-		if (chain) {
-			if (!(flags & IR_EVLOG_RAW) &&
-			    memcmp(ev.prev, prev, IR_HASH_LEN)) {
-				ir_event_clear(&ev);
-				rc = bad(ctx, id, seq,
-					 "hash chain broken (prev does not "
-					 "match the event before)");
-				goto out;
-			}
-			ir_sha256_update(hasher, v.mv_data, v.mv_size);
-			ir_sha256_final(hasher, prev);
+		if (chain && ir_chain_push(chain, v.mv_data, v.mv_size)) {
+			ir_event_clear(&ev);
+			rc = -EBADMSG; /* chain_end() says where */
+			goto out;
 		}
 		rc = fn(payload, &ev, v.mv_data, v.mv_size);
 		ir_event_clear(&ev);
 		if (rc) {
-			if (rc > 0)
-				rc = 0;
+			stopped = rc > 0;
+			rc = rc > 0 ? 0 : rc;
 			goto out;
 		}
-		footprint_note(&fp, v.mv_data, v.mv_size);
+		footprint_note(&fp, chain, v.mv_data, v.mv_size);
 		expect++;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	rc = 0;
 	start = from ? from : 1;
-	if (expect - 1 != inc.events && !(expect == start && start > inc.events)) {
+	if (expect - 1 != inc.events && !(expect == start && start > inc.events))
 		rc = bad(ctx, id, expect,
 			 "event count disagrees with the incident header");
-	} else if (chain && memcmp(prev, inc.head, IR_HASH_LEN)) {
-		rc = bad(ctx, id, inc.events,
-			 "head hash disagrees with the incident header");
-	}
 out:
+	if (chain) {
+		rc = chain_end(chain, id, rc ? expect : UINT64_MAX, rc, head,
+			       ctx);
+		if (!rc && !stopped && memcmp(head, inc.head, IR_HASH_LEN))
+			rc = bad(ctx, id, inc.events,
+				 "head hash disagrees with the incident "
+				 "header");
+	}
+	ir_chain_free(chain);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	ir_sha256_free(hasher);
 	return rc;
 }
 
 int
 ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
-		   const struct ir_event_head *head, int decode_rc, bool chain,
+		   const struct ir_event_head *head, int decode_rc,
 		   struct ir_ctx *ctx)
 {
 	if (decode_rc == -ENOMEM)
@@ -824,10 +864,6 @@ ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
 		return bad(ctx, id, key->seq, "record does not decode");
 	if (head->seq != key->seq)
 		return bad(ctx, id, key->seq, "seq disagrees with its key");
-	if (chain && memcmp(head->prev, key->prev, IR_HASH_LEN))
-		return bad(ctx, id, key->seq,
-			   "hash chain broken (prev does not match the event "
-			   "before)");
 	return 0;
 }
 

@@ -68,11 +68,11 @@ int ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
 
 enum {
 	IR_EVLOG_DECODE = 1, /* decode data (else ev->data is NULL) */
-	IR_EVLOG_CHAIN = 2,  /* check every prev against the bytes before */
+	IR_EVLOG_CHAIN = 2,  /* check every prev against the bytes before
+				(from seq 1 only; on a second thread, see
+				chain.h) */
 	IR_EVLOG_RAW = 4,    /* decode nothing: ev holds only seq (from the
-				key) and, with IR_EVLOG_CHAIN, in ev->prev
-				the prev the chain expects; the caller
-				decodes raw and compares */
+				key); the caller decodes raw */
 };
 
 /* Called for each event in seq order.  ev and raw are valid only during
@@ -83,18 +83,20 @@ typedef int (*ir_evlog_event_fn)(void *payload, const struct ir_event *ev,
 /* Scan the events of incident id from seq `from` (1 for all) in one read
  * snapshot.  Always checked: each record decodes, seqs are contiguous, the
  * count and (for IR_EVLOG_CHAIN) the head agree with the header.  Returns
- * -EBADMSG naming incident and seq for the first fault. */
+ * -EBADMSG naming incident and seq for the first fault.  The chain is
+ * checked alongside the callbacks, a batch or so behind them: when it
+ * breaks, fn may already have seen a few events past the break, so a
+ * caller acts on what it read only once the scan has returned 0. */
 int ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 		  unsigned flags, ir_evlog_event_fn fn, void *payload,
 		  struct ir_ctx *ctx) IR_WUR;
 
 /* For IR_EVLOG_RAW callers: check the fixed fields they decoded (decode_rc
- * is the decoder's result) against what the scan knows: key->seq, and with
- * chain the prev the chain expects (key->prev).  0, or -EBADMSG (-ENOMEM
- * passed on) with a message naming incident and seq. */
+ * is the decoder's result) against what the scan knows (key->seq).  0, or
+ * -EBADMSG (-ENOMEM passed on) with a message naming incident and seq. */
 int ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
 		       const struct ir_event_head *head, int decode_rc,
-		       bool chain, struct ir_ctx *ctx) IR_WUR;
+		       struct ir_ctx *ctx) IR_WUR;
 
 /* Test hook: overwrite the stored bytes of one event in place (no chain
  * update).  Used by tests to simulate tampering; never by the product. */

@@ -33,7 +33,7 @@ jw_room(struct ir_jtext *w, size_t n)
 }
 
 void
-ir_jtext_put(struct ir_jtext *w, const void *s, size_t n)
+ir_jtext_put_slow(struct ir_jtext *w, const void *s, size_t n)
 {
 	if (!jw_room(w, n))
 		return;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growing text buffer; `failed` is sticky (out of memory). */
 struct ir_jtext {
@@ -19,7 +20,21 @@ struct ir_jtext {
 	bool failed;
 };
 
-void ir_jtext_put(struct ir_jtext *w, const void *s, size_t n);
+void ir_jtext_put_slow(struct ir_jtext *w, const void *s, size_t n);
+
+/* Append n bytes.  Inline: the writers append many short literals, and a
+ * call for each cost more than the copy. */
+static inline void
+ir_jtext_put(struct ir_jtext *w, const void *s, size_t n)
+{
+	if (!w->failed && w->p && n <= w->cap - w->len) {
+		memcpy(w->p + w->len, s, n);
+		w->len += n;
+	} else {
+		ir_jtext_put_slow(w, s, n);
+	}
+}
+
 void ir_jtext_i64(struct ir_jtext *w, int64_t v);
 void ir_jtext_u64(struct ir_jtext *w, uint64_t v); /* > INT64_MAX: real */
 void ir_jtext_real(struct ir_jtext *w, double d);

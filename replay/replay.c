@@ -187,7 +187,8 @@ out:
  * JSON (ir_codec_json): byte for byte what jansson prints with
  * JSON_COMPACT for ir_jsonval_event() of the decoded event, without
  * building a value tree per event.  The unit test holds the two to the
- * same bytes.  The chain is checked as we go.
+ * same bytes.  The chain is checked alongside, on the scan's second
+ * thread.
  */
 struct exporter {
 	FILE *out;
@@ -219,7 +220,7 @@ export_event(void *payload, const struct ir_event *ev, const void *raw,
 	if (rc == -ENOMEM)
 		return ir_error_set(x->ctx, rc, IR_ORIGIN_NONE, 0,
 				    "export: out of memory");
-	rc = ir_evlog_check_raw(x->id, ev, &head, rc, true, x->ctx);
+	rc = ir_evlog_check_raw(x->id, ev, &head, rc, x->ctx);
 	if (rc)
 		return rc;
 	ir_jtext_lit(&x->text, "\n");
@@ -237,8 +238,11 @@ ir_export_jsonl(FILE *out, struct ir_evlog *log, uint64_t id,
 
 	if (!out || !log)
 		return -EINVAL;
-	/* A tampered log fails the export (-EBADMSG) instead of being
-	 * handed on as if it were sound. */
+	/* A tampered log fails the export (-EBADMSG, naming the first bad
+	 * event) instead of being handed on as if it were sound.  The output
+	 * streams: the lines written before the failure may run a few
+	 * thousand events past the break, so a reader checks the exit
+	 * status, as after any failed write. */
 	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN,
 			   export_event, &x, ctx);
 	if (!rc)

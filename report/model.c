@@ -563,7 +563,7 @@ fold(void *payload, const struct ir_event *key, const void *raw, size_t len)
 	struct ir_event ev = { 0 };
 	int rc = ir_codec_peek_output(&h, &out, raw, len);
 
-	rc = ir_evlog_check_raw(m->id, key, &h, rc, true, m->ctx);
+	rc = ir_evlog_check_raw(m->id, key, &h, rc, m->ctx);
 	if (rc)
 		return rc;
 	if (out.is_output) {

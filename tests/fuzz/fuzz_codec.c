@@ -13,8 +13,58 @@
 #include <string.h>
 
 #include "codec.h"
+#include "jsontext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The in-place readers (codec_view.c) must agree with msgpack-c's
+ * decoder on every input: same verdict, same fields. */
+static void
+same_head(const struct ir_event_head *h, const struct ir_event *ev)
+{
+	if (h->seq != ev->seq || h->ts != ev->ts || h->mono != ev->mono ||
+	    strcmp(h->type, ev->type) || strcmp(h->step, ev->step) ||
+	    memcmp(h->prev, ev->prev, sizeof(h->prev)))
+		abort();
+}
+
+static void
+readers_agree(const uint8_t *data, size_t size, int decode_rc,
+	      const struct ir_event *ev)
+{
+	struct ir_event_head h, h2;
+	struct ir_output_view out;
+	struct ir_jtext j = { NULL, 0, 0, false };
+	uint8_t prev[32];
+	int rc = ir_codec_peek(&h, data, size), json_rc;
+
+	if (rc && rc != -EBADMSG)
+		abort();
+	/* What decodes is read in place alike; what the view refuses does
+	 * not decode. */
+	if (!decode_rc && rc)
+		abort();
+	if (rc)
+		return;
+	if (!decode_rc)
+		same_head(&h, ev);
+	if (ir_codec_check(data, size) ||
+	    ir_codec_prev(prev, data, size) || memcmp(prev, h.prev, 32) ||
+	    ir_codec_peek_output(&h2, &out, data, size) ||
+	    memcmp(&h, &h2, sizeof(h)))
+		abort();
+	if (out.is_output != !strcmp(h.type, "step.output"))
+		abort();
+	if (!decode_rc && out.is_output && out.line &&
+	    (!ir_val_get_str(ev->data, "line") ||
+	     strlen(ir_val_get_str(ev->data, "line")) > out.line_len))
+		abort();
+	/* The data as JSON where, and only where, it decodes. */
+	json_rc = ir_codec_json(&j, &h2, data, size);
+	if ((json_rc == 0) != (decode_rc == 0))
+		abort();
+	ir_jtext_clear(&j);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = ir_codec_decode(&ev, data, size);
 	if (rc && rc != -EBADMSG)
 		abort();
+	readers_agree(data, size, rc, &ev);
 	if (!rc) {
 		/* What decodes must encode again. */
 		struct ir_buf b = IR_BUF_INIT(0);
@@ -68,7 +119,23 @@ seed(struct ir_buf *b, int which)
 	ev.ts = 1764108000000000000LL;
 	ev.mono = 123456789;
 	snprintf(ev.type, sizeof(ev.type), "%s",
-		 which ? "observation" : "target.chosen");
+		 which == 4 ? "step.output"
+		 : which ? "observation" : "target.chosen");
+	if (which == 4) {
+		snprintf(ev.step, sizeof(ev.step), "start");
+		ev.data = ir_val_map_new();
+		ir_val_set_str(ev.data, "stream", "err");
+		ir_val_set_str(ev.data, "line", "ERROR pnl=-12 \"x\"");
+		ir_val_set_int(ev.data, "dropped", 3);
+		ir_val_set_bool(ev.data, "truncated", true);
+		memset(ev.prev, 0x5a, sizeof(ev.prev));
+		if (ir_codec_encode(b, &ev))
+			abort();
+		ir_event_clear(&ev);
+		ir_val_free(arr);
+		ir_val_free(m);
+		return;
+	}
 	snprintf(ev.step, sizeof(ev.step), "checkout");
 	ev.data = ir_val_map_new();
 	ir_val_set_str(ev.data, "from", "deploy-20261125-150000");
@@ -104,7 +171,7 @@ main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, n);
 		runs++;
 	}
-	for (s = 0; s < 4; s++) {
+	for (s = 0; s < 5; s++) {
 		struct ir_buf b = IR_BUF_INIT(0);
 		uint8_t *copy;
 		int m;

@@ -172,6 +172,192 @@ buffer_cap(void **state)
 	ir_buf_clear(&b);
 }
 
+/*
+ * Hand-made records for the rules of the in-place reader (codec_view.c),
+ * which every reader of the fixed fields goes through, msgpack-c's decode
+ * included: each field's accepted encodings as msgpack-c reads them.
+ */
+struct rec {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void
+put(struct rec *r, const void *p, size_t n)
+{
+	assert_true(r->n + n <= sizeof(r->b));
+	memcpy(r->b + r->n, p, n);
+	r->n += n;
+}
+
+static void
+put_str(struct rec *r, const char *s)
+{
+	uint8_t t = (uint8_t)(0xa0 | strlen(s));
+
+	assert_true(strlen(s) < 32);
+	put(r, &t, 1);
+	put(r, s, strlen(s));
+}
+
+/* An encoded value; V("...") for a literal, which may hold NULs. */
+struct enc {
+	const char *p;
+	size_t n;
+};
+
+#define V(lit) ((struct enc){ (lit), sizeof(lit) - 1 })
+
+enum { F_V, F_SEQ, F_TS, F_MONO, F_TYPE, F_STEP, F_DATA, F_PREV, F_N };
+
+/* The fields of a record, each as its encoded value ({NULL} leaves it
+ * out), then any extra key/value bytes. */
+struct fields {
+	struct enc f[F_N];
+	struct enc extra;
+};
+
+static struct fields
+base(void)
+{
+	struct fields f = { { { 0 } }, { 0 } };
+
+	f.f[F_V] = V("\x01");
+	f.f[F_SEQ] = V("\x05");
+	f.f[F_TS] = V("\xcf\x18\x7b\x5e\xe1\x1d\x6c\xc0\x00");
+	f.f[F_MONO] = V("\x07");
+	f.f[F_TYPE] = V("\xa4note");
+	f.f[F_DATA] = V("\x80");
+	f.f[F_PREV] = V("\xc4\x20"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345");
+	return f;
+}
+
+static struct rec
+build(const struct fields *f)
+{
+	static const char *keys[F_N] = { "v",    "seq",  "ts",   "mono",
+					 "type", "step", "data", "prev" };
+	struct rec r = { .n = 0 };
+	uint8_t pairs = 0x80;
+	int i;
+
+	for (i = 0; i < F_N; i++)
+		pairs += f->f[i].p != NULL;
+	pairs += f->extra.p != NULL;
+	put(&r, &pairs, 1);
+	for (i = 0; i < F_N; i++) {
+		if (!f->f[i].p)
+			continue;
+		put_str(&r, keys[i]);
+		put(&r, f->f[i].p, f->f[i].n);
+	}
+	if (f->extra.p)
+		put(&r, f->extra.p, f->extra.n);
+	return r;
+}
+
+/* ir_codec_view() of the record; decode and the chain's reading of prev
+ * must agree with it. */
+static int
+view(const struct fields *f, struct ir_event_head *h)
+{
+	struct rec r = build(f);
+	struct ir_event back = { 0 };
+	int rc = ir_codec_view(h, NULL, r.b, r.n);
+
+	assert_int_equal(ir_codec_decode(&back, r.b, r.n), rc);
+	ir_event_clear(&back);
+	if (!rc) {
+		uint8_t prev[32];
+
+		assert_int_equal(ir_codec_prev(prev, r.b, r.n), 0);
+		assert_memory_equal(prev, h->prev, 32);
+	}
+	return rc;
+}
+
+/* view() of base() with field k set to e. */
+static int
+view_with(int k, struct enc e, struct ir_event_head *h)
+{
+	struct fields f = base();
+
+	f.f[k] = e;
+	return view(&f, h);
+}
+
+static void
+view_rules(void **state)
+{
+	struct fields f = base();
+	struct ir_event_head h;
+	struct rec r;
+
+	assert_int_equal(view(&f, &h), 0);
+	assert_int_equal(h.seq, 5);
+	assert_int_equal(h.ts, 1764108000000000000LL);
+	assert_int_equal(h.mono, 7);
+	assert_string_equal(h.type, "note");
+	assert_string_equal(h.step, "");
+	assert_memory_equal(h.prev, "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", 32);
+	/* one byte more, or two less, is not a record */
+	r = build(&f);
+	r.b[r.n++] = 0xc0;
+	assert_int_equal(ir_codec_view(&h, NULL, r.b, r.n), -EBADMSG);
+	assert_int_equal(ir_codec_view(&h, NULL, r.b, r.n - 2), -EBADMSG);
+
+	/* A signed encoding of a positive number is a number, as msgpack-c
+	 * reads it; a negative seq, a zero seq, a ts past INT64_MAX are
+	 * not. */
+	assert_int_equal(view_with(F_SEQ, V("\xd0\x05"), &h), 0);
+	assert_int_equal(h.seq, 5);
+	assert_int_equal(view_with(F_TS, V("\xd3\xff\xff\xff\xff\xff\xff\xff"
+					   "\xfe"),
+				   &h),
+			 0);
+	assert_int_equal(h.ts, -2);
+	assert_int_equal(view_with(F_SEQ, V("\xe0"), &h), -EBADMSG);
+	assert_int_equal(view_with(F_SEQ, V("\xcc\x00"), &h), -EBADMSG);
+	assert_int_equal(view_with(F_TS, V("\xcf\x80\0\0\0\0\0\0\0"), &h),
+			 -EBADMSG);
+	/* version 2, a missing field */
+	assert_int_equal(view_with(F_V, V("\x02"), &h), -EBADMSG);
+	assert_int_equal(view_with(F_MONO, (struct enc){ NULL, 0 }, &h),
+			 -EBADMSG);
+	/* names: in a str8, NUL inside, too long for the field, just fits */
+	assert_int_equal(view_with(F_STEP, V("\xd9\x05start"), &h), 0);
+	assert_string_equal(h.step, "start");
+	assert_int_equal(view_with(F_TYPE, V("\xa3" "a\0b"), &h), -EBADMSG);
+	assert_int_equal(view_with(F_STEP, V("\xb0"
+					     "0123456789abcdef"),
+				   &h),
+			 -EBADMSG);
+	assert_int_equal(view_with(F_STEP, V("\xaf"
+					     "0123456789abcde"),
+				   &h),
+			 0);
+	assert_string_equal(h.step, "0123456789abcde");
+	/* data must be a map; prev a bin of exactly 32, in any width */
+	assert_int_equal(view_with(F_DATA, V("\x90"), &h), -EBADMSG);
+	assert_int_equal(view_with(F_PREV, V("\xc4\x1f"
+					     "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"),
+				   &h),
+			 -EBADMSG);
+	assert_int_equal(view_with(F_PREV, V("\xc5\x00\x20"
+					     "ZBCDEFGHIJKLMNOPQRSTUVWXYZ012345"),
+				   &h),
+			 0);
+	assert_int_equal(h.prev[0], 'Z');
+	/* a key that is not a str is stepped over, value and all; of a
+	 * repeated key the last one counts */
+	f.extra = V("\x01\x92\x01\x02");
+	assert_int_equal(view(&f, &h), 0);
+	f.extra = V("\xa3seq\x09");
+	assert_int_equal(view(&f, &h), 0);
+	assert_int_equal(h.seq, 9);
+}
+
 int
 main(void)
 {
@@ -184,6 +370,7 @@ main(void)
 		cmocka_unit_test(failed_builder_refused),
 		cmocka_unit_test(refuses_what_it_could_not_read),
 		cmocka_unit_test(buffer_cap),
+		cmocka_unit_test(view_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
