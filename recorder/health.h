@@ -1,6 +1,7 @@
 /*
  * HTTP (libcurl): the health probe and webhook notifications.  The only
- * module that includes <curl/curl.h>.
+ * module that includes <curl/curl.h>.  libcurl is loaded (dlopen) when
+ * first needed, or ahead of time by ir_http_preload().
  */
 #ifndef IR_HEALTH_H
 #define IR_HEALTH_H
@@ -32,5 +33,13 @@ int ir_http_get(const char *url, uint64_t connect_timeout_ms,
 /* POST a JSON body to url (a webhook), same rules.  0 on a 2xx answer. */
 int ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
 		      struct ir_ctx *ctx) IR_WUR;
+
+/* Start loading libcurl on a thread now, so that the first request does
+ * not wait for it.  Idempotent; a load that fails is reported by the
+ * first request (-ENOSYS). */
+void ir_http_preload(void);
+
+/* Wait for a preload still running (before the process exits). */
+void ir_http_release(void);
 
 #endif

@@ -22,8 +22,10 @@ write_holder(int fd, uint64_t id)
 			     (long)getpid(), (unsigned long long)id);
 	else
 		n = snprintf(line, sizeof(line), "pid %ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)n, 0) == n)
-		fdatasync(fd);
+	/* Only a hint for whoever finds the lock taken (the flock is the
+	 * lock): not worth a flush on the way to stopping trading. */
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)n, 0) != n)
+		(void)ftruncate(fd, 0);
 }
 
 int

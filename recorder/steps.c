@@ -622,7 +622,9 @@ run_health(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_config *cfg = run->cfg;
 	struct ir_attempt a;
-	uint64_t delay = 10; /* first retry well within 50 ms, then back off */
+	/* A probe of a port nobody listens on yet costs a few microseconds:
+	 * retry at once and often, then back off to 1 s. */
+	uint64_t delay = 2;
 	unsigned probes = 0;
 	long status = 0;
 	bool ok = false;

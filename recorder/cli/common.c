@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "health.h"
 #include "report.h"
 
 int
@@ -91,6 +92,7 @@ cli_open_log(struct cli *cli)
 void
 cli_close(struct cli *cli)
 {
+	ir_http_release();
 	ir_evlog_close(cli->log);
 	cli->log = NULL;
 	ir_config_free(cli->cfg);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "health.h"
 
 const struct cli_command cli_commands[] = {
 	{ "rollback",
@@ -12,43 +13,45 @@ const struct cli_command cli_commands[] = {
 	  "[--no-backup] [--reason TEXT]",
 	  "carry out the emergency rollback runbook (resumes an interrupted "
 	  "one)",
-	  cmd_rollback },
+	  cmd_rollback, true },
 	{ "stop", "stop [--yes] [--reason TEXT]",
-	  "emergency stop only, recorded", cmd_stop },
+	  "emergency stop only, recorded", cmd_stop, true },
 	{ "status", "status",
-	  "open incident, deployed tag, trading process, health", cmd_status },
+	  "open incident, deployed tag, trading process, health", cmd_status,
+	  true },
 	{ "tags", "tags",
-	  "deploy tags: which is deployed, known-good, known-bad", cmd_tags },
-	{ "list", "list", "incidents, newest first", cmd_list },
+	  "deploy tags: which is deployed, known-good, known-bad", cmd_tags, false },
+	{ "list", "list", "incidents, newest first", cmd_list, false },
 	{ "show", "show INC [--at +DURATION]",
 	  "the incident as known at that moment (default: all of it)",
-	  cmd_show },
+	  cmd_show, false },
 	{ "timeline", "timeline INC", "the incident's timeline in the terminal",
-	  cmd_timeline },
+	  cmd_timeline, false },
 	{ "report", "report INC [--format md|html|json] [-o FILE]",
-	  "the incident report", cmd_report },
+	  "the incident report", cmd_report, false },
 	{ "stats", "stats",
 	  "across incidents: durations, steps over budget, key times",
-	  cmd_stats },
+	  cmd_stats, false },
 	{ "replay", "replay INC [--speed X] [--max-idle SECONDS]",
-	  "replay the incident with its recorded timing", cmd_replay },
+	  "replay the incident with its recorded timing", cmd_replay, false },
 	{ "note", "note INC TEXT [--corrects SEQ]",
-	  "annotate an incident (also while it runs)", cmd_note },
+	  "annotate an incident (also while it runs)", cmd_note, false },
 	{ "abort", "abort INC",
-	  "close an interrupted incident without resuming it", cmd_abort },
+	  "close an interrupted incident without resuming it", cmd_abort, true },
 	{ "verify", "verify [INC]", "check hash chains and log integrity",
-	  cmd_verify },
+	  cmd_verify, false },
 	{ "export", "export INC --format jsonl",
-	  "the incident's events, one JSON object per line", cmd_export },
+	  "the incident's events, one JSON object per line", cmd_export, false },
 	{ "backup", "backup [--reason TEXT]", "archive the current state now",
-	  cmd_backup },
+	  cmd_backup, true },
 	{ "archives", "archives",
-	  "archives, their incidents, sizes, checksums", cmd_archives },
+	  "archives, their incidents, sizes, checksums", cmd_archives, false },
 	{ "restore", "restore ARCHIVE|INC --to DIR [--force]",
-	  "extract an archive safely", cmd_restore },
+	  "extract an archive safely", cmd_restore, true },
 	{ "demo", "demo [DIR]",
-	  "a self-contained sandbox deployment, rolled back live", cmd_demo },
-	{ NULL, NULL, NULL, NULL },
+	  "a self-contained sandbox deployment, rolled back live", cmd_demo,
+	  true },
+	{ NULL, NULL, NULL, NULL, false },
 };
 
 const struct cli_command *
@@ -173,6 +176,8 @@ main(int argc, char **argv)
 	cli.color_err = !no_color && cli.tty_err;
 	cli.argc = nrest;
 	cli.argv = rest;
+	if (cmd->http)
+		ir_http_preload();
 	rc = cmd->run(&cli);
 	cli_close(&cli);
 	free(rest);
