@@ -15,6 +15,98 @@
 
 #include "archive_safe.h"
 #include "ir_limits.h"
+#include "lazylib.h"
+
+/*
+ * libarchive is loaded when first needed, not linked (lazylib.h): with
+ * libxml2, ICU and the C++ runtime behind it, linking it cost every start
+ * about 5 ms.  A rollback preloads it on a thread while it stops trading;
+ * the backup finds it ready.  These are the functions we call.
+ */
+#define ARCHIVE_API(X) \
+	X(archive_clear_error)                                               \
+	X(archive_entry_clear)                                               \
+	X(archive_entry_filetype)                                            \
+	X(archive_entry_free)                                                \
+	X(archive_entry_hardlink)                                            \
+	X(archive_entry_new)                                                 \
+	X(archive_entry_pathname)                                            \
+	X(archive_entry_perm)                                                \
+	X(archive_entry_set_filetype)                                        \
+	X(archive_entry_set_gid)                                             \
+	X(archive_entry_set_hardlink)                                        \
+	X(archive_entry_set_mtime)                                           \
+	X(archive_entry_set_pathname)                                        \
+	X(archive_entry_set_perm)                                            \
+	X(archive_entry_set_size)                                            \
+	X(archive_entry_set_symlink)                                         \
+	X(archive_entry_set_uid)                                             \
+	X(archive_entry_size)                                                \
+	X(archive_entry_size_is_set)                                         \
+	X(archive_entry_symlink)                                             \
+	X(archive_errno)                                                     \
+	X(archive_error_string)                                              \
+	X(archive_filter_bytes)                                              \
+	X(archive_read_data_block)                                           \
+	X(archive_read_free)                                                 \
+	X(archive_read_new)                                                  \
+	X(archive_read_next_header)                                          \
+	X(archive_read_open)                                                 \
+	X(archive_read_support_filter_bzip2)                                 \
+	X(archive_read_support_filter_gzip)                                  \
+	X(archive_read_support_filter_lz4)                                   \
+	X(archive_read_support_filter_xz)                                    \
+	X(archive_read_support_filter_zstd)                                  \
+	X(archive_read_support_format_tar)                                   \
+	X(archive_set_error)                                                 \
+	X(archive_write_add_filter_zstd)                                     \
+	X(archive_write_close)                                               \
+	X(archive_write_data)                                                \
+	X(archive_write_data_block)                                          \
+	X(archive_write_disk_new)                                            \
+	X(archive_write_disk_set_options)                                    \
+	X(archive_write_fail)                                                \
+	X(archive_write_finish_entry)                                        \
+	X(archive_write_free)                                                \
+	X(archive_write_header)                                              \
+	X(archive_write_new)                                                 \
+	X(archive_write_open2)                                               \
+	X(archive_write_set_bytes_in_last_block)                             \
+	X(archive_write_set_filter_option)                                   \
+	X(archive_write_set_format_pax)
+
+static struct {
+#define SLOT(f) __typeof__(f) *f;
+	ARCHIVE_API(SLOT)
+#undef SLOT
+} A;
+
+static int
+bind_archive(void *handle, char *error, size_t cap)
+{
+#define FIND(f)                                                               \
+	if (!ir_lazylib_find(handle, #f, &A.f, error, cap))                   \
+		return -1;
+	ARCHIVE_API(FIND)
+#undef FIND
+	return 0;
+}
+
+/* libarchive 3's ABI. */
+static struct ir_lazylib archive_lib =
+	IR_LAZYLIB_INIT("libarchive.so.13", bind_archive);
+
+void
+ir_archive_preload(void)
+{
+	ir_lazylib_preload(&archive_lib);
+}
+
+void
+ir_archive_release(void)
+{
+	ir_lazylib_release(&archive_lib);
+}
 
 /* Files are streamed through one buffer of this size: memory stays flat
  * whatever the tree holds. */
@@ -80,11 +172,11 @@ os_fail(struct ir_ctx *ctx, int err, const char *what, const char *path)
 static int
 write_fail(struct ir_archive_writer *w, const char *what, struct ir_ctx *ctx)
 {
-	int err = w->write_err ? w->write_err : archive_errno(w->a);
+	int err = w->write_err ? w->write_err : A.archive_errno(w->a);
 	int code = err > 0 ? -err : -EIO;
-	const char *msg = archive_error_string(w->a);
+	const char *msg = A.archive_error_string(w->a);
 
-	code = ir_error_set(ctx, code, IR_ORIGIN_ARCHIVE, archive_errno(w->a),
+	code = ir_error_set(ctx, code, IR_ORIGIN_ARCHIVE, A.archive_errno(w->a),
 	                    "archive \"%s\": %s \"%s\": %s", w->final_path,
 	                    what, w->path, msg ? msg : "failed");
 	if (!w->failed)
@@ -108,7 +200,7 @@ write_cb(struct archive *a, void *cookie, const void *buf, size_t len)
 			continue;
 		if (n < 0) {
 			w->write_err = errno;
-			archive_set_error(a, errno, "write: %s",
+			A.archive_set_error(a, errno, "write: %s",
 			                  strerror(errno));
 			return -1;
 		}
@@ -141,21 +233,21 @@ write_header(struct ir_archive_writer *w, const struct stat *st,
 	struct archive_entry *e = w->entry;
 	int r;
 
-	archive_entry_clear(e);
-	archive_entry_set_pathname(e, w->path);
-	archive_entry_set_filetype(e, st->st_mode & S_IFMT);
+	A.archive_entry_clear(e);
+	A.archive_entry_set_pathname(e, w->path);
+	A.archive_entry_set_filetype(e, st->st_mode & S_IFMT);
 	/* setuid, setgid, sticky and o+w are dropped: extraction refuses
 	 * them, and a backup must restore. */
-	archive_entry_set_perm(e, st->st_mode & STORED_MODE);
-	archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-	archive_entry_set_uid(e, st->st_uid);
-	archive_entry_set_gid(e, st->st_gid);
+	A.archive_entry_set_perm(e, st->st_mode & STORED_MODE);
+	A.archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	A.archive_entry_set_uid(e, st->st_uid);
+	A.archive_entry_set_gid(e, st->st_gid);
 	if (S_ISREG(st->st_mode))
-		archive_entry_set_size(e, st->st_size);
+		A.archive_entry_set_size(e, st->st_size);
 	if (link)
-		archive_entry_set_symlink(e, link);
+		A.archive_entry_set_symlink(e, link);
 	w->entries++;
-	r = archive_write_header(w->a, e);
+	r = A.archive_write_header(w->a, e);
 	/* ARCHIVE_WARN: a name that is not UTF-8 was stored as raw bytes
 	 * (pax hdrcharset=BINARY).  The entry is whole: accept it. */
 	if (r < ARCHIVE_WARN)
@@ -185,7 +277,7 @@ write_stream(struct ir_archive_writer *w, int fd, uint64_t size,
 			                         w->path);
 			return w->failed;
 		}
-		if (archive_write_data(w->a, w->buf, (size_t)n) != n)
+		if (A.archive_write_data(w->a, w->buf, (size_t)n) != n)
 			return write_fail(w, "write data of", ctx);
 		size -= (uint64_t)n;
 	}
@@ -324,12 +416,12 @@ ir_archive_abort(struct ir_archive_writer *w)
 	/* Freeing closes, and closing flushes: into nothing.  (Not
 	 * archive_write_fail(), which leaks the block buffer.) */
 	w->discard = true;
-	archive_write_free(w->a);
+	A.archive_write_free(w->a);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->partial)
 		unlink(w->partial_path);
-	archive_entry_free(w->entry);
+	A.archive_entry_free(w->entry);
 	ir_sha256_free(w->sha);
 	if (w->utf8)
 		freelocale(w->utf8);
@@ -345,13 +437,13 @@ writer_open(struct ir_archive_writer *w, struct ir_ctx *ctx)
 	char threads[16];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	w->a = archive_write_new();
+	w->a = A.archive_write_new();
 	if (!w->a)
 		return ir_error_set(ctx, -ENOMEM, IR_ORIGIN_ARCHIVE, 0,
 		                    "out of memory");
-	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK ||
-	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
+	if (A.archive_write_set_format_pax(w->a) != ARCHIVE_OK ||
+	    A.archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
+	    A.archive_write_set_filter_option(w->a, "zstd", "compression-level",
 	                                    "1") != ARCHIVE_OK)
 		return write_fail(w, "set up", ctx);
 	if (ncpu < 1)
@@ -361,12 +453,12 @@ writer_open(struct ir_archive_writer *w, struct ir_ctx *ctx)
 	snprintf(threads, sizeof(threads), "%ld", ncpu);
 	/* Older libarchive or a libzstd without threads refuses this:
 	 * single-threaded zstd is fine. */
-	if (archive_write_set_filter_option(w->a, "zstd", "threads", threads) !=
+	if (A.archive_write_set_filter_option(w->a, "zstd", "threads", threads) !=
 	    ARCHIVE_OK)
-		archive_clear_error(w->a);
+		A.archive_clear_error(w->a);
 	/* No padding after the zstd frame: zstd(1) rejects trailing zeros. */
-	if (archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) !=
+	if (A.archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+	    A.archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) !=
 	        ARCHIVE_OK)
 		return write_fail(w, "open", ctx);
 	return 0;
@@ -383,6 +475,9 @@ ir_archive_create(struct ir_archive_writer **out, const char *final_path,
 
 	if (!out || !final_path || !*final_path)
 		return -EINVAL;
+	rc = ir_lazylib_ready(&archive_lib, ctx);
+	if (rc)
+		return rc;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return ir_error_set(ctx, -ENOMEM, IR_ORIGIN_OS, 0,
@@ -394,7 +489,7 @@ ir_archive_create(struct ir_archive_writer **out, const char *final_path,
 		w->partial_path = NULL;
 	w->sha = ir_sha256_new();
 	w->buf = malloc(CHUNK);
-	w->entry = archive_entry_new();
+	w->entry = A.archive_entry_new();
 	if (!w->final_path || !w->partial_path || !w->sha || !w->buf ||
 	    !w->entry) {
 		rc = ir_error_set(ctx, -ENOMEM, IR_ORIGIN_OS, 0,
@@ -505,7 +600,7 @@ ir_archive_add_bytes(struct ir_archive_writer *w, const char *name,
 	old = locale_enter(w->utf8);
 	rc = write_header(w, &st, NULL, ctx);
 	if (rc == 0 && len &&
-	    archive_write_data(w->a, p, len) != (la_ssize_t)len)
+	    A.archive_write_data(w->a, p, len) != (la_ssize_t)len)
 		rc = write_fail(w, "write data of", ctx);
 	locale_leave(w->utf8, old);
 	if (rc == 0)
@@ -589,7 +684,7 @@ ir_archive_finish(struct ir_archive_writer *w, struct ir_archive_info *out,
 		goto out;
 	w->path[0] = '\0';
 	old = locale_enter(w->utf8);
-	if (archive_write_close(w->a) != ARCHIVE_OK)
+	if (A.archive_write_close(w->a) != ARCHIVE_OK)
 		rc = write_fail(w, "finish", ctx);
 	locale_leave(w->utf8, old);
 	if (rc < 0)
@@ -658,8 +753,8 @@ refuse(struct extract *x, const char *name, int code, const char *why)
 static int
 read_fail(struct extract *x, int r)
 {
-	int err = archive_errno(x->rd);
-	const char *msg = archive_error_string(x->rd);
+	int err = A.archive_errno(x->rd);
+	const char *msg = A.archive_error_string(x->rd);
 	int code = -EBADMSG;
 
 	if (err == ENOMEM || err == EIO)
@@ -672,8 +767,8 @@ read_fail(struct extract *x, int r)
 static int
 disk_fail(struct extract *x, const char *name, int r)
 {
-	int err = archive_errno(x->wd);
-	const char *msg = archive_error_string(x->wd);
+	int err = A.archive_errno(x->wd);
+	const char *msg = A.archive_error_string(x->wd);
 	char q[120];
 
 	ir_safe_quote(q, sizeof(q), name);
@@ -694,7 +789,7 @@ copy_data(struct extract *x, const char *name)
 		uint64_t total;
 		int rc;
 
-		r = archive_read_data_block(x->rd, &buf, &size, &off);
+		r = A.archive_read_data_block(x->rd, &buf, &size, &off);
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK)
@@ -702,13 +797,13 @@ copy_data(struct extract *x, const char *name)
 		x->written += size;
 		/* What the format layer consumed counts too: a bomb need
 		 * not be file data. */
-		seen = archive_filter_bytes(x->rd, 0);
+		seen = A.archive_filter_bytes(x->rd, 0);
 		total = seen > 0 && (uint64_t)seen > x->written ? (uint64_t)seen
 		                                                : x->written;
 		rc = ir_safe_caps(x->u, x->ctx, total);
 		if (rc < 0)
 			return rc;
-		if (archive_write_data_block(x->wd, buf, size, off) !=
+		if (A.archive_write_data_block(x->wd, buf, size, off) !=
 		    ARCHIVE_OK)
 			return disk_fail(x, name, ARCHIVE_FAILED);
 	}
@@ -720,10 +815,10 @@ static int
 extract_entry(struct extract *x, struct archive_entry *e)
 {
 	struct ir_unpack *u = x->u;
-	const char *name = archive_entry_pathname(e);
-	const char *hard = archive_entry_hardlink(e);
-	const char *link = archive_entry_symlink(e);
-	unsigned type = archive_entry_filetype(e);
+	const char *name = A.archive_entry_pathname(e);
+	const char *hard = A.archive_entry_hardlink(e);
+	const char *link = A.archive_entry_symlink(e);
+	unsigned type = A.archive_entry_filetype(e);
 	bool is_dir = type == AE_IFDIR && !hard;
 	const char *why;
 	int code = -EPERM;
@@ -744,13 +839,13 @@ extract_entry(struct extract *x, struct archive_entry *e)
 		why = "names the target folder itself";
 	}
 	if (!why)
-		why = ir_safe_type_mode(archive_entry_filetype(e),
-		                        archive_entry_perm(e), hard != NULL);
+		why = ir_safe_type_mode(A.archive_entry_filetype(e),
+		                        A.archive_entry_perm(e), hard != NULL);
 	if (why)
 		return refuse(x, name, code, why);
-	if (type == AE_IFREG && archive_entry_size_is_set(e) &&
-	    archive_entry_size(e) > 0) {
-		x->declared += (uint64_t)archive_entry_size(e);
+	if (type == AE_IFREG && A.archive_entry_size_is_set(e) &&
+	    A.archive_entry_size(e) > 0) {
+		x->declared += (uint64_t)A.archive_entry_size(e);
 		rc = ir_safe_caps(x->u, x->ctx, x->declared);
 		if (rc < 0)
 			return rc;
@@ -767,21 +862,21 @@ extract_entry(struct extract *x, struct archive_entry *e)
 	    (int)sizeof(u->full))
 		return refuse(x, name, -EFBIG, "path too long");
 	/* name points into e: from here on, u->name names the entry. */
-	archive_entry_set_pathname(e, u->full);
+	A.archive_entry_set_pathname(e, u->full);
 	if (hard) {
 		if (snprintf(u->full, sizeof(u->full), "%s/%s", u->stage,
 		             u->link) >= (int)sizeof(u->full))
 			return refuse(x, u->name, -EFBIG, "path too long");
-		archive_entry_set_hardlink(e, u->full);
+		A.archive_entry_set_hardlink(e, u->full);
 	}
 	/* Anything short of ARCHIVE_OK is a failure: a restore is whole. */
-	r = archive_write_header(x->wd, e);
+	r = A.archive_write_header(x->wd, e);
 	if (r != ARCHIVE_OK)
 		return disk_fail(x, u->name, r);
 	rc = copy_data(x, u->name);
 	if (rc < 0)
 		return rc;
-	r = archive_write_finish_entry(x->wd);
+	r = A.archive_write_finish_entry(x->wd);
 	if (r != ARCHIVE_OK)
 		return disk_fail(x, u->name, r);
 	if (is_dir)
@@ -805,7 +900,7 @@ read_cb(struct archive *a, void *cookie, const void **buf)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		x->read_err = errno;
-		archive_set_error(a, errno, "read: %s", strerror(errno));
+		A.archive_set_error(a, errno, "read: %s", strerror(errno));
 		return -1;
 	}
 	if (x->sha)
@@ -819,7 +914,7 @@ read_cb(struct archive *a, void *cookie, const void **buf)
 static int
 check_end(struct extract *x)
 {
-	la_int64_t end = archive_filter_bytes(x->rd, 0);
+	la_int64_t end = A.archive_filter_bytes(x->rd, 0);
 
 	if (end < x->mark + 1024)
 		return ir_error_set(x->ctx, -EBADMSG, IR_ORIGIN_ARCHIVE, 0,
@@ -868,22 +963,22 @@ unpack_all(struct extract *x)
 
 	/* The tar family only, and only filters libarchive decodes itself
 	 * (never an external program). */
-	archive_read_support_format_tar(x->rd);
-	archive_read_support_filter_gzip(x->rd);
-	archive_read_support_filter_bzip2(x->rd);
-	archive_read_support_filter_xz(x->rd);
-	archive_read_support_filter_lz4(x->rd);
-	archive_read_support_filter_zstd(x->rd);
+	A.archive_read_support_format_tar(x->rd);
+	A.archive_read_support_filter_gzip(x->rd);
+	A.archive_read_support_filter_bzip2(x->rd);
+	A.archive_read_support_filter_xz(x->rd);
+	A.archive_read_support_filter_lz4(x->rd);
+	A.archive_read_support_filter_zstd(x->rd);
 	/* Never PERM, OWNER, XATTR, ACL or FFLAGS.  NOABSOLUTEPATHS cannot
 	 * be set: every rewritten path starts with the staging folder;
 	 * absolute names were refused before that. */
-	if (archive_write_disk_set_options(x->wd, flags) != ARCHIVE_OK)
+	if (A.archive_write_disk_set_options(x->wd, flags) != ARCHIVE_OK)
 		return disk_fail(x, x->u->stage, ARCHIVE_FATAL);
-	r = archive_read_open(x->rd, x, NULL, read_cb, NULL);
+	r = A.archive_read_open(x->rd, x, NULL, read_cb, NULL);
 	if (r != ARCHIVE_OK)
 		return read_fail(x, r);
 	for (;;) {
-		r = archive_read_next_header(x->rd, &e);
+		r = A.archive_read_next_header(x->rd, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK)
@@ -891,14 +986,14 @@ unpack_all(struct extract *x)
 		rc = extract_entry(x, e);
 		if (rc < 0)
 			return rc;
-		x->mark = archive_filter_bytes(x->rd, 0);
+		x->mark = A.archive_filter_bytes(x->rd, 0);
 	}
 	rc = check_end(x);
 	if (rc == 0)
 		rc = check_sha256(x);
 	if (rc < 0)
 		return rc;
-	r = archive_write_close(x->wd);
+	r = A.archive_write_close(x->wd);
 	if (r != ARCHIVE_OK)
 		return disk_fail(x, x->u->stage, r);
 	x->u->info.bytes = x->written;
@@ -909,12 +1004,16 @@ int
 ir_archive_unpack(struct ir_unpack *u, struct ir_ctx *ctx)
 {
 	struct extract x = {u, NULL, NULL, ctx, NULL, NULL, 0, 0, 0, 0, 0};
-	locale_t utf8 = utf8_locale();
-	locale_t old = locale_enter(utf8);
-	int rc;
+	locale_t utf8, old;
+	int rc = ir_lazylib_ready(&archive_lib, ctx);
 
-	x.rd = archive_read_new();
-	x.wd = archive_write_disk_new();
+	if (rc)
+		return rc;
+	utf8 = utf8_locale();
+	old = locale_enter(utf8);
+
+	x.rd = A.archive_read_new();
+	x.wd = A.archive_write_disk_new();
 	x.buf = malloc(READ_CHUNK);
 	if (u->sha256)
 		x.sha = ir_sha256_new();
@@ -926,8 +1025,8 @@ ir_archive_unpack(struct ir_unpack *u, struct ir_ctx *ctx)
 	/* Not archive_write_fail(): the disk writer would then leak its
 	 * pending folder fixups.  Closing applies them, inside the staging
 	 * folder, which goes next. */
-	archive_write_free(x.wd);
-	archive_read_free(x.rd);
+	A.archive_write_free(x.wd);
+	A.archive_read_free(x.rd);
 	ir_sha256_free(x.sha);
 	free(x.buf);
 	locale_leave(utf8, old);

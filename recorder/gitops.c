@@ -839,52 +839,39 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 		rc = fail(ctx, rc, "tag \"%s\"", tag);
 		goto out;
 	}
-	if (!force) {
-		/* Find every conflict before anything is written, so that
-		 * a blocked checkout leaves the work tree as it was. */
-		rc = checkout(git, tree,
-			      GIT_CHECKOUT_SAFE |
-				      GIT_CHECKOUT_RECREATE_MISSING |
-				      GIT_CHECKOUT_DRY_RUN,
-			      NULL, NULL, &w);
-		if (rc < 0 && rc != GIT_ECONFLICT) {
-			rc = fail(ctx, rc, "checkout of \"%s\"", tag);
-			goto out;
-		}
+	/* A tracked file deleted by hand loses nothing when it comes back:
+	 * the rollback restores it rather than stopping on it.  A safe
+	 * checkout finds every conflict before it writes anything (libgit2
+	 * plans all its actions first), so a blocked one leaves the work
+	 * tree as it was. */
+	rc = checkout(git, tree,
+		      (force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE) |
+			      GIT_CHECKOUT_RECREATE_MISSING,
+		      NULL, NULL, &w);
+	if (rc == GIT_ECONFLICT && !w.n && w.owned) {
+		/* Only the owned folder differs from the tag, and it is the
+		 * config step's to replace: it takes the tag's content,
+		 * then the rest is checked out against the index (not
+		 * HEAD), or the files just written there would look like
+		 * local changes. */
 		git_error_clear();
-		if (w.n) {
-			rc = blocked(ctx, &w, tag);
+		rc = checkout(git, tree, GIT_CHECKOUT_FORCE, w.owned, NULL,
+			      &w);
+		if (rc < 0) {
+			rc = fail(ctx, rc, "checkout of \"%s\" in \"%s\"", tag,
+				  w.owned);
 			goto out;
 		}
-		/* The owned folder takes the tag's content first; the
-		 * safe checkout below then finds nothing there to keep. */
-		if (w.owned) {
-			rc = checkout(git, tree, GIT_CHECKOUT_FORCE, w.owned,
-				      NULL, &w);
-			if (rc < 0) {
-				rc = fail(ctx, rc, "checkout of \"%s\" in "
-					  "\"%s\"", tag, w.owned);
-				goto out;
-			}
-		}
-	}
-	watch_reset(&w);
-	/* The owned folder now holds the tag's content, and the index says
-	 * so: compare the work tree against the index, not HEAD, or the
-	 * files just written there would look like local changes. */
-	if (w.owned && !force) {
+		watch_reset(&w);
 		rc = git_repository_index(&index, git->repo);
 		if (rc < 0) {
 			rc = fail(ctx, rc, "reading the index");
 			goto out;
 		}
+		rc = checkout(git, tree,
+			      GIT_CHECKOUT_SAFE | GIT_CHECKOUT_RECREATE_MISSING,
+			      NULL, index, &w);
 	}
-	/* A tracked file deleted by hand loses nothing when it comes back:
-	 * the rollback restores it rather than stopping on it. */
-	rc = checkout(git, tree,
-		      (force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE) |
-			      GIT_CHECKOUT_RECREATE_MISSING,
-		      NULL, index, &w);
 	if (rc == GIT_ECONFLICT && w.n) {
 		git_error_clear();
 		rc = blocked(ctx, &w, tag);

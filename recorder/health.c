@@ -12,125 +12,69 @@
 #include "health.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "lazylib.h"
+
 #ifndef IR_VERSION
 #define IR_VERSION "dev"
 #endif
 
-/* libcurl's ABI has been .so.4 since 2006. */
-#define CURL_SONAME "libcurl.so.4"
+/* The libcurl functions we call, found by name when it is loaded. */
+#define CURL_API(X)                                                           \
+	X(curl_global_init)                                                   \
+	X(curl_easy_init)                                                     \
+	X(curl_easy_setopt)                                                   \
+	X(curl_easy_perform)                                                  \
+	X(curl_easy_getinfo)                                                  \
+	X(curl_easy_cleanup)                                                  \
+	X(curl_easy_strerror)                                                 \
+	X(curl_slist_append)                                                  \
+	X(curl_slist_free_all)
 
-/* The libcurl functions we call, found once by name. */
 static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
-	CURLcode (*easy_perform)(CURL *h);
-	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
-	void (*easy_cleanup)(CURL *h);
-	const char *(*easy_strerror)(CURLcode cc);
-	struct curl_slist *(*slist_append)(struct curl_slist *l,
-					   const char *s);
-	void (*slist_free_all)(struct curl_slist *l);
+#define SLOT(f) __typeof__(f) *f;
+	CURL_API(SLOT)
+#undef SLOT
 } api;
 
-static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t loader;
-static bool loader_running;
-static bool load_done;
-static CURLcode load_rc = CURLE_FAILED_INIT;
-static char load_error[160];
-
-#define FIND(field, name)                                                     \
-	do {                                                                  \
-		*(void **)&api.field = dlsym(lib, name);                      \
-		if (!api.field) {                                             \
-			snprintf(load_error, sizeof(load_error),              \
-				 "libcurl has no %s", name);                  \
-			return;                                               \
-		}                                                             \
-	} while (0)
-
-/* Load libcurl and initialise it; the outcome in load_rc / load_error. */
-static void
-load(void)
+static int
+bind_curl(void *handle, char *error, size_t cap)
 {
-	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	CURLcode cc;
 
-	if (!lib) {
-		snprintf(load_error, sizeof(load_error), "cannot load %s: %s",
-			 CURL_SONAME, dlerror());
-		return;
-	}
-	FIND(global_init, "curl_global_init");
-	FIND(easy_init, "curl_easy_init");
-	FIND(easy_setopt, "curl_easy_setopt");
-	FIND(easy_perform, "curl_easy_perform");
-	FIND(easy_getinfo, "curl_easy_getinfo");
-	FIND(easy_cleanup, "curl_easy_cleanup");
-	FIND(easy_strerror, "curl_easy_strerror");
-	FIND(slist_append, "curl_slist_append");
-	FIND(slist_free_all, "curl_slist_free_all");
-	load_rc = api.global_init(CURL_GLOBAL_DEFAULT);
-	if (load_rc != CURLE_OK)
-		snprintf(load_error, sizeof(load_error),
-			 "libcurl did not initialise: %s",
-			 api.easy_strerror(load_rc));
-}
-
+#define FIND(f)                                                               \
+	if (!ir_lazylib_find(handle, #f, &api.f, error, cap))                 \
+		return -1;
+	CURL_API(FIND)
 #undef FIND
-
-static void *
-load_thread(void *arg)
-{
-	(void)arg;
-	load();
-	return NULL;
+	cc = api.curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (cc != CURLE_OK) {
+		snprintf(error, cap, "libcurl did not initialise: %s",
+			 api.curl_easy_strerror(cc));
+		return -1;
+	}
+	return 0;
 }
+
+/* libcurl's ABI has been .so.4 since 2006. */
+static struct ir_lazylib curl_lib = IR_LAZYLIB_INIT("libcurl.so.4",
+						    bind_curl);
 
 void
 ir_http_preload(void)
 {
-	pthread_mutex_lock(&load_mu);
-	if (!load_done && !loader_running &&
-	    !pthread_create(&loader, NULL, load_thread, NULL))
-		loader_running = true;
-	pthread_mutex_unlock(&load_mu);
-}
-
-/* libcurl ready to use: the preload's outcome, or a load done now. */
-static bool
-loaded(void)
-{
-	pthread_mutex_lock(&load_mu);
-	if (loader_running) {
-		pthread_join(loader, NULL);
-		loader_running = false;
-		load_done = true;
-	} else if (!load_done) {
-		load();
-		load_done = true;
-	}
-	pthread_mutex_unlock(&load_mu);
-	return load_rc == CURLE_OK;
+	ir_lazylib_preload(&curl_lib);
 }
 
 void
 ir_http_release(void)
 {
-	pthread_mutex_lock(&load_mu);
-	if (loader_running) {
-		pthread_join(loader, NULL);
-		loader_running = false;
-		load_done = true;
-	}
-	pthread_mutex_unlock(&load_mu);
+	ir_lazylib_release(&curl_lib);
 }
 
 /* A request as one adapter call sees it. */
@@ -181,7 +125,7 @@ static int
 fail(struct ir_ctx *ctx, CURLcode cc, const struct request *rq,
      const char *errbuf, char *error, size_t error_cap)
 {
-	const char *why = errbuf && errbuf[0] ? errbuf : api.easy_strerror(cc);
+	const char *why = errbuf && errbuf[0] ? errbuf : api.curl_easy_strerror(cc);
 	int code;
 
 	switch (cc) {
@@ -208,7 +152,7 @@ fail(struct ir_ctx *ctx, CURLcode cc, const struct request *rq,
 	/* curl's own buffer may quote parts of the URL; a webhook gets only
 	 * the generic text for the code. */
 	if (rq->webhook)
-		why = api.easy_strerror(cc);
+		why = api.curl_easy_strerror(cc);
 	if (error && error_cap)
 		snprintf(error, error_cap, "%s", why);
 	if (rq->webhook)
@@ -248,31 +192,32 @@ perform(const struct request *rq, struct ir_http_result *out,
 	int rc = 0;
 
 	out->body[0] = '\0';
-	if (!loaded()) {
-		snprintf(out->error, sizeof(out->error), "%s", load_error);
-		return ir_error_set(ctx, -ENOSYS, IR_ORIGIN_CURL, 0, "%s: %s",
-				    rq->webhook ? "webhook" : "health probe",
-				    load_error);
+	rc = ir_lazylib_ready(&curl_lib, ctx);
+	if (rc) {
+		snprintf(out->error, sizeof(out->error), "%s",
+			 ir_error_msg(ctx, rc));
+		return rc;
 	}
-	h = api.easy_init();
+	h = api.curl_easy_init();
 	if (!h) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	if (rq->json) {
-		headers = api.slist_append(NULL,
+		headers = api.curl_slist_append(NULL,
 					    "Content-Type: application/json");
-		more = headers ? api.slist_append(headers, "Expect:") : NULL;
+		more = headers ? api.curl_slist_append(headers, "Expect:") : NULL;
 		if (!more) {
 			rc = -ENOMEM;
 			goto out;
 		}
 		headers = more;
 	}
+/* In parentheses: curl.h makes curl_easy_setopt and _getinfo macros. */
 #define SET(opt, val)                                                         \
 	do {                                                                  \
 		if (cc == CURLE_OK)                                           \
-			cc = api.easy_setopt(h, opt, val);                   \
+			cc = (api.curl_easy_setopt)(h, opt, val);             \
 	} while (0)
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_URL, rq->url);
@@ -297,14 +242,14 @@ perform(const struct request *rq, struct ir_http_result *out,
 #undef SET
 	if (cc != CURLE_OK)
 		goto out;
-	cc = api.easy_perform(h);
+	cc = api.curl_easy_perform(h);
 	/* Reaching the read cap is our own stop, not a failed probe. */
 	if (cc == CURLE_WRITE_ERROR && sink.capped)
 		cc = CURLE_OK;
 	if (cc != CURLE_OK)
 		goto out;
-	api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	api.easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
+	(api.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &status);
+	(api.curl_easy_getinfo)(h, CURLINFO_TOTAL_TIME_T, &total_us);
 	out->status = status;
 	out->latency_us = total_us > 0 ? (uint64_t)total_us : 0;
 	out->body_len = sink.kept;
@@ -318,9 +263,9 @@ out:
 		out->body_truncated = false;
 		rc = fail(ctx, cc, rq, errbuf, out->error, sizeof(out->error));
 	}
-	api.slist_free_all(headers);
+	api.curl_slist_free_all(headers);
 	if (h)
-		api.easy_cleanup(h);
+		api.curl_easy_cleanup(h);
 	return rc;
 }
 

@@ -3,6 +3,8 @@
  * written as NAME.partial, fsync'd and renamed when whole, hashed while
  * written; and safe extraction.  The only module that includes
  * <archive.h>; no libarchive type or code crosses this header.
+ * libarchive is loaded (dlopen) by the first archive created or unpacked,
+ * or ahead of time by ir_archive_preload().
  */
 #ifndef IR_IR_ARCHIVE_H
 #define IR_IR_ARCHIVE_H
@@ -15,6 +17,13 @@
 #include "hash.h"
 
 struct ir_archive_writer;
+
+/* Start loading libarchive on a thread now (idempotent); a load that
+ * fails is reported by the first archive call (-ENOSYS). */
+void ir_archive_preload(void);
+
+/* Wait for a preload still running (before the process exits). */
+void ir_archive_release(void);
 
 struct ir_archive_info {
 	uint64_t bytes;  /* size of the archive file */

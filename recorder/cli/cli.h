@@ -44,7 +44,8 @@ struct cli_command {
 	const char *usage;
 	const char *summary;
 	int (*run)(struct cli *cli);
-	bool http; /* may probe or notify: load libcurl while it starts */
+	bool preload; /* may probe, notify or archive: load libcurl and
+		       * libarchive while it starts */
 };
 
 /* exit.c: report rc (with cli->ctx's message) on stderr and return the

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "health.h"
+#include "ir_archive.h"
 #include "report.h"
 
 int
@@ -93,6 +94,7 @@ void
 cli_close(struct cli *cli)
 {
 	ir_http_release();
+	ir_archive_release();
 	ir_evlog_close(cli->log);
 	cli->log = NULL;
 	ir_config_free(cli->cfg);

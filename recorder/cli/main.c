@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "health.h"
+#include "ir_archive.h"
 
 const struct cli_command cli_commands[] = {
 	{ "rollback",
@@ -176,8 +177,12 @@ main(int argc, char **argv)
 	cli.color_err = !no_color && cli.tty_err;
 	cli.argc = nrest;
 	cli.argv = rest;
-	if (cmd->http)
+	/* Load libcurl and libarchive on threads while the command starts
+	 * (lazylib.h): a rollback stops trading meanwhile. */
+	if (cmd->preload) {
 		ir_http_preload();
+		ir_archive_preload();
+	}
 	rc = cmd->run(&cli);
 	cli_close(&cli);
 	free(rest);
