@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 struct ir_sha256 {
@@ -24,6 +25,35 @@ md(void)
 {
 	pthread_once(&sha256_once, fetch_sha256);
 	return sha256_md ? sha256_md : EVP_sha256();
+}
+
+/* The first fetch also initialises OpenSSL (its configuration, every
+ * algorithm's name): about a millisecond, which a rollback spends on a
+ * second core while it starts. */
+static pthread_t warm_thread;
+static bool warming;
+
+static void *
+warm(void *arg)
+{
+	(void)arg;
+	md();
+	return NULL;
+}
+
+void
+ir_sha256_preload(void)
+{
+	if (!warming && !pthread_create(&warm_thread, NULL, warm, NULL))
+		warming = true;
+}
+
+void
+ir_sha256_release(void)
+{
+	if (warming)
+		pthread_join(warm_thread, NULL);
+	warming = false;
 }
 
 void

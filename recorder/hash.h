@@ -24,6 +24,12 @@ void ir_sha256_update(struct ir_sha256 *h, const void *p, size_t len);
 void ir_sha256_final(struct ir_sha256 *h, uint8_t out[IR_SHA256_LEN]);
 void ir_sha256_free(struct ir_sha256 *h);
 
+/* Initialise SHA-256 (OpenSSL's first fetch) on a thread now, from the
+ * main thread, before hashing; ir_sha256_release() joins it (also from
+ * the main thread, before exit). */
+void ir_sha256_preload(void);
+void ir_sha256_release(void);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void ir_hex(char *out, const uint8_t *p, size_t n);
 

@@ -180,7 +180,6 @@ ir_rec_attach(struct ir_rec *rec, uint64_t id, struct ir_ctx *ctx)
 int
 ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 {
-	size_t i;
 	int rc;
 
 	if (!rec->n_pending)
@@ -189,8 +188,9 @@ ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 			     ctx);
 	if (rc)
 		return rc;
-	for (i = 0; i < rec->n_pending; i++)
-		publish(rec, rec->pending[i]);
+	/* The log numbers events as they land; a note added by another
+	 * process in between shifts ours. */
+	rec->state.last_seq = rec->pending[rec->n_pending - 1]->seq;
 	drop_pending(rec);
 	return 0;
 }
@@ -216,18 +216,25 @@ ir_rec_tick(struct ir_rec *rec, struct ir_ctx *ctx)
  * starts only after its step.started (ir_attempt_command flushes before it
  * opens the gate), and a step that acts without a command flushes first.
  * The events in between (decisions, observations, outcomes, output) ride
- * along with the next durable one, or the next tick, in one commit: an
- * LMDB commit costs two flushes, and a rollback would otherwise pay some
- * thirty of them.  A crash loses at most that unflushed tail, which the
+ * along with the next durable one, or the next tick, in one commit: a
+ * commit costs a flush to disk, and a rollback would otherwise pay some
+ * twenty of them.  A crash loses at most that unflushed tail, which the
  * resume re-establishes by looking again.
+ *
+ * Every event is folded into the state, and handed to the subscribers,
+ * as it is emitted: the executor decides on what it has just recorded,
+ * and the live display shows it at once.
  */
 static bool
 durable_now(const char *type)
 {
+	/* backup.created rides with the next step's step.started: the
+	 * archive it names is already whole and in place, and a crash
+	 * before that commit only makes the resumed backup write it
+	 * again. */
 	static const char *const types[] = {
 		"incident.opened", "incident.resumed", "incident.closed",
-		"step.started",    "note",             "backup.created",
-		"restore.completed",
+		"step.started",    "note",             "restore.completed",
 	};
 	size_t i;
 
@@ -269,6 +276,9 @@ emit(struct ir_rec *rec, const char *type, const char *step,
 	ev = make_event(rec, type, step, data);
 	if (!ev)
 		return -ENOMEM;
+	/* Its seq as the log will number it (ir_evlog_append() sets it). */
+	ev->seq = rec->state.last_seq + 1;
+	publish(rec, ev);
 	if (!rec->n_pending)
 		rec->pending_since = rec->fx->mono(rec->fx->self);
 	rec->pending[rec->n_pending++] = ev;
@@ -277,7 +287,8 @@ emit(struct ir_rec *rec, const char *type, const char *step,
 	rc = ir_rec_flush(rec, ctx);
 	if (rc) {
 		/* Keep the order intact: drop only the event we could not
-		 * write, never reorder the ones before it. */
+		 * write, never reorder the ones before it.  (The state has
+		 * folded it: the caller ends the run on this error.) */
 		rec->n_pending--;
 		ir_event_clear(ev);
 		free(ev);

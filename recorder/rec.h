@@ -3,13 +3,14 @@
  * the incident's state as the fold of them, and lets its caller subscribe
  * to events as they are appended (the live display is such a subscriber).
  *
- * incident.opened/resumed/closed, step.started, note, backup.created and
+ * incident.opened/resumed/closed, step.started, note and
  * restore.completed are committed before ir_rec_emit() returns; the other
- * events (decisions, observations, step outcomes, output) are
- * group-committed with the next of those, or after IR_LIMIT_OUTPUT_BATCH
- * events or IR_LIMIT_OUTPUT_BATCH_MS (ir_rec_tick), never reordered.
- * Callers flush (ir_rec_flush) before any effect that no step.started
- * precedes.
+ * events (decisions, observations, step outcomes, backup.created, output)
+ * are group-committed with the next of those, or after
+ * IR_LIMIT_OUTPUT_BATCH events or IR_LIMIT_OUTPUT_BATCH_MS (ir_rec_tick),
+ * never reordered.  Callers flush (ir_rec_flush) before any effect that no
+ * step.started precedes.  Every event is folded into the state and handed
+ * to the subscribers when it is emitted, committed or not.
  */
 #ifndef IR_REC_H
 #define IR_REC_H
@@ -64,7 +65,7 @@ int ir_rec_emit_deferred(struct ir_rec *rec, const char *type,
 			 const char *step, struct ir_val *data,
 			 struct ir_ctx *ctx) IR_WUR;
 
-/* Commit pending step.output now. */
+/* Commit the pending events now. */
 int ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx) IR_WUR;
 /* Commit pending output if it has waited IR_LIMIT_OUTPUT_BATCH_MS; call
  * the tick hook.  Steps call this while they wait. */

@@ -262,8 +262,8 @@ ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 			rc = ir_step_recover(run, a.step, ctx);
 			break;
 		}
-		if (!rc)
-			rc = ir_rec_flush(run->rec, ctx);
+		/* No commit here: what an action recorded rides with the
+		 * next durable event, before the next effect (rec.c). */
 	}
 	run->fx = outer;
 	return rc;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hash.h"
 #include "health.h"
 #include "ir_archive.h"
 #include "report.h"
@@ -95,6 +96,7 @@ cli_close(struct cli *cli)
 {
 	ir_http_release();
 	ir_archive_release();
+	ir_sha256_release();
 	ir_evlog_close(cli->log);
 	cli->log = NULL;
 	ir_config_free(cli->cfg);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hash.h"
 #include "health.h"
 #include "ir_archive.h"
 
@@ -177,11 +178,13 @@ main(int argc, char **argv)
 	cli.color_err = !no_color && cli.tty_err;
 	cli.argc = nrest;
 	cli.argv = rest;
-	/* Load libcurl and libarchive on threads while the command starts
-	 * (lazylib.h): a rollback stops trading meanwhile. */
+	/* Load libcurl and libarchive, and initialise OpenSSL, on threads
+	 * while the command starts (lazylib.h): a rollback is stopping
+	 * trading meanwhile. */
 	if (cmd->preload) {
 		ir_http_preload();
 		ir_archive_preload();
+		ir_sha256_preload();
 	}
 	rc = cmd->run(&cli);
 	cli_close(&cli);
