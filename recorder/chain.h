@@ -4,8 +4,10 @@
  * Hashing every stored record costs about as much as decoding it, so a
  * scan that checks the chain (verify, report, export) hands each record to
  * a checker thread and goes on decoding: the two halves run side by side.
- * The checker reads each record's `prev` itself, compares it with the
- * SHA-256 of the record before, and remembers the first that disagrees.
+ * The checker reads each record's `prev` from its last bytes
+ * (ir_codec_prev_at_end(); the reader's own decoding makes sure they are
+ * the prev), compares it with the SHA-256 of the record before, and
+ * remembers the first that disagrees.
  *
  * Private to the event log: the records handed over point into its read
  * transaction, which must stay open until ir_chain_finish() returns.

@@ -63,7 +63,8 @@ struct ir_codec_span {
 /* Read a stored event in place (codec_view.c, no allocation): the fixed
  * fields into *head and, if data is not NULL, where its data map lies.
  * Same checks as ir_codec_decode() except the data's own contents, which
- * are only checked to be one well-formed map.  0 or -EBADMSG. */
+ * are only checked to be one well-formed map.  0 or -EBADMSG (also for
+ * a record whose prev is not its last field). */
 int ir_codec_view(struct ir_event_head *head, struct ir_codec_span *data,
 		  const void *p, size_t len) IR_WUR;
 
@@ -71,11 +72,11 @@ int ir_codec_view(struct ir_event_head *head, struct ir_codec_span *data,
  * fits in the bytes left; 0 or -EBADMSG.  Run before msgpack-c allocates. */
 int ir_codec_check(const void *p, size_t len) IR_WUR;
 
-/* The `prev` field of a stored event, read in place as ir_codec_view()
- * reads it (the chain checker reads it on its own thread).  0, or
- * -EBADMSG. */
-int ir_codec_prev(uint8_t out[IR_HASH_LEN], const void *p,
-		  size_t len) IR_WUR;
+/* Where the 32 bytes of prev lie in a stored event: the encoder writes
+ * prev last ("prev", a bin 8 of 32 bytes), and every reader refuses a
+ * record whose prev is not those last bytes.  NULL when the record does
+ * not end so.  For the chain check, which needs nothing else. */
+const uint8_t *ir_codec_prev_at_end(const void *p, size_t len);
 
 struct ir_jtext;
 

@@ -304,6 +304,7 @@ ir_codec_view(struct ir_event_head *head, struct ir_codec_span *data,
 	struct mp r = { p, len, 0 };
 	struct ir_event_head h;
 	struct ir_codec_span d = { NULL, 0 };
+	const uint8_t *tail;
 	unsigned seen = 0;
 	uint64_t pairs, v = 0;
 
@@ -357,6 +358,11 @@ ir_codec_view(struct ir_event_head *head, struct ir_codec_span *data,
 	if (r.off != len || seen != 127 || v != IR_SCHEMA_VERSION ||
 	    !h.type[0] || !h.seq)
 		return -EBADMSG;
+	/* The chain is checked on the bytes at the end (chain.c): they must
+	 * be the prev this record holds. */
+	tail = ir_codec_prev_at_end(p, len);
+	if (!tail || memcmp(tail, h.prev, IR_HASH_LEN))
+		return -EBADMSG;
 	*head = h;
 	if (data)
 		*data = d;
@@ -369,31 +375,21 @@ ir_codec_peek(struct ir_event_head *out, const void *p, size_t len)
 	return ir_codec_view(out, NULL, p, len);
 }
 
-int
-ir_codec_prev(uint8_t out[IR_HASH_LEN], const void *p, size_t len)
-{
-	struct mp r = { p, len, 0 };
-	const char *k, *s;
-	uint64_t pairs;
-	size_t n;
-	bool found = false;
+/* The encoder writes prev last: the key "prev" (fixstr 4), then a bin 8 of
+ * 32 bytes. */
+static const uint8_t prev_tail[] = { 0xa4, 'p', 'r', 'e', 'v', 0xc4,
+				     IR_HASH_LEN };
+#define PREV_TAIL_LEN (sizeof(prev_tail) + IR_HASH_LEN)
 
-	/* Only the keys are read; every other value is stepped over. */
-	if (read_map(&r, &pairs))
-		return -EBADMSG;
-	while (pairs--) {
-		if (read_key(&r, &k, &n))
-			return -EBADMSG;
-		if (k && key_is(k, n, "prev")) {
-			if (read_bytes(&r, true, &s, &n) || n != IR_HASH_LEN)
-				return -EBADMSG;
-			memcpy(out, s, IR_HASH_LEN); /* the last one counts */
-			found = true;
-		} else if (skip(&r)) {
-			return -EBADMSG;
-		}
-	}
-	return found && r.off == len ? 0 : -EBADMSG;
+const uint8_t *
+ir_codec_prev_at_end(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	if (len < PREV_TAIL_LEN ||
+	    memcmp(b + len - PREV_TAIL_LEN, prev_tail, sizeof(prev_tail)))
+		return NULL;
+	return b + len - IR_HASH_LEN;
 }
 
 int

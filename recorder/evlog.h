@@ -72,7 +72,10 @@ enum {
 				(from seq 1 only; on a second thread, see
 				chain.h) */
 	IR_EVLOG_RAW = 4,    /* decode nothing: ev holds only seq (from the
-				key); the caller decodes raw */
+				key); the caller decodes raw (with
+				IR_EVLOG_CHAIN, through ir_codec_view() or
+				a reader on it, which makes sure the prev
+				the chain checks is the record's own) */
 };
 
 /* Called for each event in seq order.  ev and raw are valid only during

@@ -151,6 +151,19 @@ static const unsigned char jw_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
+/* Whether any of the eight bytes in x is < 0x20, '"', '\\' or >= 0x80
+ * (the classic "has a zero byte" test, applied to x ^ each byte). */
+static inline bool
+needs_look(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t quote = x ^ (ones * '"'), bslash = x ^ (ones * '\\');
+
+	return ((x - ones * 0x20) | (quote - ones) | (bslash - ones) | x) &
+	       highs;
+}
+
 static void
 jw_escape(struct ir_jtext *w, unsigned char c)
 {
@@ -205,6 +218,16 @@ again:
 	while (i < n) {
 		size_t run = i, k;
 
+		/* Eight bytes at a time while none needs a look: no control
+		 * character, quote, backslash or byte >= 0x80. */
+		while (n - run >= 8) {
+			uint64_t x;
+
+			memcpy(&x, p + run, 8);
+			if (needs_look(x))
+				break;
+			run += 8;
+		}
 		while (run < n && !jw_class[p[run]])
 			run++;
 		memcpy(w->p + w->len, p + i, run - i);

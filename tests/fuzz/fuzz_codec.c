@@ -35,7 +35,7 @@ readers_agree(const uint8_t *data, size_t size, int decode_rc,
 	struct ir_event_head h, h2;
 	struct ir_output_view out;
 	struct ir_jtext j = { NULL, 0, 0, false };
-	uint8_t prev[32];
+	const uint8_t *prev;
 	int rc = ir_codec_peek(&h, data, size), json_rc;
 
 	if (rc && rc != -EBADMSG)
@@ -48,8 +48,8 @@ readers_agree(const uint8_t *data, size_t size, int decode_rc,
 		return;
 	if (!decode_rc)
 		same_head(&h, ev);
-	if (ir_codec_check(data, size) ||
-	    ir_codec_prev(prev, data, size) || memcmp(prev, h.prev, 32) ||
+	prev = ir_codec_prev_at_end(data, size);
+	if (ir_codec_check(data, size) || !prev || memcmp(prev, h.prev, 32) ||
 	    ir_codec_peek_output(&h2, &out, data, size) ||
 	    memcmp(&h, &h2, sizeof(h)))
 		abort();

@@ -211,7 +211,7 @@ struct enc {
 enum { F_V, F_SEQ, F_TS, F_MONO, F_TYPE, F_STEP, F_DATA, F_PREV, F_N };
 
 /* The fields of a record, each as its encoded value ({NULL} leaves it
- * out), then any extra key/value bytes. */
+ * out), and extra key/value bytes to put before prev. */
 struct fields {
 	struct enc f[F_N];
 	struct enc extra;
@@ -247,13 +247,13 @@ build(const struct fields *f)
 	pairs += f->extra.p != NULL;
 	put(&r, &pairs, 1);
 	for (i = 0; i < F_N; i++) {
+		if (i == F_PREV && f->extra.p)
+			put(&r, f->extra.p, f->extra.n);
 		if (!f->f[i].p)
 			continue;
 		put_str(&r, keys[i]);
 		put(&r, f->f[i].p, f->f[i].n);
 	}
-	if (f->extra.p)
-		put(&r, f->extra.p, f->extra.n);
 	return r;
 }
 
@@ -269,9 +269,9 @@ view(const struct fields *f, struct ir_event_head *h)
 	assert_int_equal(ir_codec_decode(&back, r.b, r.n), rc);
 	ir_event_clear(&back);
 	if (!rc) {
-		uint8_t prev[32];
+		const uint8_t *prev = ir_codec_prev_at_end(r.b, r.n);
 
-		assert_int_equal(ir_codec_prev(prev, r.b, r.n), 0);
+		assert_non_null(prev);
 		assert_memory_equal(prev, h->prev, 32);
 	}
 	return rc;
@@ -338,7 +338,9 @@ view_rules(void **state)
 				   &h),
 			 0);
 	assert_string_equal(h.step, "0123456789abcde");
-	/* data must be a map; prev a bin of exactly 32, in any width */
+	/* data must be a map; prev a bin 8 of exactly 32, and the last
+	 * field, as the encoder writes it (the chain is checked on the last
+	 * bytes) */
 	assert_int_equal(view_with(F_DATA, V("\x90"), &h), -EBADMSG);
 	assert_int_equal(view_with(F_PREV, V("\xc4\x1f"
 					     "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"),
@@ -347,8 +349,17 @@ view_rules(void **state)
 	assert_int_equal(view_with(F_PREV, V("\xc5\x00\x20"
 					     "ZBCDEFGHIJKLMNOPQRSTUVWXYZ012345"),
 				   &h),
-			 0);
-	assert_int_equal(h.prev[0], 'Z');
+			 -EBADMSG);
+	r = build(&f);
+	memcpy(r.b + r.n, "\xa1x\x01", 3); /* a field after prev */
+	r.b[0]++;
+	assert_int_equal(ir_codec_view(&h, NULL, r.b, r.n + 3), -EBADMSG);
+	/* A second prev earlier on: the last one counts, and it is the one
+	 * at the end. */
+	f.extra = V("\xa4prev\xc4\x20"
+		    "abcdefghijklmnopqrstuvwxyz012345");
+	assert_int_equal(view(&f, &h), 0);
+	assert_int_equal(h.prev[0], 'A');
 	/* a key that is not a str is stepped over, value and all; of a
 	 * repeated key the last one counts */
 	f.extra = V("\x01\x92\x01\x02");
