@@ -1129,7 +1129,12 @@ draw_header(struct ir_term *t, struct line *l)
 	line_tone(l, TONE_OFF);
 	if (t->resumed)
 		line_puts(l, " (resumed)");
-	fmt_timer(el, sizeof(el), ms);
+	/* Running: a timer in tenths; done: the measured duration, which
+	 * for a fast rollback is milliseconds, not "0.0s". */
+	if (t->closed)
+		fmt_dur(el, sizeof(el), ms);
+	else
+		fmt_timer(el, sizeof(el), ms);
 	line_printf(l, "  %s", el);
 	if (t->budget_ms) {
 		fmt_budget(bud, sizeof(bud), t->budget_ms);

@@ -367,6 +367,25 @@ test_tty_color(void **state)
 	free(text);
 }
 
+/* A rollback done in milliseconds says so in the header, not "0.0s". */
+static void
+test_tty_fast_close(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t id = open_incident(f, "rollback", 300000, 0);
+	struct ir_event *ev = mk("incident.closed", NULL, 32 * MS);
+	char *text;
+
+	ir_val_set_str(ev->data, "status", "succeeded");
+	ir_val_set_uint(ev->data, "duration_ms", 32);
+	add(f, id, ev);
+	text = render(f, id, true, false, 32 * MS);
+	/* The last frame: the first, drawn at the opening, says 0.0s. */
+	assert_non_null(strstr(text, "rollback  32 ms / 5m"));
+	assert_null(strstr(strstr(text, "rollback  32 ms"), "0.0s"));
+	free(text);
+}
+
 static void
 test_tty_plain_running(void **state)
 {
@@ -881,6 +900,8 @@ main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tty_color, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tty_plain_running, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_tty_fast_close, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_speed, setup, teardown),
