@@ -487,15 +487,21 @@ ir_archive_extract(const char *path, const char *dest,
 	if (rc < 0)
 		goto out;
 	/* Beside dest, so the final rename stays on one file system; 0700
-	 * until it is whole. */
-	if (snprintf(
-	        u->stage, sizeof(u->stage), "%s/.%s.incident-extract-XXXXXX",
-	        strcmp(real, "/") ? real : "", base) >= (int)sizeof(u->stage)) {
+	 * until it is whole.  One name per dest: extractions run under the
+	 * incident lock, so one found there was left by a crash in an
+	 * earlier call (a half extraction, or the old tree swapped out) and
+	 * goes first. */
+	if (snprintf(u->stage, sizeof(u->stage), "%s/.%s.incident-extract",
+	             strcmp(real, "/") ? real : "",
+	             base) >= (int)sizeof(u->stage)) {
 		rc = ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_USAGE, 0,
 		                  "path too long: \"%s\"", dest);
 		goto out;
 	}
-	if (!mkdtemp(u->stage)) {
+	rc = ir_files_remove_tree(u->stage, ctx);
+	if (rc < 0)
+		goto out;
+	if (mkdir(u->stage, 0700) < 0) {
 		rc = os_fail(ctx, errno, "create staging folder in", real);
 		goto out;
 	}

@@ -580,6 +580,32 @@ test_existing_dest(void **state)
 	fixture_clear(&f);
 }
 
+/* A staging folder left by a crash mid-extraction is cleared by the next
+ * extraction into the same place, which then succeeds. */
+static void
+test_stale_staging_cleared(void **state)
+{
+	struct ir_archive_info info;
+	struct ir_ctx ctx = {0};
+	struct fixture f;
+	char *stale, *text;
+
+	(void)state;
+	fixture_init(&f);
+	make_archive(&f, &info);
+	stale = join(f.tmp, ".out.incident-extract");
+	assert_int_equal(mkdir(stale, 0700), 0);
+	put_str(stale, "half", "a half extraction\n");
+	assert_int_equal(ir_archive_extract(f.archive, f.out, NULL, NULL, &ctx),
+	                 0);
+	assert_false(exists(stale));
+	text = listing(f.tmp);
+	assert_string_equal(text, ".\n..\nout\ntree\n");
+	free(text);
+	free(stale);
+	fixture_clear(&f);
+}
+
 /* -- hostile archives --------------------------------------------------- */
 
 struct hentry {
@@ -1347,6 +1373,7 @@ main(void)
 		cmocka_unit_test(test_abort_and_failed_create_leave_nothing),
 		cmocka_unit_test(test_file_sha256),
 		cmocka_unit_test(test_existing_dest),
+		cmocka_unit_test(test_stale_staging_cleared),
 		cmocka_unit_test(test_hostile_corpus),
 		cmocka_unit_test(test_legit_archives),
 		cmocka_unit_test(test_hostile_with_force_keeps_dest),
