@@ -82,4 +82,9 @@ uint64_t ir_clock_mono(void);
 int64_t ir_clock_wall(void);
 void ir_sleep_ms(uint64_t ms);
 
+/* Reaping a group (proc.c, proc_scan.c): how often it is polled, and how
+ * long after SIGKILL before giving up on it. */
+#define IR_PROC_REAP_POLL_MS 20
+#define IR_PROC_REAP_KILL_WAIT_MS 1000
+
 #endif
