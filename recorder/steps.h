@@ -70,5 +70,8 @@ int ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_config(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_backup(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_restore(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_health(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_verify(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_report(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 
 #endif

@@ -1,0 +1,245 @@
+/*
+ * The steps that look rather than act: health (probing until healthy),
+ * verify (HEAD, the log tail, one more probe) and report (the report file,
+ * derived from the log).
+ */
+#include "steps.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ir_limits.h"
+
+/* ---- health and verify ------------------------------------------------- */
+
+static bool
+healthy(const struct ir_config *cfg, const struct ir_http_result *r)
+{
+	if (r->status != cfg->health_expect_status)
+		return false;
+	return !cfg->health_expect_body ||
+	       strstr(r->body, cfg->health_expect_body);
+}
+
+static int
+probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, long *status)
+{
+	const struct ir_config *cfg = a->run->cfg;
+	struct ir_http_result r;
+	struct ir_ctx local = { 0 };
+	struct ir_val *d;
+	uint64_t total = remaining_ms < 2000 ? remaining_ms : 2000;
+	uint64_t conn = total < 1000 ? total : 1000;
+	int rc;
+
+	if (!total)
+		total = conn = 1;
+	memset(&r, 0, sizeof(r));
+	rc = a->run->fx->http_get(a->run->fx->self, cfg->health_url, conn,
+				  total, &r, &local);
+	d = ir_val_map_new();
+	ir_val_set_str(d, "url", cfg->health_url);
+	ir_val_set_int(d, "status", rc ? 0 : r.status);
+	ir_val_set_uint(d, "latency_us", r.latency_us);
+	if (!rc)
+		ir_val_set_strn(d, "body", r.body, r.body_len);
+	else
+		ir_val_set_str(d, "error",
+			       r.error[0] ? r.error : ir_error_msg(&local, rc));
+	*ok = !rc && healthy(cfg, &r);
+	*status = rc ? 0 : r.status;
+	return ir_attempt_observe(a, "http", d);
+}
+
+int
+ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	struct ir_attempt a;
+	/* A probe of a port nobody listens on yet costs a few microseconds:
+	 * retry at once and often, then back off to 1 s. */
+	uint64_t delay = 2;
+	unsigned probes = 0;
+	long status = 0;
+	bool ok = false;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_HEALTH, cfg->health_budget_ms, ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	while (!rc) {
+		uint64_t spent = ir_attempt_elapsed_ms(&a);
+
+		rc = probe(&a, spent < a.budget_ms ? a.budget_ms - spent : 0,
+			   &ok, &status);
+		probes++;
+		if (rc || ok)
+			break;
+		spent = ir_attempt_elapsed_ms(&a);
+		if (spent >= a.budget_ms)
+			break;
+		if (delay > a.budget_ms - spent)
+			delay = a.budget_ms - spent;
+		run->fx->sleep_ms(run->fx->self, delay);
+		delay = delay * 2 > 1000 ? 1000 : delay * 2;
+		rc = ir_rec_tick(run->rec, ctx);
+	}
+	if (rc)
+		return rc;
+	if (!ok)
+		return ir_attempt_fail(&a, -2,
+				       "not healthy within the budget after "
+				       "%u probe%s (last status %ld)",
+				       probes, probes == 1 ? "" : "s", status);
+	return ir_attempt_complete(&a);
+}
+
+/* The last `want` lines of path (bounded read from the end). */
+static struct ir_val *
+log_tail(const char *path, unsigned want)
+{
+	struct ir_val *lines = ir_val_array_new();
+	char *buf = NULL, *p, *start;
+	size_t n = 0, count = 0;
+	struct stat st;
+	off_t off;
+	int fd;
+
+	if (want > IR_LIMIT_LOG_LINES)
+		want = IR_LIMIT_LOG_LINES;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		goto out;
+	off = st.st_size > IR_LIMIT_LOG_TAIL_BYTES
+		      ? st.st_size - IR_LIMIT_LOG_TAIL_BYTES
+		      : 0;
+	buf = malloc(IR_LIMIT_LOG_TAIL_BYTES + 1);
+	if (!buf)
+		goto out;
+	for (;;) {
+		ssize_t got = pread(fd, buf + n, IR_LIMIT_LOG_TAIL_BYTES - n,
+				    off + (off_t)n);
+
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* Walk back over want lines. */
+	start = buf;
+	for (p = buf + n; p > buf; p--) {
+		if (p[-1] == '\n' && ++count == want) {
+			start = p;
+			break;
+		}
+	}
+	if (off && start == buf) {
+		/* The first line may be cut: drop it. */
+		p = strchr(buf, '\n');
+		start = p ? p + 1 : buf + n;
+	}
+	while (start < buf + n) {
+		char *nl = strchr(start, '\n');
+		size_t len = nl ? (size_t)(nl - start) : strlen(start);
+
+		if (len > IR_LIMIT_OUTPUT_LINE)
+			len = IR_LIMIT_OUTPUT_LINE;
+		{
+			struct ir_val *slot = ir_val_array_slot(lines);
+
+			if (slot) {
+				slot->type = IR_VAL_STR;
+				slot->as.str.ptr = strndup(start, len);
+				slot->as.str.len = slot->as.str.ptr ? len : 0;
+				if (!slot->as.str.ptr) {
+					slot->type = IR_VAL_NIL;
+					lines->failed = true;
+				}
+			}
+		}
+		if (!nl)
+			break;
+		start = nl + 1;
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return lines;
+}
+
+int
+ir_step_verify(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	struct ir_attempt a;
+	char path[4096];
+	struct ir_val *d;
+	long status = 0;
+	bool ok = false;
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_VERIFY, cfg->verify_budget_ms, ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (!rc)
+		rc = ir_step_verify_git(&a);
+	if (rc)
+		return rc;
+	if (cfg->verify_log[0] == '/')
+		snprintf(path, sizeof(path), "%s", cfg->verify_log);
+	else
+		snprintf(path, sizeof(path), "%s/%s", cfg->deploy_dir,
+			 cfg->verify_log);
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", cfg->verify_log);
+	ir_val_set_bool(d, "exists", access(path, R_OK) == 0);
+	ir_val_set_take(d, "lines", log_tail(path, cfg->verify_lines));
+	rc = ir_attempt_observe(&a, "log", d);
+	if (!rc)
+		rc = probe(&a, cfg->verify_budget_ms, &ok, &status);
+	if (rc)
+		return rc;
+	if (!ok)
+		return ir_attempt_fail(&a, -2,
+				       "the health URL answered %ld during "
+				       "verification",
+				       status);
+	return ir_attempt_complete(&a);
+}
+
+/* ---- report ------------------------------------------------------------ */
+
+int
+ir_step_report(struct ir_run *run, struct ir_ctx *ctx)
+{
+	struct ir_attempt a;
+	struct ir_ctx local = { 0 };
+	struct ir_val *d;
+	char path[4096];
+	int rc;
+
+	ir_attempt_init(&a, run, IR_STEP_REPORT, run->cfg->report_budget_ms,
+			ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	if (rc)
+		return rc;
+	if (!run->write_report)
+		return ir_attempt_fail(&a, -2, "no report writer");
+	rc = run->write_report(run->report_payload, ir_rec_id(run->rec),
+			       &local);
+	if (rc)
+		return ir_attempt_fail(&a, -2, "cannot write the report: %s",
+				       ir_error_msg(&local, rc));
+	snprintf(path, sizeof(path), "%s/reports/INC-%llu.md", run->data_dir,
+		 (unsigned long long)ir_rec_id(run->rec));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", path);
+	ir_val_set_bool(d, "exists", true);
+	rc = ir_attempt_observe(&a, "file", d);
+	return rc ? rc : ir_attempt_complete(&a);
+}
