@@ -425,6 +425,7 @@ static int
 watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
 {
 	pid_t pids[IR_LIMIT_PIDS];
+	uint64_t delay = 1;
 	size_t n = 0;
 	int rc;
 
@@ -435,8 +436,10 @@ watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
 		if (!n || ir_attempt_elapsed_ms(a) >= deadline_ms)
 			break;
 		/* A process usually exits within milliseconds of its signal:
-		 * look again soon (a scan of /proc costs about 1 ms). */
-		a->run->fx->sleep_ms(a->run->fx->self, 10);
+		 * look again at once, then less often (1, 2, 4 ... 50 ms; a
+		 * scan of /proc costs about 1 ms). */
+		a->run->fx->sleep_ms(a->run->fx->self, delay);
+		delay = delay * 2 > 50 ? 50 : delay * 2;
 		rc = ir_rec_tick(a->run->rec, a->ctx);
 		if (rc)
 			return rc;
