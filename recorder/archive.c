@@ -112,6 +112,7 @@ ir_archive_release(void)
  * whatever the tree holds. */
 #define CHUNK (256 * 1024)
 #define ZSTD_MAX_THREADS 8
+#define WRITEBACK (8 * 1024 * 1024)
 /* Mode bits an archive we write may carry: what extraction accepts. */
 #define STORED_MODE 0775
 
@@ -136,6 +137,7 @@ struct ir_archive_writer {
 	ino_t self_ino;
 	uint64_t bytes;
 	uint64_t files;
+	off_t written_back; /* write-back started up to here */
 	char path[IR_LIMIT_ARCHIVE_PATH + 1]; /* the name being stored */
 };
 
@@ -208,6 +210,17 @@ write_cb(struct archive *a, void *cookie, const void *buf, size_t len)
 	}
 	/* Hashed on the way out: the file is never read back. */
 	ir_sha256_update(w->sha, buf, len);
+	/* Start the write-back of each WRITEBACK bytes behind us, so that
+	 * the disk works while we compress and the fsync at the end has
+	 * little left to wait for. */
+	if ((w->bytes + len) / WRITEBACK != w->bytes / WRITEBACK) {
+		off_t upto = (off_t)((w->bytes + len) / WRITEBACK * WRITEBACK);
+
+		(void)sync_file_range(w->fd, w->written_back,
+		                      upto - w->written_back,
+		                      SYNC_FILE_RANGE_WRITE);
+		w->written_back = upto;
+	}
 	w->bytes += len;
 	return (la_ssize_t)len;
 }
