@@ -121,6 +121,13 @@ contains "$ERR" "INC-2" "verify stderr"
 contains "$ERR" "seq" "verify stderr"
 expect_exit 1 incident verify 2
 expect_exit 0 incident verify 1
+# The readers that check the chain on their second thread say so too (the
+# note is the last event: the header's head gives it away).
+expect_exit 1 incident export 2 --format jsonl
+contains "$ERR" "INC-2 seq" "export stderr"
+contains "$ERR" "head hash" "export stderr"
+expect_exit 1 incident report 2 --format md
+contains "$ERR" "INC-2 seq" "report stderr"
 
 echo "# help and version"
 expect_exit 0 "$INCIDENT_BIN" --version
