@@ -1,13 +1,13 @@
 /*
- * Git through libgit2.  Every libgit2 error is translated in fail(), and
- * only there.  Each ir_git (and each config read) holds one reference on
- * libgit2's global state: git_libgit2_init() on the way in, the matching
- * git_libgit2_shutdown() on the way out; one more reference is held for the
- * life of the process (see lib_hold).
+ * Git through libgit2: configuration files, tags, HEAD, status and diff
+ * (the checkout is gitops_checkout.c).  Every libgit2 error is translated
+ * in ir_git_fail(), and only there.  Each ir_git (and each config read)
+ * holds one reference on libgit2's global state: git_libgit2_init() on the
+ * way in, the matching git_libgit2_shutdown() on the way out; one more
+ * reference is held for the life of the process (see ir_git_lib_hold).
  */
 #include "gitops.h"
 
-#include <git2.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,21 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitops_lib.h"
 #include "ir_limits.h"
 
-#define DEMO_NAME "incident demo"
-#define DEMO_EMAIL "demo@incident.invalid"
 #define TAG_PREFIX "refs/tags/"
-
-struct ir_git {
-	git_repository *repo;
-	bool lib_held; /* one git_libgit2_init() to pair with a shutdown */
-};
 
 /* The one place a libgit2 error becomes ours: the code is mapped, the
  * message is libgit2's own, prefixed with what we were doing. */
-static int IR_PRINTF(3, 4)
-fail(struct ir_ctx *ctx, int rc, const char *fmt, ...)
+int
+ir_git_fail(struct ir_ctx *ctx, int rc, const char *fmt, ...)
 {
 	const git_error *e = git_error_last();
 	const char *msg = e && e->message ? e->message : "unknown git error";
@@ -85,8 +79,8 @@ lib_hold_forever(void)
 		git_error_clear();
 }
 
-static int
-lib_hold(struct ir_ctx *ctx)
+int
+ir_git_lib_hold(struct ir_ctx *ctx)
 {
 	int rc;
 
@@ -94,12 +88,12 @@ lib_hold(struct ir_ctx *ctx)
 	rc = git_libgit2_init();
 
 	if (rc < 0)
-		return fail(ctx, rc, "cannot initialise libgit2");
+		return ir_git_fail(ctx, rc, "cannot initialise libgit2");
 	return 0;
 }
 
-static void
-oid_hex(char out[IR_GIT_OID_HEX], const git_oid *id)
+void
+ir_git_oid_hex(char out[IR_GIT_OID_HEX], const git_oid *id)
 {
 	git_oid_tostr(out, IR_GIT_OID_HEX, id);
 }
@@ -153,26 +147,26 @@ ir_gitcfg_read(const char *path, ir_gitcfg_fn fn, void *payload,
 		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
 				    "\"%s\" is larger than %d bytes", path,
 				    IR_LIMIT_CONFIG_BYTES);
-	rc = lib_hold(ctx);
+	rc = ir_git_lib_hold(ctx);
 	if (rc)
 		return rc;
 	held = true;
 	rc = git_config_new(&cfg);
 	if (rc < 0) {
-		rc = fail(ctx, rc, NULL);
+		rc = ir_git_fail(ctx, rc, NULL);
 		goto out;
 	}
 	/* Parses the whole file now; a syntax error names file and line. */
 	rc = git_config_add_file_ondisk(cfg, path, GIT_CONFIG_LEVEL_APP, NULL,
 					0);
 	if (rc < 0) {
-		rc = fail(ctx, rc, NULL);
+		rc = ir_git_fail(ctx, rc, NULL);
 		goto out;
 	}
 	/* One backend: the iterator walks its entries in file order. */
 	rc = git_config_iterator_new(&it, cfg);
 	if (rc < 0) {
-		rc = fail(ctx, rc, NULL);
+		rc = ir_git_fail(ctx, rc, NULL);
 		goto out;
 	}
 	for (;;) {
@@ -182,7 +176,7 @@ ir_gitcfg_read(const char *path, ir_gitcfg_fn fn, void *payload,
 			break;
 		}
 		if (rc < 0) {
-			rc = fail(ctx, rc, "%s", path);
+			rc = ir_git_fail(ctx, rc, "%s", path);
 			break;
 		}
 		/* value is NULL for a bare "key" line (boolean true). */
@@ -209,14 +203,15 @@ ir_git_open(struct ir_git **out, const char *workdir, struct ir_ctx *ctx)
 	git = calloc(1, sizeof(*git));
 	if (!git)
 		return -ENOMEM;
-	rc = lib_hold(ctx);
+	rc = ir_git_lib_hold(ctx);
 	if (rc)
 		goto out;
 	git->lib_held = true;
 	rc = git_repository_open_ext(&git->repo, workdir,
 				     GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "\"%s\" is not a git work tree", workdir);
+		rc = ir_git_fail(ctx, rc, "\"%s\" is not a git work tree",
+		                 workdir);
 		goto out;
 	}
 	if (git_repository_is_bare(git->repo)) {
@@ -272,7 +267,7 @@ ir_git_tags(struct ir_git *git, const char *pattern, struct ir_git_tag **out,
 				    "tag pattern is too long");
 	rc = git_reference_iterator_glob_new(&it, git->repo, glob);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "cannot list tags \"%s\"", pattern);
+		rc = ir_git_fail(ctx, rc, "cannot list tags \"%s\"", pattern);
 		goto out;
 	}
 	for (;;) {
@@ -284,7 +279,8 @@ ir_git_tags(struct ir_git *git, const char *pattern, struct ir_git_tag **out,
 			break;
 		}
 		if (rc < 0) {
-			rc = fail(ctx, rc, "cannot list tags \"%s\"", pattern);
+			rc = ir_git_fail(ctx, rc, "cannot list tags \"%s\"",
+			                 pattern);
 			goto out;
 		}
 		name = git_reference_name(ref) + strlen(TAG_PREFIX);
@@ -300,7 +296,8 @@ ir_git_tags(struct ir_git *git, const char *pattern, struct ir_git_tag **out,
 			continue;
 		}
 		if (rc < 0) {
-			rc = fail(ctx, rc, "cannot resolve tag \"%s\"", name);
+			rc = ir_git_fail(ctx, rc, "cannot resolve tag \"%s\"",
+			                 name);
 			goto out;
 		}
 		if (count == cap) {
@@ -324,7 +321,7 @@ ir_git_tags(struct ir_git *git, const char *pattern, struct ir_git_tag **out,
 		}
 		memset(&tags[count], 0, sizeof(tags[count]));
 		copy_cut(tags[count].name, sizeof(tags[count].name), name);
-		oid_hex(tags[count].commit, git_object_id(obj));
+		ir_git_oid_hex(tags[count].commit, git_object_id(obj));
 		tags[count].time = git_commit_time((const git_commit *)obj);
 		count++;
 		git_object_free(obj);
@@ -358,20 +355,20 @@ ir_git_head(struct ir_git *git, char commit[IR_GIT_OID_HEX], char *subject,
 		return -EINVAL;
 	rc = git_repository_head(&head, git->repo);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "HEAD");
+		rc = ir_git_fail(ctx, rc, "HEAD");
 		goto out;
 	}
 	rc = git_reference_peel(&obj, head, GIT_OBJECT_COMMIT);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "HEAD");
+		rc = ir_git_fail(ctx, rc, "HEAD");
 		goto out;
 	}
 	det = git_repository_head_detached(git->repo);
 	if (det < 0) {
-		rc = fail(ctx, det, "HEAD");
+		rc = ir_git_fail(ctx, det, "HEAD");
 		goto out;
 	}
-	oid_hex(commit, git_object_id(obj));
+	ir_git_oid_hex(commit, git_object_id(obj));
 	if (subject && cap) {
 		summary = git_commit_summary((git_commit *)obj);
 		copy_cut(subject, cap, summary ? summary : "");
@@ -386,8 +383,8 @@ out:
 }
 
 /* refs/tags/<tag> exactly (no rev-parse syntax), peeled to its commit. */
-static int
-resolve_tag(struct ir_git *git, const char *tag, git_commit **out,
+int
+ir_git_resolve_tag(struct ir_git *git, const char *tag, git_commit **out,
 	    struct ir_ctx *ctx)
 {
 	git_reference *ref = NULL;
@@ -407,12 +404,12 @@ resolve_tag(struct ir_git *git, const char *tag, git_commit **out,
 		goto out;
 	}
 	if (rc < 0) {
-		rc = fail(ctx, rc, "tag \"%s\"", tag);
+		rc = ir_git_fail(ctx, rc, "tag \"%s\"", tag);
 		goto out;
 	}
 	rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "tag \"%s\"", tag);
+		rc = ir_git_fail(ctx, rc, "tag \"%s\"", tag);
 		goto out;
 	}
 	*out = (git_commit *)obj;
@@ -432,10 +429,10 @@ ir_git_tag_commit(struct ir_git *git, const char *tag,
 
 	if (!git || !tag || !commit)
 		return -EINVAL;
-	rc = resolve_tag(git, tag, &c, ctx);
+	rc = ir_git_resolve_tag(git, tag, &c, ctx);
 	if (rc)
 		return rc;
-	oid_hex(commit, git_commit_id(c));
+	ir_git_oid_hex(commit, git_commit_id(c));
 	git_commit_free(c);
 	return 0;
 }
@@ -488,14 +485,14 @@ ir_git_status(struct ir_git *git, ir_git_status_fn fn, void *payload,
 		return -EINVAL;
 	rc = git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	if (rc < 0)
-		return fail(ctx, rc, "git status");
+		return ir_git_fail(ctx, rc, "git status");
 	/* Untracked files one by one (as -uall): the backup names each. */
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
 		     GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
 	rc = git_status_list_new(&list, git->repo, &opts);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "git status");
+		rc = ir_git_fail(ctx, rc, "git status");
 		goto out;
 	}
 	count = git_status_list_entrycount(list);
@@ -582,7 +579,7 @@ ir_git_diff(struct ir_git *git, struct ir_buf *out, struct ir_ctx *ctx)
 		return -EINVAL;
 	rc = git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	if (rc < 0)
-		return fail(ctx, rc, "git diff HEAD");
+		return ir_git_fail(ctx, rc, "git diff HEAD");
 	start = out->len;
 	if (out->max) {
 		size_t left = out->max > out->len ? out->max - out->len : 0;
@@ -597,13 +594,13 @@ ir_git_diff(struct ir_git *git, struct ir_buf *out, struct ir_ctx *ctx)
 		git_error_clear();
 		tree = NULL;
 	} else if (rc < 0) {
-		rc = fail(ctx, rc, "HEAD");
+		rc = ir_git_fail(ctx, rc, "HEAD");
 		goto out;
 	}
 	rc = git_diff_tree_to_workdir_with_index(&diff, git->repo,
 						 (git_tree *)tree, &opts);
 	if (rc < 0) {
-		rc = fail(ctx, rc, "git diff HEAD");
+		rc = ir_git_fail(ctx, rc, "git diff HEAD");
 		goto out;
 	}
 	rc = git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, diff_line, &sink);
@@ -619,7 +616,7 @@ ir_git_diff(struct ir_git *git, struct ir_buf *out, struct ir_ctx *ctx)
 		goto out;
 	}
 	if (rc < 0) {
-		rc = fail(ctx, rc, "git diff HEAD");
+		rc = ir_git_fail(ctx, rc, "git diff HEAD");
 		goto out;
 	}
 	rc = 0;
@@ -630,458 +627,5 @@ out:
 	}
 	git_diff_free(diff);
 	git_object_free(tree);
-	return rc;
-}
-
-/* Conflicts reported by a checkout, those under the owned folder aside. */
-struct watch {
-	const char *owned; /* normalised, no trailing '/'; NULL: none */
-	size_t owned_len;
-	struct ir_buf *list; /* the caller's, may be NULL */
-	size_t list_start;
-	bool list_full;
-	size_t n;
-	char summary[160];
-	bool summary_full;
-};
-
-static bool
-is_owned(const struct watch *w, const char *path)
-{
-	return w->owned && !strncmp(path, w->owned, w->owned_len) &&
-	       (path[w->owned_len] == '\0' || path[w->owned_len] == '/');
-}
-
-static int
-on_conflict(git_checkout_notify_t why, const char *path,
-	    const git_diff_file *baseline, const git_diff_file *target,
-	    const git_diff_file *workdir, void *payload)
-{
-	struct watch *w = payload;
-	size_t used, len;
-
-	(void)baseline;
-	(void)target;
-	(void)workdir;
-	if (why != GIT_CHECKOUT_NOTIFY_CONFLICT || !path || is_owned(w, path))
-		return 0;
-	w->n++;
-	if (w->list && !w->list_full &&
-	    ir_buf_printf(w->list, "%s\n", path) != 0)
-		w->list_full = true;
-	used = strlen(w->summary);
-	len = strlen(path) + (used ? 2 : 0);
-	if (w->summary_full)
-		return 0;
-	if (used + len + 4 < sizeof(w->summary)) {
-		snprintf(w->summary + used, sizeof(w->summary) - used, "%s%s",
-			 used ? ", " : "", path);
-	} else {
-		snprintf(w->summary + used, sizeof(w->summary) - used, "%s",
-			 used ? ", ..." : "...");
-		w->summary_full = true;
-	}
-	return 0;
-}
-
-static void
-watch_reset(struct watch *w)
-{
-	if (w->list && w->list->len > w->list_start) {
-		w->list->len = w->list_start;
-		w->list->data[w->list_start] = '\0';
-	}
-	w->list_full = false;
-	w->n = 0;
-	w->summary[0] = '\0';
-	w->summary_full = false;
-}
-
-static int
-blocked(struct ir_ctx *ctx, const struct watch *w, const char *tag)
-{
-	return ir_error_set(ctx, -EEXIST, IR_ORIGIN_GIT, GIT_ECONFLICT,
-			    "checkout of \"%s\" blocked by %zu local "
-			    "change%s: %s",
-			    tag, w->n, w->n == 1 ? "" : "s", w->summary);
-}
-
-/* owned_dir relative to the work tree, without "./" and trailing '/'. */
-static int
-owned_norm(char *out, size_t cap, const char *owned_dir, const char *workdir,
-	   struct ir_ctx *ctx)
-{
-	const char *p = owned_dir;
-	size_t wlen = strlen(workdir), n;
-
-	if (p[0] == '/') {
-		/* workdir ends with '/'. */
-		if (strncmp(p, workdir, wlen))
-			goto bad;
-		p += wlen;
-	}
-	while (p[0] == '.' && p[1] == '/')
-		p += 2;
-	while (*p == '/')
-		p++;
-	n = strlen(p);
-	while (n && p[n - 1] == '/')
-		n--;
-	if (!n || (n == 1 && p[0] == '.') || n >= cap)
-		goto bad;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	if (!strcmp(out, "..") || !strncmp(out, "../", 3) ||
-	    strstr(out, "/../") ||
-	    (n >= 3 && !strcmp(out + n - 3, "/..")))
-		goto bad;
-	return 0;
-bad:
-	return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
-			    "\"%s\" is not a folder inside the work tree",
-			    owned_dir);
-}
-
-/* Check out tree with strategy, conflicts reported to w. */
-static int
-checkout(struct ir_git *git, git_tree *tree, unsigned int strategy,
-	 const char *only, git_index *baseline, struct watch *w)
-{
-	git_checkout_options opts;
-	char *paths[1];
-	int rc;
-
-	rc = git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-	if (rc < 0)
-		return rc;
-	opts.checkout_strategy = strategy;
-	opts.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
-	opts.notify_cb = on_conflict;
-	opts.notify_payload = w;
-	opts.baseline_index = baseline;
-	if (only) {
-		paths[0] = (char *)only;
-		opts.paths.strings = paths;
-		opts.paths.count = 1;
-		/* A pathspec, not an exact path: "config" must take in
-		 * untracked files under config/ that the tag adds. */
-	}
-	return git_checkout_tree(git->repo, (const git_object *)tree, &opts);
-}
-
-static int
-lock_path(struct ir_git *git, char *buf, size_t cap, struct ir_ctx *ctx)
-{
-	/* git_repository_path() ends with '/'. */
-	if ((size_t)snprintf(buf, cap, "%sindex.lock",
-			     git_repository_path(git->repo)) >= cap)
-		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
-				    "git directory path is too long");
-	return 0;
-}
-
-/* libgit2 writes the work tree first and locks the index only to write
- * it, so a held index.lock would fail the checkout half done: refuse
- * before touching anything. */
-static int
-index_unlocked(struct ir_git *git, struct ir_ctx *ctx)
-{
-	char path[IR_LIMIT_STRING];
-	struct stat st;
-	int rc;
-
-	rc = lock_path(git, path, sizeof(path), ctx);
-	if (rc)
-		return rc;
-	if (lstat(path, &st) == 0)
-		return ir_error_set(ctx, -EBUSY, IR_ORIGIN_GIT, GIT_ELOCKED,
-				    "%s exists: another git process is "
-				    "running, or one crashed",
-				    path);
-	if (errno != ENOENT)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno, "%s: %s",
-				    path, strerror(errno));
-	return 0;
-}
-
-int
-ir_git_checkout(struct ir_git *git, const char *tag, bool force,
-		const char *owned_dir, struct ir_buf *conflicts,
-		struct ir_ctx *ctx)
-{
-	struct watch w = { 0 };
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_index *index = NULL;
-	char owned[IR_LIMIT_STRING];
-	int rc;
-
-	if (!git || !tag)
-		return -EINVAL;
-	if (owned_dir) {
-		rc = owned_norm(owned, sizeof(owned), owned_dir,
-				git_repository_workdir(git->repo), ctx);
-		if (rc)
-			return rc;
-		w.owned = owned;
-		w.owned_len = strlen(owned);
-	}
-	w.list = conflicts;
-	w.list_start = conflicts ? conflicts->len : 0;
-	rc = resolve_tag(git, tag, &commit, ctx);
-	if (rc)
-		return rc;
-	rc = index_unlocked(git, ctx);
-	if (rc)
-		goto out;
-	rc = git_commit_tree(&tree, commit);
-	if (rc < 0) {
-		rc = fail(ctx, rc, "tag \"%s\"", tag);
-		goto out;
-	}
-	/* A tracked file deleted by hand loses nothing when it comes back:
-	 * the rollback restores it rather than stopping on it.  A safe
-	 * checkout finds every conflict before it writes anything (libgit2
-	 * plans all its actions first), so a blocked one leaves the work
-	 * tree as it was. */
-	rc = checkout(git, tree,
-		      (force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE) |
-			      GIT_CHECKOUT_RECREATE_MISSING,
-		      NULL, NULL, &w);
-	if (rc == GIT_ECONFLICT && !w.n && w.owned) {
-		/* Only the owned folder differs from the tag, and it is the
-		 * config step's to replace: it takes the tag's content,
-		 * then the rest is checked out against the index (not
-		 * HEAD), or the files just written there would look like
-		 * local changes. */
-		git_error_clear();
-		rc = checkout(git, tree, GIT_CHECKOUT_FORCE, w.owned, NULL,
-			      &w);
-		if (rc < 0) {
-			rc = fail(ctx, rc, "checkout of \"%s\" in \"%s\"", tag,
-				  w.owned);
-			goto out;
-		}
-		watch_reset(&w);
-		rc = git_repository_index(&index, git->repo);
-		if (rc < 0) {
-			rc = fail(ctx, rc, "reading the index");
-			goto out;
-		}
-		rc = checkout(git, tree,
-			      GIT_CHECKOUT_SAFE | GIT_CHECKOUT_RECREATE_MISSING,
-			      NULL, index, &w);
-	}
-	if (rc == GIT_ECONFLICT && w.n) {
-		git_error_clear();
-		rc = blocked(ctx, &w, tag);
-		goto out;
-	}
-	if (rc < 0) {
-		rc = fail(ctx, rc, "checkout of \"%s\"", tag);
-		goto out;
-	}
-	rc = git_repository_set_head_detached(git->repo, git_commit_id(commit));
-	if (rc < 0) {
-		rc = fail(ctx, rc, "detaching HEAD at \"%s\"", tag);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc != -EEXIST)
-		watch_reset(&w);
-	git_index_free(index);
-	git_tree_free(tree);
-	git_commit_free(commit);
-	return rc;
-}
-
-int
-ir_git_index_lock(struct ir_git *git, bool *exists, int64_t *mtime_ns,
-		  struct ir_ctx *ctx)
-{
-	char path[IR_LIMIT_STRING];
-	struct stat st;
-	int rc;
-
-	if (!git || !exists)
-		return -EINVAL;
-	rc = lock_path(git, path, sizeof(path), ctx);
-	if (rc)
-		return rc;
-	if (lstat(path, &st)) {
-		if (errno != ENOENT)
-			return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
-					    "%s: %s", path, strerror(errno));
-		*exists = false;
-		if (mtime_ns)
-			*mtime_ns = 0;
-		return 0;
-	}
-	*exists = true;
-	if (mtime_ns)
-		*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-			    st.st_mtim.tv_nsec;
-	return 0;
-}
-
-int
-ir_git_index_lock_remove(struct ir_git *git, struct ir_ctx *ctx)
-{
-	char path[IR_LIMIT_STRING];
-	int rc;
-
-	if (!git)
-		return -EINVAL;
-	rc = lock_path(git, path, sizeof(path), ctx);
-	if (rc)
-		return rc;
-	if (unlink(path) && errno != ENOENT)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
-				    "cannot remove %s: %s", path,
-				    strerror(errno));
-	return 0;
-}
-
-int
-ir_git_init(struct ir_git **out, const char *path, struct ir_ctx *ctx)
-{
-	git_repository_init_options opts;
-	struct ir_git *git = NULL;
-	int rc;
-
-	if (!out || !path)
-		return -EINVAL;
-	git = calloc(1, sizeof(*git));
-	if (!git)
-		return -ENOMEM;
-	rc = lib_hold(ctx);
-	if (rc)
-		goto out;
-	git->lib_held = true;
-	rc = git_repository_init_options_init(
-		&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-	if (rc < 0) {
-		rc = fail(ctx, rc, "git init");
-		goto out;
-	}
-	opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
-	opts.initial_head = "main";
-	rc = git_repository_init_ext(&git->repo, path, &opts);
-	if (rc < 0) {
-		rc = fail(ctx, rc, "cannot create a repository in \"%s\"",
-			  path);
-		goto out;
-	}
-	*out = git;
-	git = NULL;
-out:
-	ir_git_close(git);
-	return rc;
-}
-
-/* The steps of ir_git_commit_all() that touch the index and the tree. */
-static int
-stage_all(struct ir_git *git, git_tree **out)
-{
-	git_index *index = NULL;
-	git_oid tree_id;
-	int rc;
-
-	rc = git_repository_index(&index, git->repo);
-	if (rc < 0)
-		return rc;
-	/* As `git add -A`: new and changed files (.gitignore honoured),
-	 * then deleted ones. */
-	rc = git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL);
-	if (rc == 0)
-		rc = git_index_update_all(index, NULL, NULL, NULL);
-	if (rc == 0)
-		rc = git_index_write(index);
-	if (rc == 0)
-		rc = git_index_write_tree(&tree_id, index);
-	if (rc == 0)
-		rc = git_tree_lookup(out, git->repo, &tree_id);
-	git_index_free(index);
-	return rc;
-}
-
-int
-ir_git_commit_all(struct ir_git *git, const char *message, int64_t when,
-		  char commit[IR_GIT_OID_HEX], struct ir_ctx *ctx)
-{
-	git_tree *tree = NULL;
-	git_commit *parent = NULL;
-	git_signature *sig = NULL;
-	git_buf msg = { 0 };
-	git_oid parent_id, id;
-	const git_commit *parents[1];
-	size_t n_parents = 0;
-	int rc;
-
-	if (!git || !message)
-		return -EINVAL;
-	rc = stage_all(git, &tree);
-	if (rc < 0)
-		goto out;
-	rc = git_reference_name_to_id(&parent_id, git->repo, "HEAD");
-	if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) {
-		git_error_clear(); /* the first commit */
-		rc = 0;
-	} else if (rc == 0) {
-		rc = git_commit_lookup(&parent, git->repo, &parent_id);
-		if (rc < 0)
-			goto out;
-		parents[n_parents++] = parent;
-	} else {
-		goto out;
-	}
-	if (when)
-		rc = git_signature_new(&sig, DEMO_NAME, DEMO_EMAIL, when, 0);
-	else
-		rc = git_signature_now(&sig, DEMO_NAME, DEMO_EMAIL);
-	if (rc < 0)
-		goto out;
-	rc = git_message_prettify(&msg, message, 0, '#');
-	if (rc < 0)
-		goto out;
-	rc = git_commit_create(&id, git->repo, "HEAD", sig, sig, NULL,
-			       msg.ptr, tree, n_parents, parents);
-	if (rc < 0)
-		goto out;
-	if (commit)
-		oid_hex(commit, &id);
-out:
-	if (rc < 0)
-		rc = fail(ctx, rc, "commit");
-	git_buf_dispose(&msg);
-	git_signature_free(sig);
-	git_commit_free(parent);
-	git_tree_free(tree);
-	return rc;
-}
-
-int
-ir_git_tag_head(struct ir_git *git, const char *name, struct ir_ctx *ctx)
-{
-	git_object *head = NULL;
-	git_oid id;
-	int rc;
-
-	if (!git || !name)
-		return -EINVAL;
-	rc = git_revparse_single(&head, git->repo, "HEAD^{commit}");
-	if (rc < 0) {
-		rc = fail(ctx, rc, "HEAD");
-		goto out;
-	}
-	rc = git_tag_create_lightweight(&id, git->repo, name, head, 0);
-	if (rc < 0) {
-		rc = fail(ctx, rc, "tag \"%s\"", name);
-		goto out;
-	}
-	rc = 0;
-out:
-	git_object_free(head);
 	return rc;
 }
