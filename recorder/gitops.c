@@ -193,6 +193,24 @@ out:
 }
 
 int
+ir_git_handle_new(struct ir_git **out, struct ir_ctx *ctx)
+{
+	struct ir_git *git = calloc(1, sizeof(*git));
+	int rc;
+
+	if (!git)
+		return -ENOMEM;
+	rc = ir_git_lib_hold(ctx);
+	if (rc) {
+		free(git);
+		return rc;
+	}
+	git->lib_held = true;
+	*out = git;
+	return 0;
+}
+
+int
 ir_git_open(struct ir_git **out, const char *workdir, struct ir_ctx *ctx)
 {
 	struct ir_git *git = NULL;
@@ -200,13 +218,9 @@ ir_git_open(struct ir_git **out, const char *workdir, struct ir_ctx *ctx)
 
 	if (!out || !workdir)
 		return -EINVAL;
-	git = calloc(1, sizeof(*git));
-	if (!git)
-		return -ENOMEM;
-	rc = ir_git_lib_hold(ctx);
+	rc = ir_git_handle_new(&git, ctx);
 	if (rc)
-		goto out;
-	git->lib_held = true;
+		return rc;
 	rc = git_repository_open_ext(&git->repo, workdir,
 				     GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (rc < 0) {

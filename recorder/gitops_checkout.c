@@ -337,13 +337,9 @@ ir_git_init(struct ir_git **out, const char *path, struct ir_ctx *ctx)
 
 	if (!out || !path)
 		return -EINVAL;
-	git = calloc(1, sizeof(*git));
-	if (!git)
-		return -ENOMEM;
-	rc = ir_git_lib_hold(ctx);
+	rc = ir_git_handle_new(&git, ctx);
 	if (rc)
-		goto out;
-	git->lib_held = true;
+		return rc;
 	rc = git_repository_init_options_init(
 		&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	if (rc < 0) {

@@ -28,6 +28,10 @@ int ir_git_fail(struct ir_ctx *ctx, int rc, const char *fmt, ...)
 /* Take one reference on libgit2's global state (see gitops.c). */
 int ir_git_lib_hold(struct ir_ctx *ctx) IR_WUR;
 
+/* A handle without a repository yet, holding one reference on libgit2
+ * (ir_git_close() lets go of both). */
+int ir_git_handle_new(struct ir_git **out, struct ir_ctx *ctx) IR_WUR;
+
 void ir_git_oid_hex(char out[IR_GIT_OID_HEX], const git_oid *id);
 
 /* refs/tags/<tag> exactly (no rev-parse syntax), peeled to its commit. */
