@@ -1,37 +1,25 @@
 #include "evlog.h"
 
 #include <fcntl.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "chain.h"
+#include "evlog_lib.h"
 #include "hash.h"
 #include "ir_limits.h"
 
-struct ir_evlog {
-	MDB_env *env;
-	MDB_dbi events;
-	MDB_dbi incidents;
-	MDB_dbi meta;
-	size_t mapsize;
-	struct ir_buf scratch; /* encoded events of one append */
-	size_t *offsets;
-	size_t offsets_cap;
-};
 
 /* Inside a write transaction, MDB_MAP_FULL is not an error yet: the caller
  * aborts, grows the map and retries.  This positive value carries it up. */
 #define MAP_FULL 1
 
 /* LMDB mixes its own MDB_* codes with errno values: translate once. */
-static int
-lmdb_error(struct ir_ctx *ctx, int native, const char *what)
+int
+ir_evlog_lmdb_error(struct ir_ctx *ctx, int native, const char *what)
 {
 	int code;
 
@@ -60,24 +48,6 @@ lmdb_error(struct ir_ctx *ctx, int native, const char *what)
 			    "event log: %s: %s", what, mdb_strerror(native));
 }
 
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = v & 0xff;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static int
 grow(struct ir_evlog *log, struct ir_ctx *ctx)
@@ -91,7 +61,7 @@ grow(struct ir_evlog *log, struct ir_ctx *ctx)
 				    (unsigned long long)IR_LIMIT_MAP_MAX);
 	rc = mdb_env_set_mapsize(log->env, next);
 	if (rc)
-		return lmdb_error(ctx, rc, "grow map");
+		return ir_evlog_lmdb_error(ctx, rc, "grow map");
 	log->mapsize = next;
 	return 0;
 }
@@ -104,14 +74,15 @@ adopt_mapsize(struct ir_evlog *log, struct ir_ctx *ctx)
 	int rc = mdb_env_set_mapsize(log->env, 0);
 
 	if (rc)
-		return lmdb_error(ctx, rc, "adopt map size");
+		return ir_evlog_lmdb_error(ctx, rc, "adopt map size");
 	mdb_env_info(log->env, &info);
 	log->mapsize = info.me_mapsize;
 	return 0;
 }
 
-static int
-begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn, struct ir_ctx *ctx)
+int
+ir_evlog_begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn,
+               struct ir_ctx *ctx)
 {
 	int rc = mdb_txn_begin(log->env, NULL, flags, txn);
 
@@ -122,7 +93,7 @@ begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn, struct ir_ctx *ctx)
 		rc = mdb_txn_begin(log->env, NULL, flags, txn);
 	}
 	if (rc)
-		return lmdb_error(ctx, rc, "begin transaction");
+		return ir_evlog_lmdb_error(ctx, rc, "begin transaction");
 	return 0;
 }
 
@@ -161,7 +132,7 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 		return -ENOMEM;
 	rc = mdb_env_create(&log->env);
 	if (rc) {
-		rc = lmdb_error(ctx, rc, "create environment");
+		rc = ir_evlog_lmdb_error(ctx, rc, "create environment");
 		log->env = NULL;
 		goto fail;
 	}
@@ -171,7 +142,7 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	 * thread, so a walk over incidents may read each one inside it. */
 	rc = mdb_env_open(log->env, path, MDB_NOTLS, 0600);
 	if (rc) {
-		rc = lmdb_error(ctx, rc, "open environment");
+		rc = ir_evlog_lmdb_error(ctx, rc, "open environment");
 		goto fail;
 	}
 	/* The environment may have been grown beyond our initial size. */
@@ -179,16 +150,17 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	log->mapsize = info.me_mapsize;
 	mdb_reader_check(log->env, &dead);
 
-	rc = begin(log, 0, &txn, ctx);
+	rc = ir_evlog_begin(log, 0, &txn, ctx);
 	if (rc)
 		goto fail;
 	rc = mdb_dbi_open(txn, "events", MDB_CREATE, &log->events);
 	if (!rc)
-		rc = mdb_dbi_open(txn, "incidents", MDB_CREATE, &log->incidents);
+		rc =
+		    mdb_dbi_open(txn, "incidents", MDB_CREATE, &log->incidents);
 	if (!rc)
 		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &log->meta);
 	if (rc) {
-		rc = lmdb_error(ctx, rc, "open databases");
+		rc = ir_evlog_lmdb_error(ctx, rc, "open databases");
 		goto fail;
 	}
 	{
@@ -206,14 +178,14 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 			goto fail;
 		}
 		if (rc) {
-			rc = lmdb_error(ctx, rc, "schema version");
+			rc = ir_evlog_lmdb_error(ctx, rc, "schema version");
 			goto fail;
 		}
 	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc) {
-		rc = lmdb_error(ctx, rc, "commit");
+		rc = ir_evlog_lmdb_error(ctx, rc, "commit");
 		goto fail;
 	}
 	*out = log;
@@ -249,7 +221,7 @@ ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes, struct ir_ctx *ctx)
 	int rc = mdb_env_set_mapsize(log->env, bytes);
 
 	if (rc)
-		return lmdb_error(ctx, rc, "set map size");
+		return ir_evlog_lmdb_error(ctx, rc, "set map size");
 	log->mapsize = bytes;
 	return 0;
 }
@@ -317,22 +289,22 @@ out:
 	return rc;
 }
 
-static int
-header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
+int
+ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 	   struct ir_incident *out, struct ir_ctx *ctx)
 {
 	uint8_t key[8];
 	MDB_val k = { 8, key }, v;
 	int rc;
 
-	put_be64(key, id);
+	ir_evlog_put_be64(key, id);
 	rc = mdb_get(txn, log->incidents, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return ir_error_set(ctx, -ENOENT, IR_ORIGIN_USAGE, 0,
 				    "no incident INC-%llu",
 				    (unsigned long long)id);
 	if (rc)
-		return lmdb_error(ctx, rc, "read incident");
+		return ir_evlog_lmdb_error(ctx, rc, "read incident");
 	if (header_decode(out, v.mv_data, v.mv_size) || out->id != id)
 		return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
 				    "INC-%llu: corrupt incident header",
@@ -349,7 +321,7 @@ header_put(struct ir_evlog *log, MDB_txn *txn, const struct ir_incident *inc,
 	MDB_val k = { 8, key }, v;
 	int rc;
 
-	put_be64(key, inc->id);
+	ir_evlog_put_be64(key, inc->id);
 	rc = header_encode(&b, inc);
 	if (rc)
 		goto out;
@@ -359,7 +331,7 @@ header_put(struct ir_evlog *log, MDB_txn *txn, const struct ir_incident *inc,
 	if (rc == MDB_MAP_FULL)
 		rc = MAP_FULL;
 	else if (rc)
-		rc = lmdb_error(ctx, rc, "write incident");
+		rc = ir_evlog_lmdb_error(ctx, rc, "write incident");
 out:
 	ir_buf_clear(&b);
 	return rc;
@@ -423,15 +395,15 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 
 	rc = mdb_cursor_open(txn, log->events, &cur);
 	if (rc)
-		return lmdb_error(ctx, rc, "open cursor");
+		return ir_evlog_lmdb_error(ctx, rc, "open cursor");
 	for (i = 0; i < n; i++) {
 		uint8_t key[16];
 		MDB_val k = { 16, key };
 		MDB_val v = { log->offsets[i + 1] - log->offsets[i],
 			      log->scratch.data + log->offsets[i] };
 
-		put_be64(key, inc->id);
-		put_be64(key + 8, events[i]->seq);
+		ir_evlog_put_be64(key, inc->id);
+		ir_evlog_put_be64(key + 8, events[i]->seq);
 		/* Appending at the end is the common case and cheapest; a
 		 * note on an older incident lands in the middle. */
 		rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
@@ -448,7 +420,7 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 	if (rc == MDB_MAP_FULL)
 		return MAP_FULL;
 	if (rc)
-		return lmdb_error(ctx, rc, "write event");
+		return ir_evlog_lmdb_error(ctx, rc, "write event");
 	return header_put(log, txn, inc, ctx);
 }
 
@@ -466,19 +438,20 @@ next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 	if (rc == MDB_NOTFOUND)
 		inc->id = 1;
 	else if (rc)
-		return lmdb_error(ctx, rc, "next incident id");
+		return ir_evlog_lmdb_error(ctx, rc, "next incident id");
 	else if (v.mv_size != 8)
-		return lmdb_error(ctx, MDB_CORRUPTED, "next incident id");
+		return ir_evlog_lmdb_error(ctx, MDB_CORRUPTED,
+		                           "next incident id");
 	else
-		inc->id = get_be64(v.mv_data);
-	put_be64(next, inc->id + 1);
+		inc->id = ir_evlog_get_be64(v.mv_data);
+	ir_evlog_put_be64(next, inc->id + 1);
 	v.mv_size = 8;
 	v.mv_data = next;
 	rc = mdb_put(txn, log->meta, &k, &v, 0);
 	if (rc == MDB_MAP_FULL)
 		return MAP_FULL;
 	if (rc)
-		return lmdb_error(ctx, rc, "next incident id");
+		return ir_evlog_lmdb_error(ctx, rc, "next incident id");
 	return 0;
 }
 
@@ -493,13 +466,13 @@ write_txn(struct ir_evlog *log, uint64_t *id, bool create,
 		MDB_txn *txn = NULL;
 		int rc;
 
-		rc = begin(log, 0, &txn, ctx);
+		rc = ir_evlog_begin(log, 0, &txn, ctx);
 		if (rc)
 			return rc;
 		if (create)
 			rc = next_id(log, txn, &inc, ctx);
 		else
-			rc = header_get(log, txn, *id, &inc, ctx);
+			rc = ir_evlog_header_get(log, txn, *id, &inc, ctx);
 		if (!rc)
 			rc = put_events(log, txn, &inc, events, n, ctx);
 		if (rc) {
@@ -509,7 +482,7 @@ write_txn(struct ir_evlog *log, uint64_t *id, bool create,
 			if (rc == MDB_MAP_FULL)
 				rc = MAP_FULL;
 			else if (rc)
-				return lmdb_error(ctx, rc, "commit");
+				return ir_evlog_lmdb_error(ctx, rc, "commit");
 			else
 				*id = inc.id;
 		}
@@ -553,11 +526,11 @@ ir_evlog_incident(struct ir_evlog *log, uint64_t id, struct ir_incident *out,
 		  struct ir_ctx *ctx)
 {
 	MDB_txn *txn = NULL;
-	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+	int rc = ir_evlog_begin(log, MDB_RDONLY, &txn, ctx);
 
 	if (rc)
 		return rc;
-	rc = header_get(log, txn, id, out, ctx);
+	rc = ir_evlog_header_get(log, txn, id, out, ctx);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -568,7 +541,7 @@ ir_evlog_last_id(struct ir_evlog *log, uint64_t *out, struct ir_ctx *ctx)
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+	int rc = ir_evlog_begin(log, MDB_RDONLY, &txn, ctx);
 
 	if (rc)
 		return rc;
@@ -579,12 +552,12 @@ ir_evlog_last_id(struct ir_evlog *log, uint64_t *out, struct ir_ctx *ctx)
 		*out = 0;
 		rc = 0;
 	} else if (!rc && k.mv_size == 8) {
-		*out = get_be64(k.mv_data);
+		*out = ir_evlog_get_be64(k.mv_data);
 	} else if (!rc) {
 		rc = ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
 				  "event log: bad incident key");
 	} else {
-		rc = lmdb_error(ctx, rc, "last incident");
+		rc = ir_evlog_lmdb_error(ctx, rc, "last incident");
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
@@ -599,13 +572,13 @@ ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	MDB_cursor_op op = MDB_LAST;
-	int rc = begin(log, MDB_RDONLY, &txn, ctx);
+	int rc = ir_evlog_begin(log, MDB_RDONLY, &txn, ctx);
 
 	if (rc)
 		return rc;
 	rc = mdb_cursor_open(txn, log->incidents, &cur);
 	if (rc) {
-		rc = lmdb_error(ctx, rc, "open cursor");
+		rc = ir_evlog_lmdb_error(ctx, rc, "open cursor");
 		goto out;
 	}
 	for (;;) {
@@ -618,12 +591,13 @@ ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
 			break;
 		}
 		if (rc) {
-			rc = lmdb_error(ctx, rc, "list incidents");
+			rc = ir_evlog_lmdb_error(ctx, rc, "list incidents");
 			break;
 		}
-		if (k.mv_size != 8 || header_decode(&inc, v.mv_data, v.mv_size)) {
+		if (k.mv_size != 8 ||
+		    header_decode(&inc, v.mv_data, v.mv_size)) {
 			rc = ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
-					  "event log: corrupt incident header");
+			                  "event log: corrupt incident header");
 			break;
 		}
 		rc = fn(payload, &inc);
@@ -639,234 +613,6 @@ out:
 	return rc;
 }
 
-/*
- * A long scan touches every page of the mapped log, and the kernel counts
- * each one in our resident set: a million events would show as 200 MB.
- * Every so many records, drop the pages read so far from our mapping
- * (MADV_DONTNEED on a read-only shared file mapping only unmaps them: the
- * data stays in the page cache and faults back in if touched again), so a
- * scan's footprint stays bounded whatever the incident's size.
- */
-struct footprint {
-	uintptr_t lo, hi;  /* the records read since the last drop */
-	unsigned records;
-	uintptr_t old_lo, old_hi; /* the window before, dropped next */
-	uint64_t old_end;         /* records read when it closed */
-	uint64_t total;
-};
-
-#define FOOTPRINT_RECORDS 8192
-
-static void
-drop_pages(uintptr_t lo, uintptr_t hi)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-
-	lo &= ~(page - 1);
-	hi = (hi + page - 1) & ~(page - 1);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_DONTNEED);
-}
-
-/*
- * Pages are dropped one window late: the chain checker reads each record
- * after us, and by the time we have read another window it has passed the
- * one before (ir_chain_wait() makes sure, and seldom has to wait).
- */
-static void
-footprint_note(struct footprint *f, struct ir_chain *chain, const void *p,
-	       size_t len)
-{
-	uintptr_t a = (uintptr_t)p, b = a + len;
-
-	f->total++;
-	if (!f->lo || a < f->lo)
-		f->lo = a;
-	if (b > f->hi)
-		f->hi = b;
-	if (++f->records < FOOTPRINT_RECORDS)
-		return;
-	if (f->old_hi) {
-		if (chain)
-			ir_chain_wait(chain, f->old_end);
-		drop_pages(f->old_lo, f->old_hi);
-	}
-	f->old_lo = f->lo;
-	f->old_hi = f->hi;
-	f->old_end = f->total;
-	f->lo = f->hi = 0;
-	f->records = 0;
-}
-
-static int
-bad(struct ir_ctx *ctx, uint64_t id, uint64_t seq, const char *why)
-{
-	return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
-			    "INC-%llu seq %llu: %s", (unsigned long long)id,
-			    (unsigned long long)seq, why);
-}
-
-#define CHAIN_BROKEN "hash chain broken (prev does not match the event before)"
-
-/*
- * The scan ends at seq `at` with rc (0 when it read everything): stop the
- * chain checker and let a fault it found before `at` (or at it: the chain
- * was always checked before the event was handed on) take precedence, so
- * the first fault in seq order is the one reported.
- */
-static int
-chain_end(struct ir_chain *chain, uint64_t id, uint64_t at, int rc,
-	  uint8_t head[IR_HASH_LEN], struct ir_ctx *ctx)
-{
-	uint64_t bad_seq = 0;
-
-	if (ir_chain_finish(chain, &bad_seq, head) && bad_seq <= at &&
-	    rc != -ENOMEM) {
-		ir_error_clear(ctx); /* what the reader found came later */
-		return bad(ctx, id, bad_seq, CHAIN_BROKEN);
-	}
-	return rc;
-}
-
-int
-ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
-	      unsigned flags, ir_evlog_event_fn fn, void *payload,
-	      struct ir_ctx *ctx)
-{
-	struct ir_incident inc;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	uint8_t key[16], head[IR_HASH_LEN] = { 0 };
-	MDB_val k = { 16, key }, v;
-	uint64_t expect = from ? from : 1, start;
-	struct footprint fp = { 0 };
-	struct ir_chain *chain = NULL;
-	bool stopped = false;
-	int rc;
-
-	rc = begin(log, MDB_RDONLY, &txn, ctx);
-	if (rc)
-		return rc;
-	rc = header_get(log, txn, id, &inc, ctx);
-	if (rc)
-		goto out;
-	rc = mdb_cursor_open(txn, log->events, &cur);
-	if (rc) {
-		rc = lmdb_error(ctx, rc, "open cursor");
-		goto out;
-	}
-	/* The chain is checked from its start only, on a second thread. */
-	if ((flags & IR_EVLOG_CHAIN) && expect == 1) {
-		rc = ir_chain_start(&chain);
-		if (rc) {
-			rc = ir_error_set(ctx, rc, IR_ORIGIN_OS, -rc,
-					  "cannot start the chain check");
-			goto out;
-		}
-	}
-	put_be64(key, id);
-	put_be64(key + 8, expect);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (;;) {
-		struct ir_event ev = { 0 };
-		uint64_t seq;
-
-		if (rc == MDB_NOTFOUND)
-			break;
-		if (rc) {
-			rc = lmdb_error(ctx, rc, "read event");
-			goto out;
-		}
-		if (k.mv_size != 16) {
-			rc = bad(ctx, id, expect, "bad key");
-			goto out;
-		}
-		if (get_be64(k.mv_data) != id)
-			break;
-		seq = get_be64((const uint8_t *)k.mv_data + 8);
-		if (seq != expect) {
-			rc = bad(ctx, id, expect, "missing event (seq gap)");
-			goto out;
-		}
-		if (flags & IR_EVLOG_RAW) {
-			ev.seq = seq; /* the caller decodes */
-			rc = 0;
-		} else if (flags & IR_EVLOG_DECODE) {
-			rc = ir_codec_decode(&ev, v.mv_data, v.mv_size);
-		} else {
-			struct ir_event_head h;
-
-			rc = ir_codec_peek(&h, v.mv_data, v.mv_size);
-			if (!rc) {
-				ev.seq = h.seq;
-				ev.ts = h.ts;
-				ev.mono = h.mono;
-				memcpy(ev.type, h.type, sizeof(ev.type));
-				memcpy(ev.step, h.step, sizeof(ev.step));
-				memcpy(ev.prev, h.prev, sizeof(ev.prev));
-			}
-		}
-		if (rc == -ENOMEM)
-			goto out;
-		if (rc) {
-			rc = bad(ctx, id, seq, "record does not decode");
-			goto out;
-		}
-		if (ev.seq != seq) {
-			ir_event_clear(&ev);
-			rc = bad(ctx, id, seq, "seq disagrees with its key");
-			goto out;
-		}
-		if (chain && ir_chain_push(chain, v.mv_data, v.mv_size)) {
-			ir_event_clear(&ev);
-			rc = -EBADMSG; /* chain_end() says where */
-			goto out;
-		}
-		rc = fn(payload, &ev, v.mv_data, v.mv_size);
-		ir_event_clear(&ev);
-		if (rc) {
-			stopped = rc > 0;
-			rc = rc > 0 ? 0 : rc;
-			goto out;
-		}
-		footprint_note(&fp, chain, v.mv_data, v.mv_size);
-		expect++;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	rc = 0;
-	start = from ? from : 1;
-	if (expect - 1 != inc.events && !(expect == start && start > inc.events))
-		rc = bad(ctx, id, expect,
-			 "event count disagrees with the incident header");
-out:
-	if (chain) {
-		rc = chain_end(chain, id, rc ? expect : UINT64_MAX, rc, head,
-			       ctx);
-		if (!rc && !stopped && memcmp(head, inc.head, IR_HASH_LEN))
-			rc = bad(ctx, id, inc.events,
-				 "head hash disagrees with the incident "
-				 "header");
-	}
-	ir_chain_free(chain);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-int
-ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
-		   const struct ir_event_head *head, int decode_rc,
-		   struct ir_ctx *ctx)
-{
-	if (decode_rc == -ENOMEM)
-		return decode_rc;
-	if (decode_rc)
-		return bad(ctx, id, key->seq, "record does not decode");
-	if (head->seq != key->seq)
-		return bad(ctx, id, key->seq, "seq disagrees with its key");
-	return 0;
-}
-
 int
 ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
 	      const void *bytes, size_t len, struct ir_ctx *ctx)
@@ -874,17 +620,17 @@ ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
 	MDB_txn *txn = NULL;
 	uint8_t key[16];
 	MDB_val k = { 16, key }, v = { len, (void *)bytes };
-	int rc = begin(log, 0, &txn, ctx);
+	int rc = ir_evlog_begin(log, 0, &txn, ctx);
 
 	if (rc)
 		return rc;
-	put_be64(key, id);
-	put_be64(key + 8, seq);
+	ir_evlog_put_be64(key, id);
+	ir_evlog_put_be64(key + 8, seq);
 	rc = mdb_put(txn, log->events, &k, &v, 0);
 	if (rc) {
 		mdb_txn_abort(txn);
-		return lmdb_error(ctx, rc, "poke");
+		return ir_evlog_lmdb_error(ctx, rc, "poke");
 	}
 	rc = mdb_txn_commit(txn);
-	return rc ? lmdb_error(ctx, rc, "commit") : 0;
+	return rc ? ir_evlog_lmdb_error(ctx, rc, "commit") : 0;
 }

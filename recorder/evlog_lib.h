@@ -1,0 +1,59 @@
+/*
+ * LMDB as the event log reaches it.  Private to the event log's two halves:
+ * evlog.c (the environment, headers, appends) and evlog_scan.c (reading an
+ * incident's events in order, with the chain check and a bounded
+ * footprint): the only files that include <lmdb.h>.
+ */
+#ifndef IR_EVLOG_LIB_H
+#define IR_EVLOG_LIB_H
+
+#include <lmdb.h>
+
+#include "buf.h"
+#include "error.h"
+#include "evlog.h"
+
+struct ir_evlog {
+	MDB_env *env;
+	MDB_dbi events;
+	MDB_dbi incidents;
+	MDB_dbi meta;
+	size_t mapsize;
+	struct ir_buf scratch; /* encoded events of one append */
+	size_t *offsets;
+	size_t offsets_cap;
+};
+
+/* LMDB mixes its own MDB_* codes with errno values: translate once. */
+int ir_evlog_lmdb_error(struct ir_ctx *ctx, int native, const char *what);
+
+/* A transaction (flags as mdb_txn_begin's), adopting a map grown by
+ * another process. */
+int ir_evlog_begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn,
+		   struct ir_ctx *ctx) IR_WUR;
+
+/* The header of incident id in txn: -ENOENT when there is none. */
+int ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
+			struct ir_incident *out, struct ir_ctx *ctx) IR_WUR;
+
+/* Keys are big-endian: incident id, then seq. */
+static inline void
+ir_evlog_put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t
+ir_evlog_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#endif
