@@ -6,8 +6,6 @@
  */
 #include "testutil.h"
 
-#include <math.h>
-
 #include "lazylib.h"
 
 static double (*fn_cbrt)(double);
