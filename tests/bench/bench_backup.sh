@@ -5,10 +5,10 @@
 # same tree, alternated in one run; `incident restore` against
 # `tar --zstd -xf`.  Prints median times, ratios and peak memory.
 #
-# Environment: INCIDENT_BIN, TRADING_NODE, RUNSTAT; ROUNDS (default 3).
+# Environment: INCIDENT_BIN, TRADING_NODE, RUNSTAT; ROUNDS (default 4).
 . "$(dirname "$0")/../integration/lib.sh"
 set +e
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-4}
 : "${RUNSTAT:?}"
 
 make_deployment
@@ -38,21 +38,40 @@ stat_run() { # stat_run OUTVAR CMD...: wall ms, maxrss kb, anon kb
 	echo "$out"
 }
 
-b_tool=() b_tar=() r_tool=() r_tar=() rss_b=() rss_r=()
-for r in $(seq 1 "$ROUNDS"); do
-	sync
+tool_backup() {
 	read -r ms rss anon < <(stat_run "$INCIDENT_BIN" -c "$T/incident.conf" backup)
 	b_tool+=("$ms"); rss_b+=("$anon")
-	sync
+	arch=$(ls -t "$T/data/archives/"*.tar.zst | head -n1)
+}
+tar_backup() {
 	read -r ms rss anon < <(stat_run bash -c "tar -C '$D' -cf - config logs data | zstd -1 -T0 -q -o '$T/tar.tar.zst' -f")
 	b_tar+=("$ms")
-	arch=$(ls -t "$T/data/archives/"*.tar.zst | head -n1)
-	rm -rf "$T/r1" "$T/r2"; mkdir -p "$T/r2"; sync
+}
+tool_restore() {
 	read -r ms rss anon < <(stat_run "$INCIDENT_BIN" -c "$T/incident.conf" restore "$arch" --to "$T/r1")
 	r_tool+=("$ms"); rss_r+=("$anon")
-	sync
+}
+tar_restore() {
 	read -r ms rss anon < <(stat_run tar -C "$T/r2" --zstd -xf "$arch")
 	r_tar+=("$ms")
+}
+
+# Which goes first alternates by round: the second of a pair runs on a
+# disk still settling from the first (and from the previous round's
+# restores), and neither side should always get that.
+b_tool=() b_tar=() r_tool=() r_tar=() rss_b=() rss_r=()
+for r in $(seq 1 "$ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then
+		sync; tool_backup; sync; tar_backup
+	else
+		sync; tar_backup; sync; tool_backup
+	fi
+	rm -rf "$T/r1" "$T/r2"; mkdir -p "$T/r2"
+	if [ $((r % 2)) = 1 ]; then
+		sync; tool_restore; sync; tar_restore
+	else
+		sync; tar_restore; sync; tool_restore
+	fi
 done
 check "restored tree identical" diff -rq "$D/config" "$T/r1/config"
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
