@@ -254,6 +254,7 @@ prune(struct ir_run *run, struct ir_ctx *ctx)
 	struct protect p = { ir_rec_id(run->rec), 0, NULL, 0, 0 };
 	struct archive_file *files = NULL;
 	size_t n = 0, cap = 0, i, kept = 0;
+	bool flushed = false;
 	char dir[4096];
 	struct dirent *de;
 	DIR *d;
@@ -305,6 +306,14 @@ prune(struct ir_run *run, struct ir_ctx *ctx)
 		}
 		if (protected_id(&p, files[i].id))
 			continue;
+		/* A deletion is an effect: what came before it (the new
+		 * backup.created above all) is committed first. */
+		if (!flushed) {
+			rc = ir_rec_flush(run->rec, ctx);
+			if (rc)
+				break;
+			flushed = true;
+		}
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
 		if (unlink(path) && errno != ENOENT)
 			continue; /* not ours to force; the next run tries again */

@@ -165,6 +165,12 @@ ir_step_verify_git(struct ir_attempt *a)
 	return rc;
 }
 
+/* File times come from the kernel's coarse clock, which runs up to one
+ * tick (10 ms at HZ=100, the slowest) behind the clock step.started read:
+ * a file made just after the attempt began may carry a slightly earlier
+ * time. */
+#define FS_CLOCK_SLACK_NS (10 * 1000000LL)
+
 /* A stale index.lock is removed only when it is ours: left behind by an
  * interrupted checkout attempt of this incident (its mtime is after that
  * attempt began). */
@@ -181,7 +187,7 @@ check_index_lock(struct ir_attempt *a, struct ir_git *git,
 	rc = ir_git_index_lock(git, &exists, &mtime, a->ctx);
 	if (rc || !exists)
 		return rc;
-	if (was_interrupted && mtime >= started_ts) {
+	if (was_interrupted && mtime >= started_ts - FS_CLOCK_SLACK_NS) {
 		struct ir_val *d = ir_val_map_new();
 
 		rc = ir_git_index_lock_remove(git, a->ctx);
