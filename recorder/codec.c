@@ -240,19 +240,27 @@ to_val(struct ir_val *dst, const msgpack_object *o, int depth)
 	}
 }
 
-/* Unpack the one object at p with msgpack-c, after the walk that makes
- * sure it asks for no more than the bytes hold. */
+/* Unpack the one object at p with msgpack-c: bytes already walked by
+ * ir_codec_check() (or ir_codec_view(), which walks the same way), so that
+ * it asks for no more than the bytes hold. */
 static int
-unpack(msgpack_unpacked *u, const void *p, size_t len)
+unpack_walked(msgpack_unpacked *u, const void *p, size_t len)
 {
 	size_t off = 0;
 
-	if (len > IR_LIMIT_EVENT_BYTES || ir_codec_check(p, len))
-		return -EBADMSG;
 	if (msgpack_unpack_next(u, p, len, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    off != len)
 		return -EBADMSG;
 	return 0;
+}
+
+/* The same for bytes nobody has walked yet. */
+static int
+unpack(msgpack_unpacked *u, const void *p, size_t len)
+{
+	if (len > IR_LIMIT_EVENT_BYTES || ir_codec_check(p, len))
+		return -EBADMSG;
+	return unpack_walked(u, p, len);
 }
 
 int
@@ -264,11 +272,12 @@ ir_codec_decode(struct ir_event *out, const void *p, size_t len)
 	msgpack_unpacked u;
 	int rc;
 
-	/* The fixed fields are read in place; msgpack-c builds the data. */
+	/* The fixed fields are read in place; msgpack-c builds the data,
+	 * which the view has walked already. */
 	msgpack_unpacked_init(&u);
 	rc = ir_codec_view(&h, &data, p, len);
 	if (!rc)
-		rc = unpack(&u, data.p, data.len);
+		rc = unpack_walked(&u, data.p, data.len);
 	if (rc)
 		goto out;
 	tree = ir_val_map_new();
