@@ -84,7 +84,8 @@ free_port(void)
 static int
 find_node(char *out, size_t cap, struct ir_ctx *ctx)
 {
-	/* build/recorder/cli/incident -> build/tests/fixtures/trading_node */
+	/* build/incident -> build/tests/fixtures/trading_node; installed:
+	 * bin/incident -> libexec/incident/trading_node */
 	static const char *const rels[] = { "../../tests/fixtures/trading_node",
 					    "tests/fixtures/trading_node",
 					    "trading_node",
