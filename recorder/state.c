@@ -58,6 +58,7 @@ apply_opened(struct ir_state *st, const struct ir_event *ev)
 	st->opened_ts = ev->ts;
 	copy(st->kind, sizeof(st->kind), ir_val_get_str(ev->data, "kind"));
 	st->budget_ms = (uint64_t)ir_val_get_int(ev->data, "budget_ms", 0);
+	st->owner_pid = ir_val_get_int(ev->data, "pid", 0);
 	copy(st->opt_tag, sizeof(st->opt_tag), ir_val_get_str(opts, "tag"));
 	copy(st->opt_archive, sizeof(st->opt_archive),
 	     ir_val_get_str(opts, "archive"));
@@ -85,6 +86,7 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 		size_t i;
 
 		st->session++;
+		st->owner_pid = ir_val_get_int(ev->data, "pid", 0);
 		/* Whatever was running belonged to the dead process. */
 		for (i = 0; i < IR_STEP__COUNT; i++)
 			if (st->steps[i].status == IR_STEP_RUNNING)

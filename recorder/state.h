@@ -65,6 +65,8 @@ struct ir_state {
 	uint64_t last_mono;
 	int64_t last_ts;
 	uint64_t budget_ms;    /* the whole incident's budget */
+	int64_t owner_pid;     /* of the process that opened or last
+				* resumed it */
 
 	/* What the command was asked (incident.opened data.options). */
 	char opt_tag[256];

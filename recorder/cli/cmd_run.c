@@ -165,9 +165,20 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	run.known_bad = cli_known_bad;
 	run.known_bad_payload = cli;
 	if (w.id) {
-		cli_say(cli, "resuming interrupted INC-%llu",
-			(unsigned long long)w.id);
 		rc = ir_rec_attach(rec, w.id, &cli->ctx);
+		/* The lock is ours, but the process that last ran the
+		 * incident must be gone too: two writers to one incident
+		 * are never allowed. */
+		if (!rc && ir_lock_owner_alive(ir_rec_state(rec)->owner_pid))
+			rc = ir_error_set(&cli->ctx, -EBUSY, IR_ORIGIN_LOCK, 0,
+					  "INC-%llu is still being run by "
+					  "incident pid %lld",
+					  (unsigned long long)w.id,
+					  (long long)ir_rec_state(rec)
+						  ->owner_pid);
+		if (!rc)
+			cli_say(cli, "resuming interrupted INC-%llu",
+				(unsigned long long)w.id);
 		ir_lock_set_incident(lock, w.id);
 		cli_actor(actor, sizeof(actor));
 		if (!rc)
@@ -515,6 +526,12 @@ cmd_abort(struct cli *cli)
 	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
 	if (!rc)
 		rc = ir_rec_attach(rec, id, &cli->ctx);
+	if (!rc && ir_lock_owner_alive(ir_rec_state(rec)->owner_pid))
+		rc = ir_error_set(&cli->ctx, -EBUSY, IR_ORIGIN_LOCK, 0,
+				  "INC-%llu is still being run by incident "
+				  "pid %lld",
+				  (unsigned long long)id,
+				  (long long)ir_rec_state(rec)->owner_pid);
 	if (!rc) {
 		rc = ir_rec_emit(rec, "incident.closed", NULL, d, &cli->ctx);
 		d = NULL;

@@ -460,11 +460,42 @@ two_handles_share_the_log(void **state)
 	ir_evlog_close(other);
 }
 
+/* After incident.closed only notes and observations are taken: a second
+ * executor cannot go on writing steps into a closed incident. */
+static void
+closed_takes_only_notes(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t id = open_incident(f, "rollback");
+	struct ir_event *closed = event("incident.closed", NULL, NULL);
+	struct ir_event *started = event("step.started", "stop", NULL);
+	struct ir_event *note = event("note", NULL, NULL);
+	struct ir_event *obs = event("observation", NULL, NULL);
+	struct ir_incident inc;
+
+	ir_val_set_str(closed->data, "status", "succeeded");
+	assert_int_equal(ir_evlog_append(f->log, id, &closed, 1, &f->ctx), 0);
+	assert_int_equal(ir_evlog_append(f->log, id, &started, 1, &f->ctx),
+			 -ESTALE);
+	assert_non_null(strstr(f->ctx.err.msg, "already closed"));
+	assert_int_equal(ir_evlog_append(f->log, id, &note, 1, &f->ctx), 0);
+	assert_int_equal(ir_evlog_append(f->log, id, &obs, 1, &f->ctx), 0);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	assert_int_equal(inc.events, 4);
+	assert_string_equal(inc.status, "succeeded");
+	free_event(closed);
+	free_event(started);
+	free_event(note);
+	free_event(obs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(ids_and_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(closed_takes_only_notes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(append_and_chain, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(two_incidents_interleaved,

@@ -829,7 +829,7 @@ test_export_matches_jansson(void **state)
 	ir_val_push_take(arr, ir_val_array_new());
 	ir_val_set_take(ev->data, "nested", arr);
 	add(f, id, ev);
-	add(f, id, mk("incident.resumed", NULL, 101 * SEC));
+	add(f, id, mk("note", NULL, 101 * SEC));
 	assert_export_is_jansson(f, id);
 }
 
