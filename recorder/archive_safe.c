@@ -403,7 +403,9 @@ open_archive(struct ir_unpack *u, const char *path, struct ir_ctx *ctx)
 {
 	struct stat st;
 
-	u->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in the archive's place must not hang the
+	 * open; it is refused below, as is anything but a regular file. */
+	u->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (u->fd < 0 || fstat(u->fd, &st) < 0)
 		return os_fail(ctx, errno, "open", path);
 	if (!S_ISREG(st.st_mode))
@@ -542,6 +544,7 @@ ir_file_sha256(const char *path, uint8_t out[IR_SHA256_LEN], uint64_t *bytes,
 	struct ir_sha256 *h = NULL;
 	uint8_t *buf = NULL;
 	uint64_t total = 0;
+	struct stat st;
 	int fd = -1;
 	int rc = 0;
 
@@ -554,9 +557,14 @@ ir_file_sha256(const char *path, uint8_t out[IR_SHA256_LEN], uint64_t *bytes,
 		                  "out of memory");
 		goto done;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = os_fail(ctx, errno, "open", path);
+		goto done;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+		                  "\"%s\" is not a regular file", path);
 		goto done;
 	}
 	for (;;) {

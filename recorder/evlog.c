@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -12,6 +13,8 @@
 #include "hash.h"
 #include "ir_limits.h"
 
+/* Below this much free space, an EIO from a commit is a full disk. */
+#define IR_EVLOG_ROOM_MIN (1024 * 1024)
 
 /* Inside a write transaction, MDB_MAP_FULL is not an error yet: the caller
  * aborts, grows the map and retries.  This positive value carries it up. */
@@ -97,6 +100,35 @@ ir_evlog_begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn,
 	return 0;
 }
 
+/*
+ * A commit that failed for want of room.  LMDB reports a short write as
+ * EIO ("Input/output error"), which is what a full disk mid-commit looks
+ * like: ask the file system, and say what it is, with the path.
+ */
+static int
+commit_error(struct ir_evlog *log, int native, struct ir_ctx *ctx)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (native != EIO && native != ENOSPC && native != EDQUOT)
+		return ir_evlog_lmdb_error(ctx, native, "commit");
+	if (statvfs(log->dir, &vfs))
+		return ir_evlog_lmdb_error(ctx, native, "commit");
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (native == EIO && avail >= IR_EVLOG_ROOM_MIN)
+		return ir_evlog_lmdb_error(ctx, native, "commit");
+	return ir_error_set(ctx, native == EDQUOT ? -EDQUOT : -ENOSPC,
+			    IR_ORIGIN_LMDB, native,
+			    "event log \"%s/data.mdb\": %s (%llu KiB free): "
+			    "the last events were not recorded; free space, "
+			    "then run the command again",
+			    log->dir,
+			    native == EDQUOT ? "disk quota exceeded"
+					     : "no space left on device",
+			    (unsigned long long)(avail / 1024));
+}
+
 static int
 mkdir_private(const char *path, struct ir_ctx *ctx)
 {
@@ -105,6 +137,46 @@ mkdir_private(const char *path, struct ir_ctx *ctx)
 				    "cannot create \"%s\": %s", path,
 				    strerror(errno));
 	return 0;
+}
+
+/*
+ * A data directory made by someone else keeps its mode.  Group or world
+ * access to the directory is worth a warning; to the log itself (the
+ * folder or its files) it is refused: anyone who can write it can rewrite
+ * history, anyone who can read it reads every command's output.
+ */
+static int
+check_modes(struct ir_evlog *log, const char *data_dir, const char *path,
+	    struct ir_ctx *ctx)
+{
+	static const char *const files[] = { "", "/data.mdb", "/lock.mdb" };
+	char file[4200];
+	struct stat st;
+	size_t i;
+
+	if (!stat(data_dir, &st) && (st.st_mode & 077))
+		snprintf(log->warning, sizeof(log->warning),
+			 "the data directory \"%s\" is open to others "
+			 "(mode %04o); chmod 700 it",
+			 data_dir, (unsigned)(st.st_mode & 07777));
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, files[i]);
+		if (stat(file, &st) || !(st.st_mode & (i ? 066 : 077)))
+			continue;
+		return ir_error_set(ctx, -EPERM, IR_ORIGIN_CONFIG, 0,
+				    "the event log \"%s\" is open to others "
+				    "(mode %04o): refusing to use it; chmod "
+				    "%s it",
+				    file, (unsigned)(st.st_mode & 07777),
+				    i ? "600" : "700");
+	}
+	return 0;
+}
+
+const char *
+ir_evlog_warning(const struct ir_evlog *log)
+{
+	return log && log->warning[0] ? log->warning : NULL;
 }
 
 int
@@ -130,6 +202,12 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	log = calloc(1, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
+	snprintf(log->dir, sizeof(log->dir), "%s", path);
+	rc = check_modes(log, data_dir, path, ctx);
+	if (rc) {
+		free(log);
+		return rc;
+	}
 	rc = mdb_env_create(&log->env);
 	if (rc) {
 		rc = ir_evlog_lmdb_error(ctx, rc, "create environment");
@@ -493,7 +571,7 @@ write_txn(struct ir_evlog *log, uint64_t *id, bool create,
 			if (rc == MDB_MAP_FULL)
 				rc = MAP_FULL;
 			else if (rc)
-				return ir_evlog_lmdb_error(ctx, rc, "commit");
+				return commit_error(log, rc, ctx);
 			else
 				*id = inc.id;
 		}

@@ -37,6 +37,10 @@ struct ir_incident {
 int ir_evlog_open(struct ir_evlog **out, const char *data_dir,
 		  struct ir_ctx *ctx) IR_WUR;
 void ir_evlog_close(struct ir_evlog *log);
+/* Opening refuses (-EPERM) a log folder or file that others may access;
+ * a data directory open to others is only a warning, returned here (NULL
+ * when there is none; valid while log is). */
+const char *ir_evlog_warning(const struct ir_evlog *log);
 
 /* Start a new incident whose first event is `opened` (type
  * incident.opened, data.kind set).  Fills opened->seq/prev and *out_id. */

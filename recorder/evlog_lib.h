@@ -22,6 +22,8 @@ struct ir_evlog {
 	struct ir_buf scratch; /* encoded events of one append */
 	size_t *offsets;
 	size_t offsets_cap;
+	char warning[256];     /* a finding at open that is no error */
+	char dir[4096];        /* DATA_DIR/log */
 };
 
 /* LMDB mixes its own MDB_* codes with errno values: translate once. */

@@ -216,6 +216,7 @@ cmd_restore(struct cli *cli)
 	struct known_list l = { 0 };
 	const char *what = NULL, *to = NULL;
 	char archive[PATH_MAX], dest[PATH_MAX], sha[IR_SHA256_HEX] = "";
+	struct stat ast;
 	uint64_t id = 0;
 	size_t i;
 	int argi, rc, code;
@@ -278,6 +279,9 @@ cmd_restore(struct cli *cli)
 					 l.items[i].sha256);
 	}
 	free(l.items);
+	/* A FIFO or a device would block the first read for ever. */
+	if (stat(archive, &ast) || !S_ISREG(ast.st_mode))
+		return cli_usage(cli, "\"%s\" is not a regular file", archive);
 	/* DIR: absolute, its parent must exist, and it must be empty or
 	 * absent unless --force.  Nothing is touched before this holds. */
 	if (to[0] == '/') {

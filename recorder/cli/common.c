@@ -88,7 +88,10 @@ cli_open_log(struct cli *cli)
 	rc = make_parents(cli->data_dir, &cli->ctx);
 	if (rc)
 		return rc;
-	return ir_evlog_open(&cli->log, cli->data_dir, &cli->ctx);
+	rc = ir_evlog_open(&cli->log, cli->data_dir, &cli->ctx);
+	if (!rc && ir_evlog_warning(cli->log))
+		cli_say(cli, "warning: %s", ir_evlog_warning(cli->log));
+	return rc;
 }
 
 void
