@@ -5,6 +5,7 @@
  */
 #include "gitops.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,14 @@
 
 /* Conflicts reported by a checkout, those under the owned folder aside. */
 struct watch {
+	git_repository *repo;
 	const char *owned; /* normalised, no trailing '/'; NULL: none */
 	size_t owned_len;
 	struct ir_buf *list; /* the caller's, may be NULL */
 	size_t list_start;
 	bool list_full;
 	size_t n;
+	size_t ours;       /* conflicts that already hold the target's content */
 	char summary[160];
 	bool summary_full;
 };
@@ -36,6 +39,62 @@ is_owned(const struct watch *w, const char *path)
 	       (path[w->owned_len] == '\0' || path[w->owned_len] == '/');
 }
 
+/*
+ * A work-tree file that holds the target's content, or the start of it,
+ * loses nothing when the checkout writes it.  libgit2 writes the work tree
+ * before the index, truncating each file before it fills it, so a
+ * checkout killed midway leaves exactly such files behind (whole, empty or
+ * cut short), and its retry must not take them for somebody's change.
+ */
+static bool
+holds_target(const struct watch *w, const char *path,
+	     const git_diff_file *target)
+{
+	git_blob *blob = NULL;
+	const char *want;
+	char full[IR_LIMIT_STRING], buf[8192];
+	size_t size, off = 0;
+	bool prefix = false;
+	struct stat st;
+	int fd = -1;
+
+	if (!w->repo || !target || !(target->flags & GIT_DIFF_FLAG_VALID_ID) ||
+	    git_oid_is_zero(&target->id) || !git_repository_workdir(w->repo))
+		return false;
+	/* workdir ends with '/'. */
+	if ((size_t)snprintf(full, sizeof(full), "%s%s",
+			     git_repository_workdir(w->repo),
+			     path) >= sizeof(full))
+		return false;
+	if (git_blob_lookup(&blob, w->repo, &target->id) < 0) {
+		git_error_clear();
+		return false;
+	}
+	want = git_blob_rawcontent(blob);
+	size = (size_t)git_blob_rawsize(blob);
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > size)
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (off + (size_t)n > size || memcmp(want + off, buf, (size_t)n))
+			goto out;
+		off += (size_t)n;
+	}
+	prefix = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	git_blob_free(blob);
+	return prefix;
+}
+
 static int
 on_conflict(git_checkout_notify_t why, const char *path,
 	    const git_diff_file *baseline, const git_diff_file *target,
@@ -45,10 +104,13 @@ on_conflict(git_checkout_notify_t why, const char *path,
 	size_t used, len;
 
 	(void)baseline;
-	(void)target;
 	(void)workdir;
 	if (why != GIT_CHECKOUT_NOTIFY_CONFLICT || !path || is_owned(w, path))
 		return 0;
+	if (holds_target(w, path, target)) {
+		w->ours++;
+		return 0;
+	}
 	w->n++;
 	if (w->list && !w->list_full &&
 	    ir_buf_printf(w->list, "%s\n", path) != 0)
@@ -77,6 +139,7 @@ watch_reset(struct watch *w)
 	}
 	w->list_full = false;
 	w->n = 0;
+	w->ours = 0;
 	w->summary[0] = '\0';
 	w->summary_full = false;
 }
@@ -138,6 +201,7 @@ checkout(struct ir_git *git, git_tree *tree, unsigned int strategy,
 	rc = git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 	if (rc < 0)
 		return rc;
+	w->repo = git->repo;
 	opts.checkout_strategy = strategy;
 	opts.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	opts.notify_cb = on_conflict;
@@ -232,6 +296,16 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 		      (force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE) |
 			      GIT_CHECKOUT_RECREATE_MISSING,
 		      NULL, NULL, &w);
+	if (rc == GIT_ECONFLICT && !w.n && w.ours) {
+		/* Every conflict outside the owned folder already holds the
+		 * target's content (an interrupted checkout of ours): nothing
+		 * of anybody's is in the way, so write them all. */
+		git_error_clear();
+		watch_reset(&w);
+		rc = checkout(git, tree,
+			      GIT_CHECKOUT_FORCE | GIT_CHECKOUT_RECREATE_MISSING,
+			      NULL, NULL, &w);
+	}
 	if (rc == GIT_ECONFLICT && !w.n && w.owned) {
 		/* Only the owned folder differs from the tag, and it is the
 		 * config step's to replace: it takes the tag's content,
