@@ -46,8 +46,10 @@ for r in $(seq 1 "$rounds"); do
 		>"$T/killed.out" 2>&1 &
 	bg=$!
 	n=$((n + 1))
-	watch_and_kill "$bg" "$D/app/lib/f$k" "v1 $k" ||
+	if ! watch_and_kill "$bg" "$D/app/lib/f$k" "v1 $k"; then
 		fail "round $r: never saw f$k change"
+		tail -n 5 "$T/killed.out" >&2
+	fi
 	wait "$bg" 2>/dev/null || true
 	check "round $r: left open" test "$(incident list --json | jq -r '.[0].status')" = open
 	check "round $r: killed inside the checkout" test "$(event_types "$n" | tail -n 1)" != "step.completed checkout"
