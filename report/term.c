@@ -776,9 +776,11 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 	tl.color = color;
 	timeline_header(&tl, &inc);
 	/* Lines are written as the scan goes, inside its read snapshot; a
-	 * timeline is short work unless the reader stops reading. */
-	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE, timeline_event, &tl,
-	                   ctx);
+	 * timeline is short work unless the reader stops reading.  The chain
+	 * is checked alongside: a tampered incident fails (-EBADMSG, naming
+	 * the first bad event) after the lines read so far. */
+	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+	                   timeline_event, &tl, ctx);
 	if (!rc)
 		timeline_flush(&tl);
 	if (!rc)
