@@ -29,7 +29,8 @@ struct cli {
 	bool color;             /* stdout */
 	bool color_err;         /* stderr */
 	bool tty_in;
-	bool tty_err;
+	bool tty_err;           /* a terminal that can redraw (not dumb) */
+	bool tty_out;           /* the same for stdout */
 	int argc;               /* the command's own arguments */
 	char **argv;            /* argv[0] is the command name */
 
@@ -57,6 +58,9 @@ int cli_usage(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 void cli_say(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 
 /* common.c */
+/* fd is a terminal that takes colour and cursor movement (not
+ * TERM=dumb). */
+bool cli_can_redraw(int fd);
 /* Load the configuration; `required`: a missing one is an error. */
 int cli_load_config(struct cli *cli, bool required) IR_WUR;
 /* Load what is there and open the event log. */

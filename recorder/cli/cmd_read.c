@@ -1,5 +1,6 @@
 /* Commands that read the log (and note, which only appends to it). */
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,27 @@ one_incident(struct cli *cli, int *i, uint64_t *id, const char *what)
 		return cli_fail(cli, rc);
 	(*i)++;
 	return 0;
+}
+
+/* The reader of our stdout has gone (`incident report last | head`): with
+ * SIGPIPE ignored (main.c), a write failed with EPIPE.  For a command
+ * that only reads, that is the end the reader asked for. */
+static bool
+stdout_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* cli_fail() for a command that writes what it read to stdout: a write
+ * refused because the reader left ends it quietly, exit 0. */
+static int
+read_done(struct cli *cli, int rc)
+{
+	if (rc && stdout_gone())
+		return IR_EXIT_OK;
+	return cli_fail(cli, rc);
 }
 
 static int
@@ -152,7 +174,7 @@ cmd_show(struct cli *cli)
 		at = (int64_t)ms;
 	}
 	rc = ir_report_show(stdout, cli->log, id, at, cli->json, &cli->ctx);
-	return cli_fail(cli, rc);
+	return read_done(cli, rc);
 }
 
 int
@@ -166,8 +188,8 @@ cmd_timeline(struct cli *cli)
 		return code;
 	if (i < cli->argc)
 		return unexpected(cli, i);
-	return cli_fail(cli, ir_term_timeline(stdout, cli->log, id, cli->color,
-					      &cli->ctx));
+	return read_done(cli, ir_term_timeline(stdout, cli->log, id,
+					       cli->color, &cli->ctx));
 }
 
 int
@@ -236,7 +258,8 @@ cmd_report(struct cli *cli)
 		else
 			fprintf(stderr, "report written to %s\n", out_path);
 	}
-	return cli_fail(cli, rc);
+	return out_path && strcmp(out_path, "-") ? cli_fail(cli, rc)
+						 : read_done(cli, rc);
 }
 
 int
@@ -249,7 +272,7 @@ cmd_stats(struct cli *cli)
 	rc = cli_open_log(cli);
 	if (!rc)
 		rc = ir_report_stats(stdout, cli->log, cli->json, &cli->ctx);
-	return cli_fail(cli, rc);
+	return read_done(cli, rc);
 }
 
 /* ---- replay ------------------------------------------------------------ */
@@ -284,8 +307,7 @@ int
 cmd_replay(struct cli *cli)
 {
 	struct ir_replay_opts opts = IR_REPLAY_OPTS_INIT;
-	struct ir_term_opts topts = { stdout, (bool)isatty(STDOUT_FILENO),
-				      cli->color };
+	struct ir_term_opts topts = { stdout, cli->tty_out, cli->color };
 	struct ir_term *term;
 	uint64_t id;
 	int i = 1, rc, code;
@@ -545,7 +567,7 @@ cmd_export(struct cli *cli)
 	if (strcmp(format, "jsonl"))
 		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
 				 format);
-	return cli_fail(cli, ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
+	return read_done(cli, ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
 }
 
 /* ---- status and tags ----------------------------------------------------- */
