@@ -66,12 +66,20 @@ write_config
 echo "# a reader that leaves early: read commands end quietly, exit 0"
 for c in "report 2" "report 2 --format html" "timeline 2" "export 2 --format jsonl" "show 2"; do
 	# shellcheck disable=SC2086
-	{ sleep 0.3; incident $c 2>"$T/pipe-err"; echo $? >"$T/pipe-rc"; } | true
+	{
+		sleep 0.3
+		rc=0
+		incident $c 2>"$T/pipe-err" || rc=$?
+		echo "$rc" >"$T/pipe-rc"
+	} | true
 	check "$c | (gone): exit 0" test "$(cat "$T/pipe-rc")" = 0
 	check "$c | (gone): nothing on stderr" test ! -s "$T/pipe-err"
 done
+set +e
 incident report 2 2>"$T/head-err" | head -n 1 >/dev/null
-check "report | head: exit 0" test "${PIPESTATUS[0]}" = 0
+rc=${PIPESTATUS[0]}
+set -e
+check "report | head: exit 0" test "$rc" = 0
 check "report | head: quiet" test ! -s "$T/head-err"
 
 echo "# TERM=dumb: no colour and no cursor codes, even on a terminal"
