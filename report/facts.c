@@ -229,12 +229,17 @@ impact(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
 		ir_rpt_line_printf(&l, "The incident is still open (running "
 				       "or interrupted) after %s; target %s.",
 				   a, b);
-	else
+	else if (total > m->budget_ms || !strcmp(m->status, "succeeded"))
 		ir_rpt_line_printf(&l, "The incident closed %s after %s "
 				       "against the %s target (%s).",
 				   m->status, a, b,
 				   total > m->budget_ms ? "over target"
 							: "within target");
+	else
+		ir_rpt_line_printf(&l, "The incident closed %s after %s, "
+				       "without a completed rollback (target "
+				       "%s).",
+				   m->status, a, b);
 	say(fn, payload, &l);
 }
 

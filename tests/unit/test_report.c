@@ -902,8 +902,12 @@ test_failed_health(void **state)
 		"status 0");
 	has(&o, "2 failed.");
 	has(&o, "Last error: connection refused");
-	has(&o, "| Duration | 3m13.400s of the 4m target (80%): within "
-		"target |");
+	/* Quick enough, but failed: never "within target". */
+	has(&o, "| Duration | 3m13.400s of the 4m target (80%): **failed** "
+		"after 3m13.400s |");
+	lacks(&o, "within target");
+	has(&o, "- The incident closed failed after 3m13.400s, without a "
+		"completed rollback (target 4m).");
 	has(&o, "- Trading was not active when the incident began (decision "
 		"seq 3).");
 	has(&o, "- Step health failed: no healthy answer within 1m (seq 17).");
