@@ -600,7 +600,8 @@ static void
 postmortem(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 {
 	static const char *const ids[IR_RPT_PM_SECTIONS] = {
-		"pm-impact", "pm-cause", "pm-well", "pm-badly", "pm-actions",
+		"pm-detection", "pm-severity", "pm-impact", "pm-responders",
+		"pm-cause",     "pm-well",     "pm-badly",  "pm-actions",
 	};
 	int i;
 
