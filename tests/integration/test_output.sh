@@ -47,6 +47,9 @@ expect_exit 0 incident timeline 2
 contains "$OUT" "failed after" "timeline"
 contains "$OUT" "$err" "timeline"
 contains "$OUT" "$WHY" "timeline probe"
+expect_exit 0 incident report 2 --format json
+check "report: the probes failed" test "$(jq -r '.health.failures' <<<"$OUT")" -gt 0
+check "report: the last failure's reason" test "$(jq -r '.health.last_error' <<<"$OUT")" = "$WHY"
 
 echo "# the actor behind sudo is the person"
 if [ "$(id -u)" = 0 ]; then
