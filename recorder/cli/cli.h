@@ -52,6 +52,10 @@ struct cli_command {
 /* exit.c: report rc (with cli->ctx's message) on stderr and return the
  * exit code it maps to.  rc 0 is IR_EXIT_OK. */
 int cli_fail(struct cli *cli, int rc);
+/* cli_fail() for a command that only reads and writes to stdout: when the
+ * reader has gone (report | head), that is the end it asked for: exit 0,
+ * no message. */
+int cli_read_done(struct cli *cli, int rc);
 /* A usage error: print "incident CMD: message" and the usage; exit 2. */
 int cli_usage(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 /* A plain message on stderr ("incident: ..."). */

@@ -1,6 +1,5 @@
 /* Commands that read the log (and note, which only appends to it). */
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,27 +33,6 @@ one_incident(struct cli *cli, int *i, uint64_t *id, const char *what)
 		return cli_fail(cli, rc);
 	(*i)++;
 	return 0;
-}
-
-/* The reader of our stdout has gone (`incident report last | head`): with
- * SIGPIPE ignored (main.c), a write failed with EPIPE.  For a command
- * that only reads, that is the end the reader asked for. */
-static bool
-stdout_gone(void)
-{
-	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
-}
-
-/* cli_fail() for a command that writes what it read to stdout: a write
- * refused because the reader left ends it quietly, exit 0. */
-static int
-read_done(struct cli *cli, int rc)
-{
-	if (rc && stdout_gone())
-		return IR_EXIT_OK;
-	return cli_fail(cli, rc);
 }
 
 static int
@@ -174,7 +152,7 @@ cmd_show(struct cli *cli)
 		at = (int64_t)ms;
 	}
 	rc = ir_report_show(stdout, cli->log, id, at, cli->json, &cli->ctx);
-	return read_done(cli, rc);
+	return cli_read_done(cli, rc);
 }
 
 int
@@ -188,8 +166,8 @@ cmd_timeline(struct cli *cli)
 		return code;
 	if (i < cli->argc)
 		return unexpected(cli, i);
-	return read_done(cli, ir_term_timeline(stdout, cli->log, id,
-					       cli->color, &cli->ctx));
+	return cli_read_done(cli, ir_term_timeline(stdout, cli->log, id,
+						   cli->color, &cli->ctx));
 }
 
 int
@@ -259,7 +237,7 @@ cmd_report(struct cli *cli)
 			fprintf(stderr, "report written to %s\n", out_path);
 	}
 	return out_path && strcmp(out_path, "-") ? cli_fail(cli, rc)
-						 : read_done(cli, rc);
+						 : cli_read_done(cli, rc);
 }
 
 int
@@ -272,7 +250,7 @@ cmd_stats(struct cli *cli)
 	rc = cli_open_log(cli);
 	if (!rc)
 		rc = ir_report_stats(stdout, cli->log, cli->json, &cli->ctx);
-	return read_done(cli, rc);
+	return cli_read_done(cli, rc);
 }
 
 /* ---- replay ------------------------------------------------------------ */
@@ -567,7 +545,8 @@ cmd_export(struct cli *cli)
 	if (strcmp(format, "jsonl"))
 		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
 				 format);
-	return read_done(cli, ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
+	return cli_read_done(cli,
+			     ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
 }
 
 /* ---- status and tags ----------------------------------------------------- */
