@@ -311,3 +311,37 @@ ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
 				  "webhook answered HTTP %ld", res.status);
 	return rc;
 }
+
+bool
+ir_health_judge(const struct ir_health_expect *want, int get_rc,
+		const struct ir_http_result *r, char *why, size_t cap)
+{
+	char spare[8];
+	bool healthy = false;
+
+	if (!why || !cap) {
+		why = spare;
+		cap = sizeof(spare);
+	}
+	if (get_rc == -ETIMEDOUT)
+		snprintf(why, cap, "timed out after %llu ms",
+			 (unsigned long long)want->timeout_ms);
+	else if (get_rc == -ECONNREFUSED)
+		snprintf(why, cap, "connection refused");
+	else if (get_rc)
+		snprintf(why, cap, "no answer: %s",
+			 r->error[0] ? r->error : "the request failed");
+	else if (r->status != want->status)
+		snprintf(why, cap, "status %ld, expected %ld", r->status,
+			 want->status);
+	else if (want->body && want->body[0] &&
+		 !strstr(r->body, want->body))
+		snprintf(why, cap, "body lacks \"%s\"%s", want->body,
+			 r->body_truncated ? " (in the first bytes kept)"
+					   : "");
+	else
+		healthy = true;
+	if (healthy)
+		snprintf(why, cap, "status %ld", r->status);
+	return healthy;
+}

@@ -34,6 +34,25 @@ int ir_http_get(const char *url, uint64_t connect_timeout_ms,
 int ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
 		      struct ir_ctx *ctx) IR_WUR;
 
+/* Room for ir_health_judge()'s reason. */
+#define IR_HEALTH_WHY 320
+
+/* What a healthy answer looks like (from [health]). */
+struct ir_health_expect {
+	long status;          /* expect-status */
+	const char *body;     /* expect-body substring; NULL or "" for none */
+	uint64_t timeout_ms;  /* the probe's total timeout, for the reason */
+};
+
+/* The one health rule, for the health step, the verify step's probe and
+ * `incident status`: judge a probe (get_rc is what ir_http_get returned,
+ * r what it filled in).  True when healthy.  why (cap bytes, may be NULL)
+ * gets the reason in words either way: "status 200", "status 503,
+ * expected 200", "body lacks \"ok\"", "timed out after 1000 ms",
+ * "connection refused", "no answer: ...". */
+bool ir_health_judge(const struct ir_health_expect *want, int get_rc,
+		     const struct ir_http_result *r, char *why, size_t cap);
+
 /* Start loading libcurl on a thread now, so that the first request does
  * not wait for it.  Idempotent; a load that fails is reported by the
  * first request (-ENOSYS). */

@@ -51,7 +51,7 @@ struct ir_step_state {
 	uint64_t started_seq;
 	enum ir_answer decision; /* the answer gating this step */
 	unsigned decision_session;
-	char error[160];
+	char error[512];         /* step.failed's error, whole */
 };
 
 struct ir_state {

@@ -16,20 +16,14 @@
 
 /* ---- health and verify ------------------------------------------------- */
 
-static bool
-healthy(const struct ir_config *cfg, const struct ir_http_result *r)
-{
-	if (r->status != cfg->health_expect_status)
-		return false;
-	return !cfg->health_expect_body ||
-	       strstr(r->body, cfg->health_expect_body);
-}
-
+/* One probe, recorded with the health rule's verdict and its reason. */
 static int
-probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, long *status)
+probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, char *why,
+      size_t cap)
 {
 	const struct ir_config *cfg = a->run->cfg;
 	struct ir_http_result r;
+	struct ir_health_expect want;
 	struct ir_ctx local = { 0 };
 	struct ir_val *d;
 	uint64_t total = remaining_ms < 2000 ? remaining_ms : 2000;
@@ -41,6 +35,10 @@ probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, long *status)
 	memset(&r, 0, sizeof(r));
 	rc = a->run->fx->http_get(a->run->fx->self, cfg->health_url, conn,
 				  total, &r, &local);
+	want.status = cfg->health_expect_status;
+	want.body = cfg->health_expect_body;
+	want.timeout_ms = total;
+	*ok = ir_health_judge(&want, rc, &r, why, cap);
 	d = ir_val_map_new();
 	ir_val_set_str(d, "url", cfg->health_url);
 	ir_val_set_int(d, "status", rc ? 0 : r.status);
@@ -50,8 +48,8 @@ probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, long *status)
 	else
 		ir_val_set_str(d, "error",
 			       r.error[0] ? r.error : ir_error_msg(&local, rc));
-	*ok = !rc && healthy(cfg, &r);
-	*status = rc ? 0 : r.status;
+	ir_val_set_bool(d, "healthy", *ok);
+	ir_val_set_str(d, "why", why);
 	return ir_attempt_observe(a, "http", d);
 }
 
@@ -64,7 +62,8 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 	 * retry at once and often, then back off to 1 s. */
 	uint64_t delay = 2;
 	unsigned probes = 0;
-	long status = 0;
+	char why[IR_HEALTH_WHY] = "";
+	char budget[32];
 	bool ok = false;
 	int rc;
 
@@ -74,7 +73,7 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 		uint64_t spent = ir_attempt_elapsed_ms(&a);
 
 		rc = probe(&a, spent < a.budget_ms ? a.budget_ms - spent : 0,
-			   &ok, &status);
+			   &ok, why, sizeof(why));
 		probes++;
 		if (rc || ok)
 			break;
@@ -89,11 +88,14 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 	}
 	if (rc)
 		return rc;
-	if (!ok)
+	if (!ok) {
+		ir_duration_format(budget, sizeof(budget), a.budget_ms);
 		return ir_attempt_fail(&a, -2,
-				       "not healthy within the budget after "
-				       "%u probe%s (last status %ld)",
-				       probes, probes == 1 ? "" : "s", status);
+				       "not healthy within %s after %u "
+				       "probe%s: %s",
+				       budget, probes, probes == 1 ? "" : "s",
+				       why);
+	}
 	return ir_attempt_complete(&a);
 }
 
@@ -179,8 +181,8 @@ ir_step_verify(struct ir_run *run, struct ir_ctx *ctx)
 	const struct ir_config *cfg = run->cfg;
 	struct ir_attempt a;
 	char path[4096];
+	char why[IR_HEALTH_WHY] = "";
 	struct ir_val *d;
-	long status = 0;
 	bool ok = false;
 	int rc;
 
@@ -201,14 +203,13 @@ ir_step_verify(struct ir_run *run, struct ir_ctx *ctx)
 	ir_val_set_take(d, "lines", log_tail(path, cfg->verify_lines));
 	rc = ir_attempt_observe(&a, "log", d);
 	if (!rc)
-		rc = probe(&a, cfg->verify_budget_ms, &ok, &status);
+		rc = probe(&a, cfg->verify_budget_ms, &ok, why, sizeof(why));
 	if (rc)
 		return rc;
 	if (!ok)
 		return ir_attempt_fail(&a, -2,
-				       "the health URL answered %ld during "
-				       "verification",
-				       status);
+				       "not healthy during verification: %s",
+				       why);
 	return ir_attempt_complete(&a);
 }
 

@@ -140,6 +140,17 @@ play(struct player *p, const struct ir_event *ev)
 		o->on_event(o->payload, ev);
 }
 
+static int
+chain_only(void *payload, const struct ir_event *ev, const void *raw,
+           size_t len)
+{
+	(void)payload;
+	(void)ev;
+	(void)raw;
+	(void)len;
+	return 0;
+}
+
 int
 ir_replay_run(struct ir_evlog *log, uint64_t id,
               const struct ir_replay_opts *opts, struct ir_ctx *ctx)
@@ -158,6 +169,12 @@ ir_replay_run(struct ir_evlog *log, uint64_t id,
 		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
 		                    "replay: the idle cap must not be "
 		                    "negative");
+	/* The batches below read from the middle of the chain, where it
+	 * cannot be checked: check it whole first, so that a tampered
+	 * incident is refused (-EBADMSG) before anything plays. */
+	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_CHAIN, chain_only, NULL, ctx);
+	if (rc)
+		return rc;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -23,7 +23,9 @@ struct ir_replay_opts {
 
 #define IR_REPLAY_OPTS_INIT { 1.0, 2.0, NULL, NULL, NULL }
 
-/* Replay incident id.  -EINVAL for speed <= 0 or max_idle < 0. */
+/* Replay incident id.  -EINVAL for speed <= 0 or max_idle < 0; -EBADMSG
+ * (ctx names incident and seq) for a tampered incident, before any event
+ * is played. */
 int ir_replay_run(struct ir_evlog *log, uint64_t id,
 		  const struct ir_replay_opts *opts, struct ir_ctx *ctx) IR_WUR;
 

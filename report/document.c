@@ -106,10 +106,15 @@ summary(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	ir_rpt_doc_textf(d, "%s%s of the %s target (%lld%%): ", a,
 			 m->closed_seq ? "" : " so far", b,
 			 (long long)(total * 100 / m->budget_ms));
-	if (total > m->budget_ms)
+	/* "within target" is said of a rollback that succeeded only. */
+	if (total > m->budget_ms) {
 		ir_rpt_doc_alert(d, "over target");
-	else
+	} else if (m->closed_seq && strcmp(m->status, "succeeded")) {
+		ir_rpt_doc_alert(d, m->status);
+		ir_rpt_doc_textf(d, " after %s", a);
+	} else {
 		ir_rpt_doc_text(d, "within target");
+	}
 	ir_rpt_doc_cell(d, false);
 	ir_rpt_doc_row(d, false);
 	ir_rpt_time(t, ir_rpt_add(m->opened_ts, IR_RPT_POSTMORTEM_NS));
@@ -595,7 +600,8 @@ static void
 postmortem(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 {
 	static const char *const ids[IR_RPT_PM_SECTIONS] = {
-		"pm-impact", "pm-cause", "pm-well", "pm-badly", "pm-actions",
+		"pm-detection", "pm-severity", "pm-impact", "pm-responders",
+		"pm-cause",     "pm-well",     "pm-badly",  "pm-actions",
 	};
 	int i;
 

@@ -2,6 +2,7 @@
  * runbook's tree, the checklist, and the post-mortem draft. */
 #include "model.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const struct ir_rpt_check ir_rpt_checklist[IR_RPT_CHECKS] = {
@@ -13,12 +14,13 @@ const struct ir_rpt_check ir_rpt_checklist[IR_RPT_CHECKS] = {
 };
 
 const char *const ir_rpt_pm_title[IR_RPT_PM_SECTIONS] = {
-	"Impact", "Root cause", "What went well", "What went badly",
-	"Action items",
+	"Detection",  "Severity",	"Impact",	   "Responders",
+	"Root cause", "What went well", "What went badly", "Action items",
 };
 
 const char *const ir_rpt_pm_key[IR_RPT_PM_SECTIONS] = {
-	"impact", "root_cause", "went_well", "went_badly", "action_items",
+	"detection",  "severity",  "impact",	 "responders",
+	"root_cause", "went_well", "went_badly", "action_items",
 };
 
 static void
@@ -163,10 +165,128 @@ trading_was_idle(const struct ir_rpt_model *m)
 }
 
 static void
+detection(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
+{
+	struct ir_rpt_line l = { .len = 0 };
+	char t[IR_RPT_TIME_LEN];
+
+	ir_rpt_time(t, m->opened_ts);
+	ir_rpt_line_printf(&l, "Incident opened at %s (seq %llu) by %s", t,
+			   (unsigned long long)m->opened_seq,
+			   m->actor ? m->actor : "?");
+	if (m->reason && *m->reason)
+		ir_rpt_line_printf(&l, ", reason: %s", m->reason);
+	ir_rpt_line_adds(&l, ".");
+	say(fn, payload, &l);
+	fn(payload, "How the problem was noticed (alert, dashboard, person) "
+		    "and when it began: to be written.");
+}
+
+/* A suggestion from the outcome and the time without trading; the
+ * incident lead decides. */
+static void
+severity(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
+{
+	struct ir_rpt_line l = { .len = 0 };
+	bool succeeded = m->closed_seq && !strcmp(m->status, "succeeded");
+	bool over = ir_rpt_model_duration(m) > m->budget_ms;
+	const char *sev, *why;
+
+	if (!strcmp(m->kind, "drill")) {
+		sev = "none";
+		why = "a training drill";
+	} else if (trading_was_idle(m)) {
+		sev = succeeded ? "SEV-3" : "SEV-2";
+		why = succeeded ? "trading was not active; the rollback "
+				  "succeeded"
+				: "trading was not active; the rollback did "
+				  "not succeed";
+	} else if (m->stopped.seq && !m->healthy.seq) {
+		sev = "SEV-1";
+		why = "trading stopped and was not confirmed healthy again";
+	} else if (!succeeded) {
+		sev = "SEV-1";
+		why = "the rollback did not succeed";
+	} else if (over) {
+		sev = "SEV-1";
+		why = "trading was restored, over the rollback target";
+	} else {
+		sev = "SEV-2";
+		why = "trading stopped and was restored within the rollback "
+		      "target";
+	}
+	ir_rpt_line_printf(&l, "Severity: to be decided by the incident "
+			       "lead (suggested from the log: %s, %s).",
+			   sev, why);
+	say(fn, payload, &l);
+}
+
+#define RESPONDERS_MAX 16
+
+/* Everyone the log names as acting: who opened, resumed, wrote notes. */
+static void
+responders(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
+{
+	struct who {
+		const char *name;
+		struct ir_rpt_line l;
+	} *w = NULL;
+	size_t n = 0, i, j, total = 1 + m->resumes.n + m->notes.n;
+
+	w = calloc(RESPONDERS_MAX, sizeof(*w));
+	if (!w) {
+		fn(payload, "Responders: to be written.");
+		return;
+	}
+	for (i = 0; i < total; i++) {
+		const char *name, *role;
+		uint64_t seq;
+
+		if (!i) {
+			name = m->actor, role = "opened the incident";
+			seq = m->opened_seq;
+		} else if (i <= m->resumes.n) {
+			const struct ir_rpt_resume *r = IR_RPT_AT(
+				m->resumes, struct ir_rpt_resume, i - 1);
+
+			name = r->actor, role = "resumed it", seq = r->seq;
+		} else {
+			const struct ir_rpt_note *o =
+				IR_RPT_AT(m->notes, struct ir_rpt_note,
+					  i - 1 - m->resumes.n);
+
+			name = o->author, role = "note", seq = o->seq;
+		}
+		if (!name || !*name)
+			continue;
+		for (j = 0; j < n && strcmp(w[j].name, name); j++)
+			;
+		if (j == n) {
+			if (n == RESPONDERS_MAX)
+				continue;
+			w[n].name = name;
+			ir_rpt_line_printf(&w[n].l, "%s:", name);
+			n++;
+		}
+		ir_rpt_line_printf(&w[j].l, "%s %s (seq %llu)",
+				   w[j].l.len > strlen(name) + 1 ? "," : "",
+				   role, (unsigned long long)seq);
+	}
+	for (j = 0; j < n; j++) {
+		ir_rpt_line_adds(&w[j].l, ".");
+		say(fn, payload, &w[j].l);
+	}
+	free(w);
+	fn(payload, "Others involved (incident lead, communications, "
+		    "trading desk): to be written.");
+}
+
+static void
 impact(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
 {
 	struct ir_rpt_line l = { .len = 0 };
 	char a[IR_RPT_DUR_LEN], b[IR_RPT_DUR_LEN];
+	char t0[IR_RPT_TIME_LEN], t1[IR_RPT_TIME_LEN];
 	int64_t total = ir_rpt_model_duration(m);
 	const struct ir_rpt_step *failed = NULL;
 	size_t i;
@@ -179,20 +299,22 @@ impact(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
 		say(fn, payload, &l);
 	} else if (m->stopped.seq && m->healthy.seq) {
 		ir_rpt_dur(a, m->healthy.ms - m->stopped.ms);
-		ir_rpt_offset(b, m->stopped.ms);
-		ir_rpt_line_printf(&l, "Trading stopped for %s: stopped at "
-				       "%s (seq %llu), healthy again at seq "
-				       "%llu.",
-				   a, b, (unsigned long long)m->stopped.seq,
-				   (unsigned long long)m->healthy.seq);
+		ir_rpt_time(t0, m->stopped.ts);
+		ir_rpt_time(t1, m->healthy.ts);
+		ir_rpt_line_printf(&l, "Trading stopped from %s (seq %llu) to "
+				       "%s (healthy again, seq %llu): %s "
+				       "without trading.",
+				   t0, (unsigned long long)m->stopped.seq, t1,
+				   (unsigned long long)m->healthy.seq, a);
 		say(fn, payload, &l);
 	} else if (m->stopped.seq) {
 		ir_rpt_dur(a, total - m->stopped.ms);
-		ir_rpt_offset(b, m->stopped.ms);
+		ir_rpt_time(t0, m->stopped.ts);
 		ir_rpt_line_printf(&l, "Trading stopped at %s (seq %llu) and "
-				       "was not confirmed healthy afterwards "
-				       "(%s until the last event).",
-				   b, (unsigned long long)m->stopped.seq, a);
+				       "was not confirmed healthy afterwards: "
+				       "at least %s without trading (until "
+				       "the last event).",
+				   t0, (unsigned long long)m->stopped.seq, a);
 		say(fn, payload, &l);
 	}
 	if (m->target_seq) {
@@ -229,12 +351,17 @@ impact(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
 		ir_rpt_line_printf(&l, "The incident is still open (running "
 				       "or interrupted) after %s; target %s.",
 				   a, b);
-	else
+	else if (total > m->budget_ms || !strcmp(m->status, "succeeded"))
 		ir_rpt_line_printf(&l, "The incident closed %s after %s "
 				       "against the %s target (%s).",
 				   m->status, a, b,
 				   total > m->budget_ms ? "over target"
 							: "within target");
+	else
+		ir_rpt_line_printf(&l, "The incident closed %s after %s, "
+				       "without a completed rollback (target "
+				       "%s).",
+				   m->status, a, b);
 	say(fn, payload, &l);
 }
 
@@ -421,6 +548,15 @@ ir_rpt_postmortem(const struct ir_rpt_model *m, enum ir_rpt_pm section,
 		  ir_rpt_fact_fn fn, void *payload)
 {
 	switch (section) {
+	case IR_RPT_PM_DETECTION:
+		detection(m, fn, payload);
+		break;
+	case IR_RPT_PM_SEVERITY:
+		severity(m, fn, payload);
+		break;
+	case IR_RPT_PM_RESPONDERS:
+		responders(m, fn, payload);
+		break;
 	case IR_RPT_PM_IMPACT:
 		impact(m, fn, payload);
 		break;

@@ -24,8 +24,13 @@ static const char style[] =
 	"padding-bottom:.2em;margin-top:1.6em}"
 	"h3{font-size:1.05em}"
 	"table{border-collapse:collapse;margin:.5em 0 1em;width:100%}"
+	/* Cells break at spaces; only a token too long for any line (a
+	 * hash, a path in code) may break inside, and it does not make the
+	 * column narrower than a word. */
 	"th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left;"
-	"vertical-align:top;overflow-wrap:anywhere}"
+	"vertical-align:top;word-break:normal;overflow-wrap:break-word;"
+	"hyphens:manual}"
+	"td code{overflow-wrap:anywhere}"
 	"th{background:#f3f5f7}"
 	"code,pre{font:12px/1.4 ui-monospace,'SFMono-Regular',Menlo,"
 	"Consolas,monospace}"
@@ -39,13 +44,42 @@ static const char style[] =
 	"background:#fcfcfd}"
 	"svg text{font:11px system-ui,sans-serif;fill:#1d232a}"
 	".budget{fill:#eef1f4;stroke:#9aa5b1;stroke-dasharray:3 2}"
-	".completed{fill:#2e8b57}.failed{fill:#d92d20}"
-	".skipped{fill:#9aa5b1}.running{fill:#2f6fde}"
-	".interrupted{fill:#e48c13}.overrun{fill:#d92d20;opacity:.55}"
 	".target{stroke:#b42318;stroke-width:1.5;stroke-dasharray:6 3}"
-	".tick{stroke:#d0d7de}.decision{fill:#6941c6}.note{fill:#e48c13}"
-	".failure{stroke:#d92d20;stroke-width:2.5}"
+	".tick{stroke:#d0d7de}"
+	".failure{stroke:#d92d20;stroke-width:2.5;fill:none}"
 	"@media print{pre{max-height:none}details{display:block}}";
+
+/* The colours of the chart, in one place: the style rules and the
+ * legend both come from this table, so the legend cannot disagree with
+ * the drawing.  The first five are the bars' classes (a step's status,
+ * ir_rpt_status_name()). */
+static const struct swatch {
+	const char *cls;
+	const char *fill;
+	const char *label;
+} swatches[] = {
+	{ "completed", "#2e8b57", "completed" },
+	{ "failed", "#d92d20", "failed" },
+	{ "skipped", "#9aa5b1", "skipped" },
+	{ "running", "#2f6fde", "running" },
+	{ "interrupted", "#c4320a", "interrupted" },
+	{ "overrun", "#f08c84", "over budget" },
+	{ "decision", "#6941c6", "decision" },
+	{ "note", "#e9a100", "note" },
+};
+
+#define SVG_LEGEND 26 /* the legend's row under the axis */
+#define LEGEND_CHAR 6 /* a label's advance per character, roughly */
+
+static void
+swatch_style(FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(swatches) / sizeof(swatches[0]); i++)
+		fprintf(out, ".%s{fill:%s}", swatches[i].cls,
+			swatches[i].fill);
+}
 
 struct plot {
 	FILE *out;
@@ -247,6 +281,49 @@ markers(const struct plot *p, const struct ir_rpt_model *m)
 	}
 }
 
+/* A legend row at y: each swatch drawn with the class the chart uses,
+ * then the budget box, the target line and the failure cross. */
+static void
+legend(FILE *out, int y)
+{
+	int x = 12, k;
+	size_t i;
+
+	fputs("<g class=\"legend\">", out);
+	for (i = 0; i < sizeof(swatches) / sizeof(swatches[0]); i++) {
+		const struct swatch *sw = &swatches[i];
+
+		if (!strcmp(sw->cls, "decision"))
+			fprintf(out, "<path class=\"decision\" "
+				     "d=\"M%d %dl6 6l-6 6l-6 -6z\"/>",
+				x + 6, y);
+		else if (!strcmp(sw->cls, "note"))
+			fprintf(out, "<circle class=\"note\" cx=\"%d\" "
+				     "cy=\"%d\" r=\"5\"/>",
+				x + 6, y + 6);
+		else
+			fprintf(out, "<rect class=\"%s\" x=\"%d\" y=\"%d\" "
+				     "width=\"14\" height=\"12\"/>",
+				sw->cls, x, y);
+		fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>", x + 18,
+			y + 10, sw->label);
+		x += 18 + LEGEND_CHAR * (int)strlen(sw->label) + 12;
+	}
+	fprintf(out, "<rect class=\"budget\" x=\"%d\" y=\"%d\" "
+		     "width=\"14\" height=\"12\"/><text x=\"%d\" "
+		     "y=\"%d\">budget</text>",
+		x, y, x + 18, y + 10);
+	x += 18 + LEGEND_CHAR * 6 + 12;
+	fprintf(out, "<line class=\"target\" x1=\"%d\" y1=\"%d\" "
+		     "x2=\"%d\" y2=\"%d\"/><text x=\"%d\" "
+		     "y=\"%d\">target</text>",
+		x + 6, y - 2, x + 6, y + 14, x + 14, y + 10);
+	k = x + 14 + LEGEND_CHAR * 6 + 12;
+	fprintf(out, "<path class=\"failure\" d=\"M%d %dl10 10m0 -10l-10 "
+		     "10\"/><text x=\"%d\" y=\"%d\">failure</text></g>\n",
+		k, y + 1, k + 16, y + 10);
+}
+
 static void
 svg(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 {
@@ -261,7 +338,7 @@ svg(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	fprintf(d->out,
 		"<svg viewBox=\"0 0 %d %d\" role=\"img\" "
 		"aria-label=\"steps as bars against their budgets\">\n",
-		SVG_W, bottom + 22);
+		SVG_W, bottom + 22 + SVG_LEGEND);
 	axis(&p, bottom);
 	tx = px(&p, m->budget_ms);
 	ir_rpt_dur(b, m->budget_ms);
@@ -274,13 +351,14 @@ svg(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	for (i = 0; i < m->steps.n; i++)
 		step_bar(&p, IR_RPT_AT(m->steps, struct ir_rpt_step, i),
 			 SVG_TOP + (int)i * SVG_ROW);
+	legend(d->out, bottom + 22);
 	fputs("</svg>\n", d->out);
 	ir_rpt_doc_para(d, true);
 	ir_rpt_doc_text(d, "Dashed boxes are budgets, bars what each step "
-			   "took (green completed, red failed, grey skipped, "
-			   "blue running, orange interrupted). Diamonds are "
-			   "decisions, dots notes, crosses failures; the red "
-			   "dashed line is the rollback target.");
+			   "took, coloured as the legend under the chart "
+			   "shows. Diamonds are decisions, dots notes, "
+			   "crosses failures; the red dashed line is the "
+			   "rollback target.");
 	ir_rpt_doc_para(d, false);
 }
 
@@ -320,9 +398,9 @@ ir_rpt_html(FILE *out, const struct ir_rpt_model *m, struct ir_evlog *log,
 	      out);
 	fprintf(out, "<title>INC-%llu: ", (unsigned long long)m->id);
 	ir_rpt_puts(out, IR_RPT_HTML, m->kind);
-	fprintf(out, " incident report</title>\n<style>%s</style>\n"
-		     "</head>\n<body>\n<main>\n",
-		style);
+	fprintf(out, " incident report</title>\n<style>%s", style);
+	swatch_style(out);
+	fputs("</style>\n</head>\n<body>\n<main>\n", out);
 	nav(out);
 	rc = ir_rpt_document(&d, m, log, svg, ctx);
 	fputs("</main>\n</body>\n</html>\n", out);

@@ -261,7 +261,17 @@ on_http(struct ir_rpt_model *m, const struct ir_event *ev)
 	int64_t status = ir_val_get_int(ev->data, "status", 0);
 	int64_t lat = data_ms(ev->data, "latency_us");
 	const char *err = ir_val_get_str(ev->data, "error");
+	const char *why = ir_val_get_str(ev->data, "why");
+	const struct ir_val *verdict = ir_val_get(ev->data, "healthy");
+	bool failed = status <= 0 || status >= 400 || (err && *err);
 
+	/* The health rule's own verdict and reason where the probe recorded
+	 * them (a 200 without the expected body is a failure too). */
+	if (verdict && verdict->type == IR_VAL_BOOL) {
+		failed = !verdict->as.b;
+		if (why && *why)
+			err = why;
+	}
 	if (!h->probes++) {
 		h->first_seq = ev->seq;
 		h->first_ms = ms_of(ev->mono);
@@ -271,7 +281,7 @@ on_http(struct ir_rpt_model *m, const struct ir_event *ev)
 	h->last_seq = ev->seq;
 	h->last_ms = ms_of(ev->mono);
 	h->last_status = status;
-	if (status <= 0 || status >= 400 || (err && *err)) {
+	if (failed) {
 		h->failures++;
 		if (err && *err) {
 			free(h->last_error);

@@ -274,14 +274,17 @@ extern const struct ir_rpt_check ir_rpt_checklist[IR_RPT_CHECKS];
 /* The post-mortem draft: sentences built from the facts in the log, one
  * call of fn per sentence. */
 enum ir_rpt_pm {
+	IR_RPT_PM_DETECTION,
+	IR_RPT_PM_SEVERITY,
 	IR_RPT_PM_IMPACT,
+	IR_RPT_PM_RESPONDERS,
 	IR_RPT_PM_CAUSE,
 	IR_RPT_PM_WELL,
 	IR_RPT_PM_BADLY,
 	IR_RPT_PM_ACTIONS,
 };
 
-#define IR_RPT_PM_SECTIONS 5
+#define IR_RPT_PM_SECTIONS 8
 extern const char *const ir_rpt_pm_title[IR_RPT_PM_SECTIONS];
 extern const char *const ir_rpt_pm_key[IR_RPT_PM_SECTIONS];
 

@@ -15,6 +15,7 @@
 #define TERM_RECENT 4 /* output lines under the step list */
 #define TERM_MIN_COLS 20
 #define TERM_DEFAULT_COLS 100
+#define TERM_MAX_COLS 1000 /* a terminal wider than this is cut here */
 #define TERM_FRAME_BYTES (256 * 1024)
 #define TERM_REDRAW_NS (100 * 1000 * 1000ULL) /* at most 10 frames/s */
 #define TERM_PROBE_EVERY 10 /* plain mode: every Nth health probe */
@@ -110,15 +111,22 @@ real_ns(void)
 	       (uint64_t)ts.tv_nsec;
 }
 
+/* Lines are cut to the width on a terminal only (a redraw must never
+ * wrap; a plain line on a terminal reads better whole on one row).  Piped
+ * or redirected output is kept whole: the end of a line is often the
+ * reason something failed. */
 static int
-term_width(FILE *out)
+term_width(FILE *out, bool redraw)
 {
 	struct winsize ws;
 	const char *env = getenv("COLUMNS");
 	int fd = out ? fileno(out) : -1;
+	bool tty = fd >= 0 && isatty(fd);
 	long cols = 0;
 
-	if (fd >= 0 && isatty(fd) && !ioctl(fd, TIOCGWINSZ, &ws))
+	if (!redraw && !tty)
+		return IR_TLINE_MAX_COLS + 1; /* ir_tline_init keeps one */
+	if (tty && !ioctl(fd, TIOCGWINSZ, &ws))
 		cols = ws.ws_col;
 	if (!cols && env) {
 		char *end;
@@ -131,8 +139,8 @@ term_width(FILE *out)
 		cols = TERM_DEFAULT_COLS;
 	if (cols < TERM_MIN_COLS)
 		cols = TERM_MIN_COLS;
-	if (cols > IR_TLINE_MAX_COLS)
-		cols = IR_TLINE_MAX_COLS;
+	if (cols > TERM_MAX_COLS)
+		cols = TERM_MAX_COLS;
 	return (int)cols;
 }
 
@@ -448,7 +456,7 @@ redraw(struct ir_term *t, bool force)
 
 	if (!force && t->ever_drawn && now - t->drawn_at < TERM_REDRAW_NS)
 		return;
-	width = term_width(t->opts.out);
+	width = term_width(t->opts.out, true);
 	ir_buf_reset(&t->frame);
 	/* Back to the top of the block; each line clears itself, and what
 	 * is left below a shorter block is erased at the end. */
@@ -524,7 +532,7 @@ ir_term_new(const struct ir_term_opts *opts)
 	t->opts = *opts;
 	if (!t->opts.out)
 		t->opts.out = stderr;
-	t->width = term_width(t->opts.out);
+	t->width = term_width(t->opts.out, t->opts.tty);
 	t->frame = (struct ir_buf)IR_BUF_INIT(TERM_FRAME_BYTES);
 	t->probe_status = -1;
 	return t;
@@ -768,9 +776,11 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 	tl.color = color;
 	timeline_header(&tl, &inc);
 	/* Lines are written as the scan goes, inside its read snapshot; a
-	 * timeline is short work unless the reader stops reading. */
-	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE, timeline_event, &tl,
-	                   ctx);
+	 * timeline is short work unless the reader stops reading.  The chain
+	 * is checked alongside: a tampered incident fails (-EBADMSG, naming
+	 * the first bad event) after the lines read so far. */
+	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+	                   timeline_event, &tl, ctx);
 	if (!rc)
 		timeline_flush(&tl);
 	if (!rc)

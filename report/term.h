@@ -37,7 +37,8 @@ void ir_term_tick(struct ir_term *t, uint64_t mono);
 void ir_term_finish(struct ir_term *t);
 
 /* `incident timeline INC`: every event with UTC time and +offset, step
- * output collapsed with a count. */
+ * output collapsed with a count.  -EBADMSG (ctx names incident and seq)
+ * when the hash chain is broken; lines already written stand. */
 int ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id,
 		     bool color, struct ir_ctx *ctx) IR_WUR;
 

@@ -90,7 +90,13 @@ describe_observation(struct ir_tline *l, const struct ir_val *d,
 		if (ir_tline_val_u64(d, "latency_us", &u))
 			ir_tline_printf(l, " in %llu.%llu ms", (ull)(u / 1000),
 			                (ull)(u % 1000 / 100));
-		ir_tline_field(l, d, "error", ": ", "");
+		/* The health rule's reason for an unhealthy answer (older
+		 * logs: only curl's error). */
+		if (!ir_val_get_bool(d, "healthy", true) &&
+		    ir_tline_field(l, d, "why", ": ", ""))
+			ir_tline_field(l, d, "error", " (", ")");
+		else
+			ir_tline_field(l, d, "error", ": ", "");
 		if (x->body)
 			ir_tline_field(l, d, "body", ", body \"", "\"");
 	} else if (ir_tline_val_is(d, "what", "process")) {

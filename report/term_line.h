@@ -18,7 +18,10 @@
 #include "value.h"
 
 #define IR_TLINE_STEP_COL 10 /* width of the step column */
-#define IR_TLINE_MAX_COLS 1000
+/* A line that is not cut to a terminal's width (piped or redirected
+ * output) still has this hard cap: room for the longest fields the log
+ * holds (4 KiB each) several times over. */
+#define IR_TLINE_MAX_COLS 16384
 /* A line holds at most IR_TLINE_MAX_COLS characters of up to 4 bytes, plus
  * colour codes; IR_TLINE_SPARE stays free for the cut mark and a reset. */
 #define IR_TLINE_BYTES (4 * IR_TLINE_MAX_COLS + 256)

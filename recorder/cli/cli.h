@@ -29,7 +29,8 @@ struct cli {
 	bool color;             /* stdout */
 	bool color_err;         /* stderr */
 	bool tty_in;
-	bool tty_err;
+	bool tty_err;           /* a terminal that can redraw (not dumb) */
+	bool tty_out;           /* the same for stdout */
 	int argc;               /* the command's own arguments */
 	char **argv;            /* argv[0] is the command name */
 
@@ -51,12 +52,19 @@ struct cli_command {
 /* exit.c: report rc (with cli->ctx's message) on stderr and return the
  * exit code it maps to.  rc 0 is IR_EXIT_OK. */
 int cli_fail(struct cli *cli, int rc);
+/* cli_fail() for a command that only reads and writes to stdout: when the
+ * reader has gone (report | head), that is the end it asked for: exit 0,
+ * no message. */
+int cli_read_done(struct cli *cli, int rc);
 /* A usage error: print "incident CMD: message" and the usage; exit 2. */
 int cli_usage(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 /* A plain message on stderr ("incident: ..."). */
 void cli_say(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 
 /* common.c */
+/* fd is a terminal that takes colour and cursor movement (not
+ * TERM=dumb). */
+bool cli_can_redraw(int fd);
 /* Load the configuration; `required`: a missing one is an error. */
 int cli_load_config(struct cli *cli, bool required) IR_WUR;
 /* Load what is there and open the event log. */

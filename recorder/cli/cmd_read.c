@@ -152,7 +152,7 @@ cmd_show(struct cli *cli)
 		at = (int64_t)ms;
 	}
 	rc = ir_report_show(stdout, cli->log, id, at, cli->json, &cli->ctx);
-	return cli_fail(cli, rc);
+	return cli_read_done(cli, rc);
 }
 
 int
@@ -166,8 +166,8 @@ cmd_timeline(struct cli *cli)
 		return code;
 	if (i < cli->argc)
 		return unexpected(cli, i);
-	return cli_fail(cli, ir_term_timeline(stdout, cli->log, id, cli->color,
-					      &cli->ctx));
+	return cli_read_done(cli, ir_term_timeline(stdout, cli->log, id,
+						   cli->color, &cli->ctx));
 }
 
 int
@@ -236,7 +236,8 @@ cmd_report(struct cli *cli)
 		else
 			fprintf(stderr, "report written to %s\n", out_path);
 	}
-	return cli_fail(cli, rc);
+	return out_path && strcmp(out_path, "-") ? cli_fail(cli, rc)
+						 : cli_read_done(cli, rc);
 }
 
 int
@@ -249,7 +250,7 @@ cmd_stats(struct cli *cli)
 	rc = cli_open_log(cli);
 	if (!rc)
 		rc = ir_report_stats(stdout, cli->log, cli->json, &cli->ctx);
-	return cli_fail(cli, rc);
+	return cli_read_done(cli, rc);
 }
 
 /* ---- replay ------------------------------------------------------------ */
@@ -284,8 +285,7 @@ int
 cmd_replay(struct cli *cli)
 {
 	struct ir_replay_opts opts = IR_REPLAY_OPTS_INIT;
-	struct ir_term_opts topts = { stdout, (bool)isatty(STDOUT_FILENO),
-				      cli->color };
+	struct ir_term_opts topts = { stdout, cli->tty_out, cli->color };
 	struct ir_term *term;
 	uint64_t id;
 	int i = 1, rc, code;
@@ -545,7 +545,8 @@ cmd_export(struct cli *cli)
 	if (strcmp(format, "jsonl"))
 		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
 				 format);
-	return cli_fail(cli, ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
+	return cli_read_done(cli,
+			     ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
 }
 
 /* ---- status and tags ----------------------------------------------------- */
@@ -575,11 +576,13 @@ cmd_status(struct cli *cli)
 	struct ir_git *git = NULL;
 	struct ir_git_tag *tags = NULL;
 	struct ir_http_result http;
+	struct ir_health_expect want;
 	struct ir_ctx local = { 0 };
 	pid_t pids[IR_LIMIT_PIDS];
+	char why[IR_HEALTH_WHY];
 	char head[IR_GIT_OID_HEX] = "", subject[256] = "", deployed[256] = "";
 	size_t ntags = 0, npids = 0, i;
-	bool detached = false;
+	bool detached = false, healthy;
 	int rc, http_rc;
 
 	if (cli->argc > 1)
@@ -610,6 +613,10 @@ cmd_status(struct cli *cli)
 			  &local);
 	memset(&http, 0, sizeof(http));
 	http_rc = ir_http_get(cfg->health_url, 1000, 2000, &http, &local);
+	want.status = cfg->health_expect_status;
+	want.body = cfg->health_expect_body;
+	want.timeout_ms = 2000;
+	healthy = ir_health_judge(&want, http_rc, &http, why, sizeof(why));
 	if (cli->json) {
 		json_t *j = json_object(), *p = json_array();
 
@@ -628,10 +635,11 @@ cmd_status(struct cli *cli)
 		json_object_set_new(j, "trading_pids", p);
 		json_object_set_new(j, "health_status",
 				    json_integer(http_rc ? 0 : http.status));
-		json_object_set_new(j, "healthy",
-				    json_boolean(!http_rc &&
-						 http.status ==
-							 cfg->health_expect_status));
+		json_object_set_new(j, "healthy", json_boolean(healthy));
+		json_object_set_new(j, "health", json_string(why));
+		json_object_set_new(j, "config",
+				    cfg->path ? json_string(cfg->path)
+					      : json_null());
 		cli_print_json(j);
 		return IR_EXIT_OK;
 	}
@@ -640,6 +648,8 @@ cmd_status(struct cli *cli)
 		       (unsigned long long)open.id, open.kind);
 	else
 		printf("open incident:  none\n");
+	printf("config:         %s\n",
+	       cfg->path ? cfg->path : "none (defaults)");
 	printf("deployment:     %s\n", cfg->deploy_dir);
 	printf("deployed:       %s (%.7s %s)\n",
 	       deployed[0] ? deployed : "untagged", head, subject);
@@ -650,14 +660,8 @@ cmd_status(struct cli *cli)
 		printf("trading:        %s (%zu process%s match \"%s\")\n",
 		       npids ? "running" : "stopped", npids,
 		       npids == 1 ? "" : "es", cfg->stop_process);
-	if (http_rc)
-		printf("health:         no answer from %s (%s)\n",
-		       cfg->health_url, http.error);
-	else
-		printf("health:         %ld from %s%s\n", http.status,
-		       cfg->health_url,
-		       http.status == cfg->health_expect_status ? " (healthy)"
-								: "");
+	printf("health:         %s (%s) at %s\n",
+	       healthy ? "healthy" : "unhealthy", why, cfg->health_url);
 	return IR_EXIT_OK;
 }
 

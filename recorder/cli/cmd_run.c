@@ -91,6 +91,18 @@ print_outcome(struct cli *cli, struct ir_rec *rec)
 	const struct ir_state *st = ir_rec_state(rec);
 	unsigned long long id = (unsigned long long)ir_rec_id(rec);
 	uint64_t ms = (st->last_mono) / 1000000;
+	const struct ir_step_state *failed = NULL;
+	const char *failed_step = "";
+	int i;
+
+	/* The step that failed the incident, and why, in full: a piped
+	 * rollback's last line is often all that a log keeps of it. */
+	for (i = 0; i < IR_STEP__COUNT && strcmp(st->status, "succeeded"); i++)
+		if (st->steps[i].status == IR_STEP_FAILED) {
+			failed = &st->steps[i];
+			failed_step = ir_step_name((enum ir_step)i);
+			break;
+		}
 
 	if (cli->json) {
 		json_t *j = json_object();
@@ -112,6 +124,12 @@ print_outcome(struct cli *cli, struct ir_rec *rec)
 		if (st->backup_path[0])
 			json_object_set_new(j, "archive",
 					    json_string(st->backup_path));
+		if (failed) {
+			json_object_set_new(j, "failed_step",
+					    json_string(failed_step));
+			json_object_set_new(j, "error",
+					    json_string(failed->error));
+		}
 		cli_print_json(j);
 		return;
 	}
@@ -123,9 +141,12 @@ print_outcome(struct cli *cli, struct ir_rec *rec)
 			(unsigned long long)(ms / 1000),
 			(unsigned long long)(ms % 1000), cli->data_dir, id);
 	else
-		fprintf(stderr, "INC-%llu: %s %s in %llu.%03llus\n", id,
+		fprintf(stderr, "INC-%llu: %s %s in %llu.%03llus%s%s%s%s\n", id,
 			st->kind, st->status, (unsigned long long)(ms / 1000),
-			(unsigned long long)(ms % 1000));
+			(unsigned long long)(ms % 1000),
+			failed ? ": " : "", failed ? failed_step : "",
+			failed && failed->error[0] ? " failed: " : "",
+			failed ? failed->error : "");
 }
 
 int

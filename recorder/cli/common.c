@@ -180,14 +180,33 @@ cli_utc(char *buf, size_t cap, int64_t ns)
 		 tm.tm_min, tm.tm_sec);
 }
 
+bool
+cli_can_redraw(int fd)
+{
+	const char *term = getenv("TERM");
+
+	/* TERM=dumb: plain lines, as for a pipe. */
+	return isatty(fd) && !(term && !strcmp(term, "dumb"));
+}
+
 void
 cli_actor(char *buf, size_t cap)
 {
 	struct passwd *pw = getpwuid(geteuid());
+	const char *sudo = getenv("SUDO_USER");
 	char host[256] = "localhost";
 
 	gethostname(host, sizeof(host) - 1);
-	snprintf(buf, cap, "%s@%s", pw ? pw->pw_name : "unknown", host);
+	/* Root by sudo: the person is who ran sudo.  Only a plain user
+	 * name is taken from the environment. */
+	if (geteuid() == 0 && sudo && *sudo && strcmp(sudo, "root") &&
+	    strlen(sudo) <= 64 &&
+	    strspn(sudo, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789._-") == strlen(sudo))
+		snprintf(buf, cap, "%s via sudo@%s", sudo, host);
+	else
+		snprintf(buf, cap, "%s@%s", pw ? pw->pw_name : "unknown",
+			 host);
 }
 
 int

@@ -1,7 +1,9 @@
 /* The one place where an error becomes a message and an exit code. */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -31,6 +33,24 @@ cli_fail(struct cli *cli, int rc)
 		break;
 	}
 	return IR_EXIT_FAILED;
+}
+
+/* The reader of our stdout has gone (`incident report last | head`): with
+ * SIGPIPE ignored (main.c), a write failed with EPIPE. */
+static bool
+stdout_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+int
+cli_read_done(struct cli *cli, int rc)
+{
+	if (rc && stdout_gone())
+		return IR_EXIT_OK;
+	return cli_fail(cli, rc);
 }
 
 int

@@ -173,8 +173,9 @@ main(int argc, char **argv)
 	if (getenv("NO_COLOR") && getenv("NO_COLOR")[0])
 		no_color = true;
 	cli.tty_in = isatty(STDIN_FILENO);
-	cli.tty_err = isatty(STDERR_FILENO);
-	cli.color = !no_color && isatty(STDOUT_FILENO);
+	cli.tty_err = cli_can_redraw(STDERR_FILENO);
+	cli.tty_out = cli_can_redraw(STDOUT_FILENO);
+	cli.color = !no_color && cli.tty_out;
 	cli.color_err = !no_color && cli.tty_err;
 	cli.argc = nrest;
 	cli.argv = rest;

@@ -128,6 +128,12 @@ contains "$ERR" "INC-2 seq" "export stderr"
 contains "$ERR" "head hash" "export stderr"
 expect_exit 1 incident report 2 --format md
 contains "$ERR" "INC-2 seq" "report stderr"
+expect_exit 1 incident timeline 2
+contains "$ERR" "INC-2 seq" "timeline stderr"
+expect_exit 1 incident replay 2 --speed 1000
+contains "$ERR" "INC-2 seq" "replay stderr"
+not_contains "$OUT" "TAMPER-ME" "replay of a tampered incident"
+expect_exit 0 incident timeline 1
 
 echo "# help and version"
 expect_exit 0 "$INCIDENT_BIN" --version

@@ -361,6 +361,54 @@ test_get_refused(void **state)
 	assert_int_equal(ctx.err.code, -ECONNREFUSED);
 }
 
+/* ---- the health rule -------------------------------------------------- */
+
+/* Probe path on the test server (or a closed port) and judge it. */
+static bool
+judge(const char *path, long status, const char *body, uint64_t timeout_ms,
+      bool closed, char *why, size_t cap)
+{
+	struct ir_health_expect want = { status, body, timeout_ms };
+	struct ir_http_result res;
+	struct ir_ctx ctx = { 0 };
+	char u[128];
+	int rc;
+
+	if (closed)
+		snprintf(u, sizeof(u), "http://127.0.0.1:%u%s", closed_port(),
+			 path);
+	else
+		url(u, sizeof(u), path);
+	rc = ir_http_get(u, 2000, timeout_ms, &res, &ctx);
+	return ir_health_judge(&want, rc, &res, why, cap);
+}
+
+static void
+test_judge_says_what_failed(void **state)
+{
+	char why[IR_HEALTH_WHY];
+
+	(void)state;
+	assert_true(judge("/ok", 200, NULL, 5000, false, why, sizeof(why)));
+	assert_string_equal(why, "status 200");
+	assert_true(judge("/ok", 200, "ok", 5000, false, why, sizeof(why)));
+	assert_true(judge("/ok", 200, "", 5000, false, why, sizeof(why)));
+
+	assert_false(judge("/error", 200, NULL, 5000, false, why,
+			   sizeof(why)));
+	assert_string_equal(why, "status 500, expected 200");
+	/* The status is right, the body is not. */
+	assert_false(judge("/ok", 200, "READY", 5000, false, why,
+			   sizeof(why)));
+	assert_string_equal(why, "body lacks \"READY\"");
+	assert_false(judge("/slow", 200, NULL, 300, false, why, sizeof(why)));
+	assert_string_equal(why, "timed out after 300 ms");
+	assert_false(judge("/ok", 200, NULL, 5000, true, why, sizeof(why)));
+	assert_string_equal(why, "connection refused");
+	/* No room for the reason: the verdict still stands. */
+	assert_false(judge("/error", 200, NULL, 5000, false, NULL, 0));
+}
+
 static void
 test_get_other_schemes_refused(void **state)
 {
@@ -528,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_get_body_kept_and_truncated),
 		cmocka_unit_test(test_get_timeout),
 		cmocka_unit_test(test_get_refused),
+		cmocka_unit_test(test_judge_says_what_failed),
 		cmocka_unit_test(test_get_other_schemes_refused),
 		cmocka_unit_test(test_get_no_proxy_from_environment),
 		cmocka_unit_test(test_post_json),

@@ -649,8 +649,21 @@ test_markdown(void **state)
 	has(&o, "- [ ] **Document**: create the incident report");
 	has(&o, "- [ ] **Redeploy**: follow the normal deploy process");
 	has(&o, "Post-mortem due by **2024-05-02T10:40:00.000Z**");
-	has(&o, "- Trading stopped for 1m18.800s: stopped at +00:01.400 (seq "
-		"8), healthy again at seq 28.");
+	/* the post-mortem's fields, pre-filled from the log */
+	has(&o, "### Detection\n");
+	has(&o, "- Incident opened at 2024-05-01T10:40:00.000Z (seq 1) by "
+		"alice@ops1, reason: ");
+	has(&o, "### Severity\n");
+	has(&o, "- Severity: to be decided by the incident lead (suggested "
+		"from the log: SEV-2, trading stopped and was restored within "
+		"the rollback target).");
+	has(&o, "### Impact\n");
+	has(&o, "- Trading stopped from 2024-05-01T10:40:01.400Z (seq 8) to "
+		"2024-05-01T10:41:20.200Z (healthy again, seq 28): 1m18.800s "
+		"without trading.");
+	has(&o, "### Responders\n");
+	has(&o, "- alice@ops1: opened the incident (seq 1).");
+	has(&o, "- bob: note (seq 35).");
 	has(&o, "- Step verify took 1m05s against a budget of 1m (seq 31).");
 	has(&o, "- Bring step verify back under its 1m budget");
 	has(&o, "### Root cause");
@@ -681,6 +694,37 @@ test_markdown(void **state)
 	lacks(&o, "<b>");
 	terminal_safe(&o);
 	out_free(&o);
+}
+
+/* Every class a bar or marker of the chart is drawn with has exactly one
+ * fill rule, and the legend shows a swatch of that same class. */
+static void
+legend_matches(const struct out *o)
+{
+	static const char *const classes[] = {
+		"completed", "failed", "skipped", "running", "interrupted",
+		"overrun", "decision", "note",
+	};
+	const char *legend = strstr(o->buf, "<g class=\"legend\">");
+	const char *end = legend ? strstr(legend, "</g>") : NULL;
+	size_t i;
+
+	assert_non_null(legend);
+	assert_non_null(end);
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		char rule[64], shape[64];
+		const char *r, *sw;
+
+		snprintf(rule, sizeof(rule), ".%s{fill:", classes[i]);
+		r = strstr(o->buf, rule);
+		assert_non_null(r);
+		assert_null(strstr(r + 1, rule)); /* one colour only */
+		snprintf(shape, sizeof(shape), " class=\"%s\"", classes[i]);
+		sw = strstr(legend, shape);
+		assert_true(sw && sw < end);
+	}
+	/* The words of the old legend named colours the chart did not use. */
+	lacks(o, "orange interrupted");
 }
 
 static void
@@ -722,6 +766,23 @@ test_html(void **state)
 	has(&o, "<path class=\"decision\"");
 	has(&o, "<circle class=\"note\"");
 	has(&o, "5m target</text>");
+	legend_matches(&o);
+	/* Table cells break between words; only code (hashes, paths) may
+	 * break inside a token. */
+	lacks(&o, "break-all");
+	has(&o, "td code{overflow-wrap:anywhere}");
+	{
+		const char *td = strstr(o.buf, "th,td{");
+
+		assert_non_null(td);
+		assert_true(strstr(td, "anywhere") > strchr(td, '}'));
+	}
+	/* the post-mortem's fields */
+	has(&o, "id=\"pm-detection\"");
+	has(&o, "id=\"pm-severity\"");
+	has(&o, "id=\"pm-impact\"");
+	has(&o, "id=\"pm-responders\"");
+	has(&o, "<li>alice@ops1: opened the incident (seq 1).</li>");
 	has(&o, "<details><summary>show the output</summary><pre>"
 		"<span>closing positions</span>\n<span class=\"err\">warn: ");
 	head_hex(w, w->ok, hex);
@@ -847,6 +908,9 @@ test_json(void **state)
 	/* the post-mortem draft */
 	x = get(j, "postmortem", JSON_OBJECT);
 	get(x, "impact", JSON_ARRAY);
+	assert_true(json_array_size(get(x, "detection", JSON_ARRAY)) > 0);
+	assert_true(json_array_size(get(x, "severity", JSON_ARRAY)) > 0);
+	assert_true(json_array_size(get(x, "responders", JSON_ARRAY)) > 0);
 	assert_true(json_array_size(get(x, "went_badly", JSON_ARRAY)) > 0);
 	assert_true(json_array_size(get(x, "action_items", JSON_ARRAY)) > 0);
 	assert_string_equal(get_str(j, "postmortem_due"),
@@ -902,8 +966,14 @@ test_failed_health(void **state)
 		"status 0");
 	has(&o, "2 failed.");
 	has(&o, "Last error: connection refused");
-	has(&o, "| Duration | 3m13.400s of the 4m target (80%): within "
-		"target |");
+	/* Quick enough, but failed: never "within target". */
+	has(&o, "| Duration | 3m13.400s of the 4m target (80%): **failed** "
+		"after 3m13.400s |");
+	lacks(&o, "within target");
+	has(&o, "- The incident closed failed after 3m13.400s, without a "
+		"completed rollback (target 4m).");
+	has(&o, "(suggested from the log: SEV-2, trading was not active; the "
+		"rollback did not succeed).");
 	has(&o, "- Trading was not active when the incident began (decision "
 		"seq 3).");
 	has(&o, "- Step health failed: no healthy answer within 1m (seq 17).");
@@ -946,6 +1016,7 @@ test_resumed(void **state)
 
 	o = report(w, w->resumed, IR_REPORT_MD);
 	has(&o, "## Interruptions and resumes");
+	has(&o, "- carol@ops2: resumed it (seq 10).");
 	has(&o, "- seq 10 at +00:40.000: resumed by carol@ops2 (pid 999); "
 		"interrupted in step checkout");
 	has(&o, "| checkout | 1 | +00:03.060 | - | 1m | **interrupted** | "
