@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The rollback's pre-flight: what the operator confirms is what will
+# happen.  Local changes in the way of the checkout, an explicit TAG that
+# is known-bad, deployed or newer, an open incident for another target,
+# corrections of known-bad / known-good, and the plan as JSON.
+. "$(dirname "$0")/lib.sh"
+
+make_three_tags
+start_node
+
+echo "# a local change in a tracked file: refused before trading stops"
+before=$(head_commit)
+echo x >>"$D/app/VERSION"
+expect_exit 2 incident rollback --dry-run
+contains "$OUT" "app/VERSION" "dry run"
+contains "$OUT" "would refuse" "dry run"
+contains "$ERR" "app/VERSION" "dry run stderr"
+expect_exit 2 incident rollback --yes
+contains "$ERR" "app/VERSION" "stderr"
+contains "$ERR" "--force" "stderr"
+check "trading node still running" test "$(node_count)" -eq 1
+check "healthy as before" test "$(http_status)" = 500
+check "no incident recorded" test "$(incident list --json | jq length)" -eq 0
+check "HEAD unchanged" test "$(head_commit)" = "$before"
+check "local change kept" grep -q x "$D/app/VERSION"
+expect_exit 2 incident --json rollback --dry-run
+check "json plan names the conflict" test "$(jq -r '.conflicts[0]' <<<"$OUT")" = app/VERSION
+check "json plan blocked" test "$(jq -r '.blocked | type' <<<"$OUT")" = string
+expect_exit 2 incident rollback --force --no-backup --yes
+contains "$ERR" "--no-backup" "stderr"
+check "no incident recorded" test "$(incident list --json | jq length)" -eq 0
+
+echo "# a change under config.dir does not block"
+git -C "$D" checkout -q -- app/VERSION
+echo "risk_limit = 1" >"$D/config/risk.conf"
+expect_exit 0 incident rollback --dry-run
+not_contains "$OUT" "would refuse" "dry run"
+expect_exit 0 incident --json rollback --dry-run
+check "json: no conflicts" test "$(jq '.conflicts | length' <<<"$OUT")" -eq 0
+check "json: blocked null" test "$(jq -r '.blocked' <<<"$OUT")" = null
+check "json: target" test "$(jq -r '.to' <<<"$OUT")" = "$TAG2"
+check "json: from" test "$(jq -r '.from' <<<"$OUT")" = "$TAG3"
+check "json: nine steps" test "$(jq '.steps | length' <<<"$OUT")" -eq 9
+check "json: stop runs" test "$(jq -r '.steps[0].step + " " + (.steps[0].run|tostring)' <<<"$OUT")" = "stop true"
+check "json: config changes" grep -q "M risk.conf" <<<"$(jq -r '.steps[3].changes[]' <<<"$OUT")"
+
+echo "# with --force the local change does not stop it"
+echo x >>"$D/app/VERSION"
+expect_exit 0 incident rollback --force --yes --reason "preflight test"
+check "HEAD at target" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+check "healthy" test "$(http_status)" = 200
+arch=$(events 1 | jq -r 'select(.type=="backup.created") | .data.path')
+check "the local change is in the backup" grep -q "app/VERSION" <(tar --zstd -xOf "$arch" git/status)
+
+echo "# explicit TAG: known-bad needs --force; deployed and newer are named"
+expect_exit 2 incident rollback "$TAG3" --dry-run
+contains "$OUT" "$TAG3 is known-bad (INC-1 rolled back from it)" "dry run"
+contains "$OUT" "newer than the deployed $TAG2" "dry run"
+expect_exit 2 incident rollback "$TAG3" --yes
+contains "$ERR" "known-bad" "stderr"
+contains "$ERR" "--force" "stderr"
+check "still one incident" test "$(incident list --json | jq length)" -eq 1
+check "HEAD unchanged" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+expect_exit 0 incident rollback "$TAG2" --dry-run
+contains "$OUT" "$TAG2 is the deployed tag: the rollback would only restart it" "dry run"
+expect_exit 0 incident --json rollback "$TAG3" --dry-run --force
+check "json: known_bad" test "$(jq -r '.known_bad' <<<"$OUT")" = true
+contains "$(jq -r '.note' <<<"$OUT")" "roll-forward" "json note"
+
+echo "# an open incident for another target: refused, naming it"
+git -C "$D" checkout -q -f "$TAG3"
+git -C "$D" clean -q -fd config
+INCIDENT_TEST_CRASH_AT=config expect_exit 137 incident rollback "$TAG1" --yes --force
+check "left open" test "$(incident list --json | jq -r '.[0].status')" = open
+expect_exit 2 incident rollback "$TAG2" --yes --reason "another"
+contains "$ERR" "INC-2 is open, rolling back to $TAG1" "stderr"
+contains "$ERR" "incident abort INC-2" "stderr"
+expect_exit 2 incident rollback "$TAG2" --dry-run
+contains "$ERR" "INC-2 is open" "stderr"
+check "nothing resumed" test "$(events 2 | jq -r 'select(.type=="incident.resumed") | .type' | wc -l)" -eq 0
+expect_exit 0 incident rollback "$TAG1" --yes --reason "resume it"
+contains "$ERR" "resuming interrupted INC-2" "stderr"
+check "HEAD at TAG1" test "$(head_commit)" = "$(tag_commit "$TAG1")"
+check "resume reason kept as a note" test "$(events 2 | jq -r 'select(.type=="note") | .data.text')" = "resumed with --reason: resume it"
+
+finish
