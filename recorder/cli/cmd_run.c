@@ -239,8 +239,8 @@ parse_run_opts(struct cli *cli, struct run_opts *o, bool rollback)
 
 /* An explicit TAG must exist and match the pattern; else exit 2 listing
  * the recent tags, with nothing changed. */
-static int
-check_tag(struct cli *cli, const char *tag)
+int
+cli_check_tag(struct cli *cli, const char *tag)
 {
 	struct ir_git *git = NULL;
 	struct ir_git_tag *tags = NULL;
@@ -814,7 +814,7 @@ cmd_rollback(struct cli *cli)
 	if (rc)
 		return cli_fail(cli, rc);
 	if (o.tag && !w.id) {
-		rc = check_tag(cli, o.tag);
+		rc = cli_check_tag(cli, o.tag);
 		if (rc)
 			return cli_fail(cli, rc);
 	}

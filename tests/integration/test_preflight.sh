@@ -83,4 +83,52 @@ contains "$ERR" "resuming interrupted INC-2" "stderr"
 check "HEAD at TAG1" test "$(head_commit)" = "$(tag_commit "$TAG1")"
 check "resume reason kept as a note" test "$(events 2 | jq -r 'select(.type=="note") | .data.text')" = "resumed with --reason: resume it"
 
+echo "# a tag wrongly made known-bad is corrected by a recorded mark"
+git -C "$D" checkout -q -f "$TAG2"
+git -C "$D" clean -q -fd config
+expect_exit 0 incident rollback --yes --reason "made TAG2 known-bad"
+check "rolled back from TAG2 to TAG1" test "$(head_commit)" = "$(tag_commit "$TAG1")"
+expect_exit 0 incident tags
+contains "$(grep "$TAG2" <<<"$OUT")" "known-bad (INC-3 rolled back from it)" "tags"
+git -C "$D" checkout -q -f "$TAG3"
+git -C "$D" clean -q -fd config
+expect_exit 0 incident rollback --dry-run
+contains "$OUT" "$TAG3 -> $TAG1" "dry run"
+contains "$OUT" "skipped $TAG2" "dry run"
+expect_exit 2 incident mark "$TAG2" good --reason "the feed was at fault"
+contains "$ERR" "--yes" "mark without a terminal"
+expect_exit 2 incident mark "$TAG2" good --yes
+contains "$ERR" "--reason" "mark without a reason"
+expect_exit 2 incident mark "$TAG2" fine --reason x --yes
+expect_exit 2 incident mark deploy-19990101-000000 good --reason x --yes
+check "no mark recorded" test "$(incident list --json | jq length)" -eq 3
+expect_exit 0 incident mark "$TAG2" good --reason "the feed was at fault" --yes
+contains "$ERR" "INC-4: $TAG2 marked good" "mark"
+ev=$(events 4)
+check "mark incident" test "$(jq -r 'select(.type=="incident.opened") | .data.kind' <<<"$ev")" = mark
+check "tag.marked tag" test "$(jq -r 'select(.type=="tag.marked") | .data.tag' <<<"$ev")" = "$TAG2"
+check "tag.marked as" test "$(jq -r 'select(.type=="tag.marked") | .data.as' <<<"$ev")" = good
+check "tag.marked was" test "$(jq -r 'select(.type=="tag.marked") | .data.was' <<<"$ev")" = "known-bad (INC-3 rolled back from it)"
+check "closed succeeded" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = succeeded
+actor=$(jq -r 'select(.type=="tag.marked") | .data.actor' <<<"$ev")
+expect_exit 0 incident tags
+line=$(grep "$TAG2" <<<"$OUT")
+contains "$line" "known-good (marked by $actor 20" "tags"
+contains "$line" ": the feed was at fault)" "tags"
+not_contains "$line" "known-bad" "tags"
+expect_exit 0 incident --json tags
+check "json mark actor" test "$(jq -r ".[] | select(.tag==\"$TAG2\") | .mark.actor" <<<"$OUT")" = "$actor"
+check "json known_bad false" test "$(jq -r ".[] | select(.tag==\"$TAG2\") | .known_bad" <<<"$OUT")" = false
+expect_exit 0 incident list
+contains "$(grep INC-4 <<<"$OUT")" "$TAG2 marked good" "list"
+expect_exit 0 incident rollback --dry-run
+contains "$OUT" "$TAG3 -> $TAG2" "auto target after the mark"
+expect_exit 0 incident mark "$TAG2" clear --reason "let the log decide" --yes
+expect_exit 0 incident tags
+contains "$(grep "$TAG2" <<<"$OUT")" "neither (cleared by $actor" "tags"
+expect_exit 0 incident mark "$TAG1" bad --reason "risk limits wrong" --yes
+expect_exit 0 incident rollback "$TAG1" --dry-run --force
+contains "$OUT" "$TAG1 is known-bad (marked by $actor" "dry run"
+expect_exit 0 incident verify
+
 finish
