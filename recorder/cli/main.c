@@ -51,7 +51,7 @@ const struct cli_command cli_commands[] = {
 	  cmd_backup, true },
 	{ "archives", "archives",
 	  "archives, their incidents, sizes, checksums", cmd_archives, false },
-	{ "restore", "restore ARCHIVE|INC --to DIR [--force]",
+	{ "restore", "restore ARCHIVE|INC --to DIR [--force] [--yes]",
 	  "extract an archive safely", cmd_restore, true },
 	{ "demo", "demo [DIR]",
 	  "a self-contained sandbox deployment, rolled back live", cmd_demo,
