@@ -14,6 +14,7 @@
 #include "error.h"
 #include "evlog.h"
 #include "ir_limits.h"
+#include "runbook.h"
 
 enum {
 	IR_EXIT_OK = 0,
@@ -125,6 +126,32 @@ struct run_opts {
 	const char *to;      /* restore: absolute path */
 	const char *sha256;  /* restore: recorded SHA-256, NULL if unknown */
 };
+
+/* preflight.c: what the pre-flight found: the target, the local changes
+ * in the way of its checkout, and why the rollback would refuse ("" when
+ * it would go). */
+struct cli_preflight {
+	struct ir_target t;
+	struct ir_buf conflicts; /* one path per line */
+	size_t n_conflicts;
+	char blocked[1024];
+};
+
+/* Everything the rollback checks before it changes anything.  0 with
+ * p->blocked set when it would refuse; a negative errno when the target
+ * cannot be chosen at all.  Clear p with cli_preflight_clear() either
+ * way. */
+int cli_preflight(struct cli *cli, const struct run_opts *o,
+		  struct cli_preflight *p) IR_WUR;
+void cli_preflight_clear(struct cli_preflight *p);
+/* The conflicting paths as "a, b, c" (the first few). */
+void cli_conflict_list(const struct cli_preflight *p, char *out, size_t cap);
+/* Print the pre-flight's refusal (longer than an error message holds). */
+void cli_refuse(struct cli *cli, const char *why);
+/* rollback --dry-run: the plan with nothing changed; the exit code (2
+ * when the rollback would refuse).  open_id: the open rollback it would
+ * resume, 0 for none. */
+int cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id);
 
 /* Open (or resume) an incident of o->kind under the lock, with the live
  * display, and carry it out; the exit code. */

@@ -63,6 +63,14 @@ check "still one incident" test "$(incident list --json | jq length)" -eq 1
 check "HEAD unchanged" test "$(head_commit)" = "$(tag_commit "$TAG2")"
 expect_exit 0 incident rollback "$TAG2" --dry-run
 contains "$OUT" "$TAG2 is the deployed tag: the rollback would only restart it" "dry run"
+# The confirmation question names it too (asked on a terminal, answered no).
+printf 'n\n' | script -qec "$INCIDENT_BIN -c $T/incident.conf rollback $TAG2" "$T/typescript" >"$T/tty.out" 2>&1 || true
+contains "$(cat "$T/tty.out")" "$TAG2 is the deployed tag: the rollback would only restart it" "question"
+contains "$(cat "$T/tty.out")" "not confirmed" "question"
+printf 'n\n' | script -qec "$INCIDENT_BIN -c $T/incident.conf rollback $TAG3 --force" "$T/typescript" >"$T/tty.out" 2>&1 || true
+contains "$(cat "$T/tty.out")" "$TAG3 is known-bad (INC-1 rolled back from it)" "question"
+contains "$(cat "$T/tty.out")" "newer than the deployed $TAG2" "question"
+check "still one incident" test "$(incident list --json | jq length)" -eq 1
 expect_exit 0 incident --json rollback "$TAG3" --dry-run --force
 check "json: known_bad" test "$(jq -r '.known_bad' <<<"$OUT")" = true
 contains "$(jq -r '.note' <<<"$OUT")" "roll-forward" "json note"
