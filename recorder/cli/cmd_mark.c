@@ -21,6 +21,14 @@ struct mark_scan {
 	bool found;
 };
 
+static const char *
+field(const struct ir_event *ev, const char *key)
+{
+	const char *v = ir_val_get_str(ev->data, key);
+
+	return v ? v : "";
+}
+
 static int
 mark_one(void *payload, const struct ir_event *ev, const void *raw,
 	 size_t len)
@@ -36,18 +44,11 @@ mark_one(void *payload, const struct ir_event *ev, const void *raw,
 	if (!tag || (m->tag && strcmp(tag, m->tag)))
 		return 0;
 	snprintf(m->out->tag, sizeof(m->out->tag), "%s", tag);
-	snprintf(m->out->as, sizeof(m->out->as), "%s",
-		 ir_val_get_str(ev->data, "as") ? ir_val_get_str(ev->data,
-								 "as")
-						: "");
+	snprintf(m->out->as, sizeof(m->out->as), "%s", field(ev, "as"));
 	snprintf(m->out->reason, sizeof(m->out->reason), "%s",
-		 ir_val_get_str(ev->data, "reason")
-			 ? ir_val_get_str(ev->data, "reason")
-			 : "");
+		 field(ev, "reason"));
 	snprintf(m->out->actor, sizeof(m->out->actor), "%s",
-		 ir_val_get_str(ev->data, "actor")
-			 ? ir_val_get_str(ev->data, "actor")
-			 : "");
+		 field(ev, "actor"));
 	m->out->ts = ev->ts;
 	m->found = true;
 	return 1;
@@ -82,7 +83,6 @@ cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out)
 struct verdict_walk {
 	struct cli *cli;
 	const char *tag;
-	struct cli_verdict *v;
 	uint64_t bad_id, good_id;
 	bool marked;
 	struct cli_mark mark;
@@ -137,7 +137,7 @@ verdict_one(void *payload, const struct ir_incident *inc)
 int
 cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 {
-	struct verdict_walk w = { cli, tag, v, 0, 0, false, { 0 } };
+	struct verdict_walk w = { cli, tag, 0, 0, false, { 0 } };
 	char when[32];
 	int rc;
 

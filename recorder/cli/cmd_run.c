@@ -298,6 +298,7 @@ prepare(struct cli *cli, struct run_opts *o, bool rollback)
 
 struct fold_walk {
 	struct ir_state st;
+	char reason[IR_LIMIT_STRING + 1]; /* incident.opened's */
 };
 
 static int
@@ -308,16 +309,22 @@ fold_one(void *payload, const struct ir_event *ev, const void *raw,
 
 	(void)raw;
 	(void)len;
+	if (!strcmp(ev->type, "incident.opened") &&
+	    ir_val_get_str(ev->data, "reason"))
+		snprintf(f->reason, sizeof(f->reason), "%s",
+			 ir_val_get_str(ev->data, "reason"));
 	ir_state_apply(&f->st, ev);
 	return 0;
 }
 
 /* An open rollback resumes on its own target: a TAG that is not it is
- * refused (exit 2), naming the incident and the ways on. */
+ * refused (exit 2), naming the incident and the ways on.  *new_reason:
+ * o->reason is given and is not the one the incident was opened with. */
 static int
-check_open(struct cli *cli, uint64_t id, const struct run_opts *o)
+check_open(struct cli *cli, uint64_t id, const struct run_opts *o,
+	   bool *new_reason)
 {
-	struct fold_walk f;
+	struct fold_walk f = { .reason = "" };
 	unsigned long long n = (unsigned long long)id;
 	const char *target;
 	int rc;
@@ -328,6 +335,7 @@ check_open(struct cli *cli, uint64_t id, const struct run_opts *o)
 	if (rc)
 		return rc;
 	target = f.st.target[0] ? f.st.target : f.st.opt_tag;
+	*new_reason = o->reason && strcmp(o->reason, f.reason);
 	if (!o->tag || !strcmp(o->tag, target))
 		return 0;
 	if (!target[0])
@@ -376,6 +384,7 @@ cmd_rollback(struct cli *cli)
 	struct run_opts o = { .kind = "rollback" };
 	struct open_walk w = { "rollback", 0 };
 	char question[1800];
+	bool new_reason = false;
 	int rc = prepare(cli, &o, true);
 
 	if (rc)
@@ -385,7 +394,7 @@ cmd_rollback(struct cli *cli)
 				      "the configuration");
 	rc = ir_evlog_incidents(cli->log, find_open, &w, &cli->ctx);
 	if (!rc && w.id)
-		rc = check_open(cli, w.id, &o);
+		rc = check_open(cli, w.id, &o, &new_reason);
 	if (rc)
 		return cli_fail(cli, rc);
 	if (o.tag && !w.id) {
@@ -432,7 +441,7 @@ cmd_rollback(struct cli *cli)
 		cli_preflight_clear(&p);
 	}
 	rc = cli_confirm(cli, o.yes, question);
-	if (!rc && w.id && o.reason)
+	if (!rc && w.id && new_reason)
 		rc = note_reason(cli, w.id, o.reason);
 	if (rc)
 		return cli_fail(cli, rc);

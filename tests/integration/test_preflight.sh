@@ -90,6 +90,7 @@ expect_exit 0 incident rollback "$TAG1" --yes --reason "resume it"
 contains "$ERR" "resuming interrupted INC-2" "stderr"
 check "HEAD at TAG1" test "$(head_commit)" = "$(tag_commit "$TAG1")"
 check "resume reason kept as a note" test "$(events 2 | jq -r 'select(.type=="note") | .data.text')" = "resumed with --reason: resume it"
+check "the reason it was opened with stands" test "$(events 2 | jq -r 'select(.type=="incident.opened") | .data.reason')" = ""
 
 echo "# a tag wrongly made known-bad is corrected by a recorded mark"
 git -C "$D" checkout -q -f "$TAG2"
