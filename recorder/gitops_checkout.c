@@ -188,8 +188,8 @@ index_unlocked(struct ir_git *git, struct ir_ctx *ctx)
 	return 0;
 }
 
-/* The owned folder and watch set up for a checkout of tag (see
- * ir_git_checkout). */
+/* Point the watch at the owned folder (see ir_git_checkout), normalised
+ * into owned (cap bytes). */
 static int
 watch_init(struct watch *w, struct ir_git *git, const char *owned_dir,
 	   char *owned, size_t cap, struct ir_ctx *ctx)
