@@ -77,6 +77,15 @@ int ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 		    const char *owned_dir, struct ir_buf *conflicts,
 		    struct ir_ctx *ctx) IR_WUR;
 
+/* What ir_git_checkout(git, tag, false, owned_dir, ...) would find in the
+ * way, without touching the work tree or the index: the conflicting paths
+ * (those under owned_dir aside), one per line, appended to conflicts (may
+ * be NULL), and their count in *n (0: the checkout would go through).
+ * -ENOENT for an unknown tag. */
+int ir_git_checkout_conflicts(struct ir_git *git, const char *tag,
+			      const char *owned_dir, struct ir_buf *conflicts,
+			      size_t *n, struct ir_ctx *ctx) IR_WUR;
+
 /* The repository's index.lock: whether it exists and its mtime (ns). */
 int ir_git_index_lock(struct ir_git *git, bool *exists, int64_t *mtime_ns,
 		      struct ir_ctx *ctx) IR_WUR;

@@ -252,6 +252,25 @@ index_unlocked(struct ir_git *git, struct ir_ctx *ctx)
 	return 0;
 }
 
+/* Point the watch at the owned folder (see ir_git_checkout), normalised
+ * into owned (cap bytes). */
+static int
+watch_init(struct watch *w, struct ir_git *git, const char *owned_dir,
+	   char *owned, size_t cap, struct ir_ctx *ctx)
+{
+	int rc;
+
+	if (!owned_dir)
+		return 0;
+	rc = owned_norm(owned, cap, owned_dir,
+			git_repository_workdir(git->repo), ctx);
+	if (rc)
+		return rc;
+	w->owned = owned;
+	w->owned_len = strlen(owned);
+	return 0;
+}
+
 int
 ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 		const char *owned_dir, struct ir_buf *conflicts,
@@ -266,14 +285,9 @@ ir_git_checkout(struct ir_git *git, const char *tag, bool force,
 
 	if (!git || !tag)
 		return -EINVAL;
-	if (owned_dir) {
-		rc = owned_norm(owned, sizeof(owned), owned_dir,
-				git_repository_workdir(git->repo), ctx);
-		if (rc)
-			return rc;
-		w.owned = owned;
-		w.owned_len = strlen(owned);
-	}
+	rc = watch_init(&w, git, owned_dir, owned, sizeof(owned), ctx);
+	if (rc)
+		return rc;
 	w.list = conflicts;
 	w.list_start = conflicts ? conflicts->len : 0;
 	rc = ir_git_resolve_tag(git, tag, &commit, ctx);
@@ -350,6 +364,54 @@ out:
 	if (rc != -EEXIST)
 		watch_reset(&w);
 	git_index_free(index);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
+int
+ir_git_checkout_conflicts(struct ir_git *git, const char *tag,
+			  const char *owned_dir, struct ir_buf *conflicts,
+			  size_t *n, struct ir_ctx *ctx)
+{
+	struct watch w = { 0 };
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	char owned[IR_LIMIT_STRING];
+	int rc;
+
+	if (!git || !tag || !n)
+		return -EINVAL;
+	rc = watch_init(&w, git, owned_dir, owned, sizeof(owned), ctx);
+	if (rc)
+		return rc;
+	w.list = conflicts;
+	w.list_start = conflicts ? conflicts->len : 0;
+	rc = ir_git_resolve_tag(git, tag, &commit, ctx);
+	if (rc)
+		return rc;
+	rc = git_commit_tree(&tree, commit);
+	if (rc < 0) {
+		rc = ir_git_fail(ctx, rc, "tag \"%s\"", tag);
+		goto out;
+	}
+	/* The same strategy and the same watch as the real checkout's first
+	 * pass, which reports every conflict before it writes anything. */
+	rc = checkout(git, tree,
+		      GIT_CHECKOUT_SAFE | GIT_CHECKOUT_RECREATE_MISSING |
+			      GIT_CHECKOUT_DRY_RUN,
+		      NULL, NULL, &w);
+	if (rc == GIT_ECONFLICT) {
+		git_error_clear();
+		rc = 0;
+	}
+	if (rc < 0) {
+		rc = ir_git_fail(ctx, rc, "checkout of \"%s\" (dry run)", tag);
+		goto out;
+	}
+	*n = w.n;
+	rc = 0;
+out:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	return rc;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "config.h"
 #include "effects.h"
 #include "error.h"
@@ -67,10 +68,24 @@ struct ir_target {
 	char to_commit[41];
 	char why[512];
 	struct ir_val *skipped;
+	/* An explicit tag: whether it is known-bad, and what it is next to
+	 * the deployed one ("... is known-bad (...)", "... is the deployed
+	 * tag: ...", "... is newer than the deployed ...: a roll-forward"),
+	 * "; "-separated; "" when nothing is worth saying. */
+	bool known_bad;
+	char note[768];
 };
 
 int ir_runbook_target(struct ir_run *run, const char *tag,
 		      struct ir_target *t, struct ir_ctx *ctx) IR_WUR;
+
+/* What the checkout of tag would find in the way in cfg->deploy_dir: the
+ * conflicting local changes (those under config.dir aside, see DESIGN.md
+ * "Local changes and the checkout"), one path per line appended to paths,
+ * their count in *n.  The checkout step applies the same rule. */
+int ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
+			 struct ir_buf *paths, size_t *n,
+			 struct ir_ctx *ctx) IR_WUR;
 
 /* Carry out actions until the incident is closed.  0 when it closed (see
  * the state for its status); a negative errno when the log could not be

@@ -349,6 +349,82 @@ hex_to_bytes(uint8_t out[IR_SHA256_LEN], const char *hex)
 	return 0;
 }
 
+/* Whether dir holds anything; a missing one holds nothing. */
+static int
+dir_entries(const char *dir, bool *any, struct ir_ctx *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*any = false;
+	if (!d && errno == ENOENT)
+		return 0;
+	if (!d)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				    "cannot read \"%s\": %s", dir,
+				    strerror(errno));
+	while (!*any && (de = readdir(d)))
+		*any = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return 0;
+}
+
+/* Archive what a forced restore is about to replace, as the incident's
+ * own backup: DATA_DIR/archives/INC-<n>-restore.tar.zst, its names
+ * relative to the folder (so restoring it gives the folder back).  The
+ * backup.created is durable before the folder is touched. */
+static int
+archive_replaced(struct ir_attempt *a, const char *dir, bool *failed)
+{
+	struct ir_run *run = a->run;
+	struct ir_archive_writer *w = NULL;
+	struct ir_archive_info info;
+	struct ir_ctx local = { 0 };
+	struct ir_val *d;
+	struct dirent *de;
+	char adir[4096], path[4200], hex[IR_SHA256_HEX];
+	DIR *dd;
+	int rc = 0;
+
+	*failed = true;
+	snprintf(adir, sizeof(adir), "%s/archives", run->data_dir);
+	if (mkdir(adir, 0700) && errno != EEXIST)
+		return ir_attempt_fail(a, -2, "cannot create \"%s\": %s", adir,
+				       strerror(errno));
+	snprintf(path, sizeof(path), "%s/INC-%llu-restore.tar.zst", adir,
+		 (unsigned long long)ir_rec_id(run->rec));
+	dd = opendir(dir);
+	if (!dd)
+		return ir_attempt_fail(a, -2, "cannot read \"%s\": %s", dir,
+				       strerror(errno));
+	rc = ir_archive_create(&w, path, run->data_dir, &local);
+	while (!rc && (de = readdir(dd)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = ir_archive_add_path(w, dir, de->d_name, &local);
+	closedir(dd);
+	if (rc) {
+		ir_archive_abort(w);
+		return ir_attempt_fail(a, -2, "cannot archive \"%s\" before "
+				       "replacing it: %s; nothing replaced",
+				       dir, ir_error_msg(&local, rc));
+	}
+	rc = ir_archive_finish(w, &info, &local);
+	if (rc)
+		return ir_attempt_fail(a, -2, "cannot finish the archive of "
+				       "\"%s\": %s; nothing replaced",
+				       dir, ir_error_msg(&local, rc));
+	*failed = false;
+	ir_hex(hex, info.sha256, sizeof(info.sha256));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "path", path);
+	ir_val_set_uint(d, "bytes", info.bytes);
+	ir_val_set_uint(d, "files", info.files);
+	ir_val_set_str(d, "sha256", hex);
+	ir_val_set_str(d, "of", dir);
+	rc = ir_rec_emit(run->rec, "backup.created", "restore", d, a->ctx);
+	return rc ? rc : ir_rec_flush(run->rec, a->ctx);
+}
+
 int
 ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 {
@@ -384,6 +460,21 @@ ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 		opts.sha256 = sha;
 	}
 	opts.force = st->opt_force;
+	/* What --force replaces is archived first, once per incident: a
+	 * resumed attempt must not archive a half-restored folder over it. */
+	if (opts.force && !st->backup_path[0]) {
+		bool any = false, failed = false;
+
+		rc = dir_entries(st->opt_to, &any, &local);
+		if (rc)
+			return ir_attempt_fail(&a, -2, "%s",
+					       ir_error_msg(&local, rc));
+		if (any) {
+			rc = archive_replaced(&a, st->opt_to, &failed);
+			if (rc || failed)
+				return rc;
+		}
+	}
 	rc = ir_archive_extract(st->opt_archive, st->opt_to, &opts, &info,
 				&local);
 	if (rc == -EBADMSG && verified)

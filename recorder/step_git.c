@@ -1,6 +1,7 @@
 /* The checkout and config steps: the deployment's git work tree. */
 #include "steps.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,55 @@ deployed_tag(const struct ir_git_tag *tags, size_t n, const char *head)
 		if (!strcmp(tags[i].commit, head))
 			return &tags[i];
 	return NULL;
+}
+
+static void IR_PRINTF(2, 3)
+add_note(struct ir_target *t, const char *fmt, ...)
+{
+	size_t used = strlen(t->note);
+	va_list ap;
+
+	if (used && used + 2 < sizeof(t->note)) {
+		memcpy(t->note + used, "; ", 3);
+		used += 2;
+	}
+	if (used + 1 >= sizeof(t->note))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->note + used, sizeof(t->note) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* What an explicit TAG is next to the deployed one: known-bad, the
+ * deployed code itself, or newer (a roll-forward). */
+static void
+classify(struct ir_run *run, const struct ir_git_tag *tags, size_t n,
+	 const struct ir_git_tag *cur, const char *head, struct ir_target *t)
+{
+	char why[256] = "";
+	size_t i;
+
+	if (run->known_bad &&
+	    run->known_bad(run->known_bad_payload, t->to, why, sizeof(why))) {
+		t->known_bad = true;
+		add_note(t, "%s is known-bad (%s)", t->to, why);
+	}
+	if (cur && !strcmp(cur->name, t->to)) {
+		add_note(t, "%s is the deployed tag: the rollback would only "
+			 "restart it", t->to);
+		return;
+	}
+	if (!strcmp(t->to_commit, head)) {
+		add_note(t, "%s is the deployed commit (%s): the rollback "
+			 "would only restart it", t->to,
+			 cur ? cur->name : "HEAD");
+		return;
+	}
+	for (i = 0; cur && i < n; i++)
+		if (!strcmp(tags[i].name, t->to) && &tags[i] > cur)
+			add_note(t, "%s is newer than the deployed %s: a "
+				 "roll-forward, not a rollback", t->to,
+				 cur->name);
 }
 
 static int
@@ -50,6 +100,7 @@ choose_target(struct ir_run *run, struct ir_git *git, const char *tag,
 			goto out;
 		snprintf(t->to, sizeof(t->to), "%s", tag);
 		snprintf(t->why, sizeof(t->why), "asked for explicitly");
+		classify(run, tags, n, cur, head, t);
 		goto out;
 	}
 	from_idx = cur ? (size_t)(cur - tags) : n;
@@ -104,6 +155,47 @@ ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
 		t->skipped = NULL;
 	}
 	return rc;
+}
+
+/* The one rule for local changes in the way of a checkout: shared by the
+ * pre-flight (ir_runbook_conflicts) and the checkout step. */
+static int
+find_conflicts(const struct ir_config *cfg, struct ir_git *git,
+	       const char *tag, struct ir_buf *paths, size_t *n,
+	       struct ir_ctx *ctx)
+{
+	return ir_git_checkout_conflicts(git, tag, cfg->config_dir, paths, n,
+					 ctx);
+}
+
+int
+ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
+		     struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
+{
+	struct ir_git *git = NULL;
+	int rc;
+
+	rc = ir_git_open(&git, cfg->deploy_dir, ctx);
+	if (rc)
+		return rc;
+	rc = find_conflicts(cfg, git, tag, paths, n, ctx);
+	ir_git_close(git);
+	return rc;
+}
+
+/* "a\nb\n" as "a, b". */
+static void
+list_paths(struct ir_buf *b)
+{
+	char *p;
+
+	if (!b->len)
+		return;
+	for (p = (char *)b->data; *p; p++)
+		if (*p == '\n' && p[1])
+			*p = ',';
+	if (b->data[b->len - 1] == '\n')
+		b->data[b->len - 1] = '\0';
 }
 
 static int
@@ -219,6 +311,7 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 	struct ir_target t = { 0 };
 	struct ir_attempt a;
 	char head[IR_GIT_OID_HEX], why[512];
+	size_t n = 0;
 	bool force;
 	int rc;
 
@@ -262,23 +355,31 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 		rc = ir_attempt_fail(&a, -2, "%s", why);
 	if (rc || lock_fail)
 		goto out;
-	force = st->opt_force;
-	if (force && st->steps[IR_STEP_BACKUP].status != IR_STEP_DONE) {
-		rc = ir_attempt_fail(&a, -2,
-				     "--force needs a successful backup first "
-				     "(the backup step did not run)");
+	/* The pre-flight's rule: only changes in the way need --force, and
+	 * --force overwrites them only once the backup has archived them. */
+	rc = find_conflicts(run->cfg, git, st->target, &conflicts, &n, &local);
+	if (rc) {
+		rc = ir_attempt_fail(&a, -2, "checkout of %s failed: %s",
+				     st->target, ir_error_msg(&local, rc));
 		goto out;
 	}
-	rc = ir_git_checkout(git, st->target, force, run->cfg->config_dir,
-			     &conflicts, &local);
+	force = st->opt_force && n;
+	if (force && st->steps[IR_STEP_BACKUP].status != IR_STEP_DONE) {
+		list_paths(&conflicts);
+		rc = ir_attempt_fail(&a, -2,
+				     "--force would overwrite local changes "
+				     "(%s) that no backup archived (the "
+				     "backup step did not run)",
+				     (char *)conflicts.data);
+		goto out;
+	}
+	if (n && !force)
+		rc = -EEXIST;
+	else
+		rc = ir_git_checkout(git, st->target, force,
+				     run->cfg->config_dir, &conflicts, &local);
 	if (rc == -EEXIST && conflicts.len) {
-		char *p;
-
-		for (p = (char *)conflicts.data; *p; p++)
-			if (*p == '\n' && p[1])
-				*p = ',';
-		if (conflicts.data[conflicts.len - 1] == '\n')
-			conflicts.data[conflicts.len - 1] = '\0';
+		list_paths(&conflicts);
 		rc = ir_attempt_fail(&a, -2,
 				     "local changes would be overwritten: %s "
 				     "(commit or stash them, or use --force "

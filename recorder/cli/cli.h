@@ -13,6 +13,8 @@
 #include "config.h"
 #include "error.h"
 #include "evlog.h"
+#include "ir_limits.h"
+#include "runbook.h"
 
 enum {
 	IR_EXIT_OK = 0,
@@ -80,7 +82,8 @@ void cli_utc(char *buf, size_t cap, int64_t ns);
 void cli_actor(char *buf, size_t cap);
 /* Write DATA_DIR/reports/INC-<n>.md (tmp + rename). */
 int cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx);
-/* Known-bad: an earlier rollback rolled back from the tag. */
+/* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
+ * so ("INC-3 rolled back from it", "marked by ... : reason"). */
 bool cli_known_bad(void *payload, const char *tag, char *why, size_t cap);
 /* Option helpers: whether argv[*i] is opt (and take its value). */
 bool cli_flag(struct cli *cli, int *i, const char *name);
@@ -88,6 +91,38 @@ int cli_value(struct cli *cli, int *i, const char *name,
 	      const char **out) IR_WUR; /* 1: matched, 0: not, <0: error */
 /* Print JSON (jansson json_t*) on stdout and free it. */
 void cli_print_json(void *json);
+
+/* cmd_mark.c: a recorded correction of a tag's verdict (tag.marked). */
+struct cli_mark {
+	uint64_t id;      /* the mark incident */
+	char tag[256];
+	char as[8];       /* good, bad, clear */
+	char reason[IR_LIMIT_STRING + 1];
+	char actor[300];
+	int64_t ts;       /* ns since the epoch */
+};
+
+/* What the log says of a deploy tag (DESIGN.md, "Known-good and
+ * known-bad"): the newest mark overrides what came before it; a rollback
+ * from the tag after it makes it known-bad again, a passed health step of
+ * a rollback to it known-good. */
+struct cli_verdict {
+	bool bad, good;
+	char why[IR_LIMIT_STRING + 400]; /* without "known-bad (" */
+	bool marked;                     /* a mark stands in the history */
+	struct cli_mark mark;
+};
+
+int cli_tag_verdict(struct cli *cli, const char *tag,
+		    struct cli_verdict *v) IR_WUR;
+/* "known-bad (why)", "known-good (why)", "neither (cleared by ...)" or "". */
+void cli_verdict_text(const struct cli_verdict *v, char *out, size_t cap);
+/* The mark recorded by mark incident id; -ENOENT when it has none. */
+int cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out) IR_WUR;
+
+/* cmd_run.c: an explicit TAG must exist and match the pattern (exit 2
+ * listing the recent tags otherwise). */
+int cli_check_tag(struct cli *cli, const char *tag) IR_WUR;
 
 /* What a command that opens an incident was asked. */
 struct run_opts {
@@ -100,6 +135,32 @@ struct run_opts {
 	const char *sha256;  /* restore: recorded SHA-256, NULL if unknown */
 };
 
+/* preflight.c: what the pre-flight found: the target, the local changes
+ * in the way of its checkout, and why the rollback would refuse ("" when
+ * it would go). */
+struct cli_preflight {
+	struct ir_target t;
+	struct ir_buf conflicts; /* one path per line */
+	size_t n_conflicts;
+	char blocked[1024];
+};
+
+/* Everything the rollback checks before it changes anything.  0 with
+ * p->blocked set when it would refuse; a negative errno when the target
+ * cannot be chosen at all.  Clear p with cli_preflight_clear() either
+ * way. */
+int cli_preflight(struct cli *cli, const struct run_opts *o,
+		  struct cli_preflight *p) IR_WUR;
+void cli_preflight_clear(struct cli_preflight *p);
+/* The conflicting paths as "a, b, c" (the first few). */
+void cli_conflict_list(const struct cli_preflight *p, char *out, size_t cap);
+/* Print the pre-flight's refusal (longer than an error message holds). */
+void cli_refuse(struct cli *cli, const char *why);
+/* rollback --dry-run: the plan with nothing changed; the exit code (2
+ * when the rollback would refuse).  open_id: the open rollback it would
+ * resume, 0 for none. */
+int cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id);
+
 /* Open (or resume) an incident of o->kind under the lock, with the live
  * display, and carry it out; the exit code. */
 int cli_run_incident(struct cli *cli, const struct run_opts *o);
@@ -109,6 +170,7 @@ int cmd_rollback(struct cli *cli);
 int cmd_stop(struct cli *cli);
 int cmd_backup(struct cli *cli);
 int cmd_abort(struct cli *cli);
+int cmd_mark(struct cli *cli);
 int cmd_status(struct cli *cli);
 int cmd_tags(struct cli *cli);
 int cmd_list(struct cli *cli);

@@ -1,5 +1,6 @@
 /* Archives: list them with their checksums, and restore one safely. */
 #include <dirent.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -65,7 +66,8 @@ known_incident(void *payload, const struct ir_incident *inc)
 {
 	struct known_list *l = payload;
 
-	if (strcmp(inc->kind, "rollback") && strcmp(inc->kind, "backup"))
+	if (strcmp(inc->kind, "rollback") && strcmp(inc->kind, "backup") &&
+	    strcmp(inc->kind, "restore"))
 		return 0;
 	l->current = inc->id;
 	return ir_evlog_scan(l->cli->log, inc->id, 1, IR_EVLOG_DECODE,
@@ -209,10 +211,34 @@ dir_nonempty(const char *path)
 	return found;
 }
 
+static unsigned long long tree_files;
+
+static int
+count_file(const char *path, const struct stat *sb, int type,
+	   struct FTW *ftw)
+{
+	(void)path;
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_F || type == FTW_SL)
+		tree_files++;
+	return 0;
+}
+
+/* Regular files and symlinks under dir (not following links). */
+static unsigned long long
+count_tree(const char *dir)
+{
+	tree_files = 0;
+	/* A walk cut short still counts what it saw. */
+	(void)nftw(dir, count_file, 16, FTW_PHYS);
+	return tree_files;
+}
+
 int
 cmd_restore(struct cli *cli)
 {
-	struct run_opts o = { .kind = "restore", .yes = true };
+	struct run_opts o = { .kind = "restore" };
 	struct known_list l = { 0 };
 	const char *what = NULL, *to = NULL;
 	char archive[PATH_MAX], dest[PATH_MAX], sha[IR_SHA256_HEX] = "";
@@ -231,6 +257,9 @@ cmd_restore(struct cli *cli)
 			to = v;
 		else if (cli_flag(cli, &argi, "--force"))
 			o.force = true;
+		else if (cli_flag(cli, &argi, "--yes") ||
+			 cli_flag(cli, &argi, "-y"))
+			o.yes = true;
 		else if (!what && cli->argv[argi][0] != '-')
 			what = cli->argv[argi];
 		else
@@ -297,6 +326,20 @@ cmd_restore(struct cli *cli)
 		return cli_usage(cli, "\"%s\" exists and is not empty; give "
 				      "an empty folder or --force",
 				 dest);
+	/* Into an empty or new folder nothing is replaced; --force over a
+	 * non-empty one changes things: confirmed, and archived first (by
+	 * the restore step). */
+	if (o.force && dir_nonempty(dest)) {
+		char question[2 * PATH_MAX + 100];
+
+		snprintf(question, sizeof(question),
+			 "Replace %s (%llu files) with %s? Its current "
+			 "content is archived first.",
+			 dest, count_tree(dest), archive);
+		rc = cli_confirm(cli, o.yes, question);
+		if (rc)
+			return cli_fail(cli, rc);
+	}
 	o.archive = archive;
 	o.to = dest;
 	o.sha256 = sha[0] ? sha : NULL;

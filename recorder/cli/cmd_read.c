@@ -54,6 +54,9 @@ list_one(void *payload, const struct ir_incident *inc)
 {
 	struct list_walk *w = payload;
 	char opened[32], dur[32] = "-";
+	struct cli_mark mark;
+	bool marked = !strcmp(inc->kind, "mark") &&
+		      !cli_mark_of(w->cli, inc->id, &mark);
 
 	cli_utc(opened, sizeof(opened), inc->opened);
 	if (inc->closed)
@@ -82,6 +85,15 @@ list_one(void *payload, const struct ir_incident *inc)
 		}
 		json_object_set_new(j, "from", json_string(inc->from));
 		json_object_set_new(j, "to", json_string(inc->target));
+		if (marked) {
+			json_t *m = json_object();
+
+			json_object_set_new(m, "tag", json_string(mark.tag));
+			json_object_set_new(m, "as", json_string(mark.as));
+			json_object_set_new(m, "reason",
+					    json_string(mark.reason));
+			json_object_set_new(j, "mark", m);
+		}
 		json_object_set_new(j, "events",
 				    json_integer((json_int_t)inc->events));
 		json_object_set_new(j, "head", json_string(head));
@@ -90,10 +102,16 @@ list_one(void *payload, const struct ir_incident *inc)
 		if (!w->n)
 			printf("%-8s %-9s %-10s %-21s %8s  %s\n", "ID", "KIND",
 			       "STATUS", "OPENED", "DURATION", "FROM -> TO");
-		printf("INC-%-4llu %-9s %-10s %-21s %8s  %s%s%s\n",
-		       (unsigned long long)inc->id, inc->kind, inc->status,
-		       opened, dur, inc->from, inc->target[0] ? " -> " : "",
-		       inc->target);
+		if (marked)
+			printf("INC-%-4llu %-9s %-10s %-21s %8s  %s marked "
+			       "%s\n",
+			       (unsigned long long)inc->id, inc->kind,
+			       inc->status, opened, dur, mark.tag, mark.as);
+		else
+			printf("INC-%-4llu %-9s %-10s %-21s %8s  %s%s%s\n",
+			       (unsigned long long)inc->id, inc->kind,
+			       inc->status, opened, dur, inc->from,
+			       inc->target[0] ? " -> " : "", inc->target);
 	}
 	w->n++;
 	return 0;
@@ -665,53 +683,24 @@ cmd_status(struct cli *cli)
 	return IR_EXIT_OK;
 }
 
-struct tag_walk {
-	struct cli *cli;
-	const char *tag;
-	char bad[128];
-	char good[128];
-};
-
-struct health_scan {
-	bool passed;
-};
-
-static int
-health_passed(void *payload, const struct ir_event *ev, const void *raw,
-	      size_t len)
+/* The newest mark of a tag: who, when, what and why; null for none. */
+static json_t *
+mark_json(const struct cli_verdict *v)
 {
-	struct health_scan *h = payload;
+	json_t *j;
+	char when[32];
 
-	if (!strcmp(ev->type, "step.completed") && !strcmp(ev->step, "health")) {
-		h->passed = true;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-tag_one(void *payload, const struct ir_incident *inc)
-{
-	struct tag_walk *w = payload;
-	struct ir_ctx ignored = { 0 };
-
-	if (strcmp(inc->kind, "rollback"))
-		return 0;
-	if (!w->bad[0] && !strcmp(inc->from, w->tag) && inc->target[0] &&
-	    strcmp(inc->status, "aborted"))
-		snprintf(w->bad, sizeof(w->bad), "known-bad (INC-%llu rolled "
-			 "back from it)", (unsigned long long)inc->id);
-	if (!w->good[0] && !strcmp(inc->target, w->tag)) {
-		struct health_scan h = { false };
-
-		if (!ir_evlog_scan(w->cli->log, inc->id, 1, 0, health_passed,
-				   &h, &ignored) &&
-		    h.passed)
-			snprintf(w->good, sizeof(w->good),
-				 "known-good (passed health in INC-%llu)",
-				 (unsigned long long)inc->id);
-	}
-	return 0;
+	if (!v->marked)
+		return json_null();
+	cli_utc(when, sizeof(when), v->mark.ts);
+	j = json_object();
+	json_object_set_new(j, "incident",
+			    json_integer((json_int_t)v->mark.id));
+	json_object_set_new(j, "as", json_string(v->mark.as));
+	json_object_set_new(j, "actor", json_string(v->mark.actor));
+	json_object_set_new(j, "at", json_string(when));
+	json_object_set_new(j, "reason", json_string(v->mark.reason));
+	return j;
 }
 
 int
@@ -747,13 +736,15 @@ cmd_tags(struct cli *cli)
 		arr = json_array();
 	/* Newest first; the deployed tag is the newest one at HEAD. */
 	for (i = n; i-- > 0;) {
-		struct tag_walk w = { cli, tags[i].name, "", "" };
+		struct cli_verdict v;
+		char text[sizeof(v.why) + 32];
 		bool deployed = !deployed_seen && !strcmp(tags[i].commit, head);
 
 		deployed_seen |= deployed;
-		rc = ir_evlog_incidents(cli->log, tag_one, &w, &cli->ctx);
+		rc = cli_tag_verdict(cli, tags[i].name, &v);
 		if (rc)
 			break;
+		cli_verdict_text(&v, text, sizeof(text));
 		if (arr) {
 			json_t *j = json_object();
 
@@ -761,19 +752,16 @@ cmd_tags(struct cli *cli)
 			json_object_set_new(j, "commit",
 					    json_string(tags[i].commit));
 			json_object_set_new(j, "deployed", json_boolean(deployed));
-			json_object_set_new(j, "known_bad",
-					    json_boolean(w.bad[0]));
+			json_object_set_new(j, "known_bad", json_boolean(v.bad));
 			json_object_set_new(j, "known_good",
-					    json_boolean(w.good[0]));
-			json_object_set_new(j, "why",
-					    json_string(w.bad[0] ? w.bad
-								 : w.good));
+					    json_boolean(v.good));
+			json_object_set_new(j, "why", json_string(text));
+			json_object_set_new(j, "mark", mark_json(&v));
 			json_array_append_new(arr, j);
 		} else {
-			printf("%s %-28s %.7s  %s%s%s\n", deployed ? "*" : " ",
+			printf("%s %-28s %.7s  %s%s\n", deployed ? "*" : " ",
 			       tags[i].name, tags[i].commit,
-			       deployed ? "deployed " : "", w.bad,
-			       w.bad[0] ? "" : w.good);
+			       deployed ? "deployed " : "", text);
 		}
 	}
 	free(tags);

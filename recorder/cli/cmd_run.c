@@ -270,8 +270,8 @@ parse_run_opts(struct cli *cli, struct run_opts *o, bool rollback)
 
 /* An explicit TAG must exist and match the pattern; else exit 2 listing
  * the recent tags, with nothing changed. */
-static int
-check_tag(struct cli *cli, const char *tag)
+int
+cli_check_tag(struct cli *cli, const char *tag)
 {
 	struct ir_git *git = NULL;
 	struct ir_git_tag *tags = NULL;
@@ -313,119 +313,6 @@ out:
 	return rc;
 }
 
-/* The target the rollback would take now (see ir_runbook_target). */
-static int
-preview_target(struct cli *cli, const char *tag, struct ir_target *t)
-{
-	struct ir_run run = { 0 };
-
-	run.cfg = cli->cfg;
-	run.known_bad = cli_known_bad;
-	run.known_bad_payload = cli;
-	return ir_runbook_target(&run, tag, t, &cli->ctx);
-}
-
-static int
-print_change(void *payload, enum ir_files_change change, const char *path)
-{
-	unsigned *n = payload;
-
-	if (++*n <= 50)
-		printf("    %c %s\n", (char)change, path);
-	return 0;
-}
-
-static int
-dry_run(struct cli *cli, struct run_opts *o)
-{
-	const struct ir_config *cfg = cli->cfg;
-	struct ir_target t;
-	pid_t pids[IR_LIMIT_PIDS];
-	size_t n = 0, i;
-	char *tmpl = NULL, src[4096], dst[4096];
-	unsigned changes = 0;
-	int rc;
-
-	printf("dry run: nothing will be changed\n\n");
-	rc = ir_proc_find(cfg->stop_process, pids, IR_LIMIT_PIDS, &n,
-			  &cli->ctx);
-	if (rc)
-		return cli_fail(cli, rc);
-	printf("1. stop      trading active? %s (%zu process%s match \"%s\")\n",
-	       n ? "yes" : "no", n, n == 1 ? "" : "es", cfg->stop_process);
-	if (n)
-		printf("             would run: %s (budget %llus), escalate: "
-		       "%s\n",
-		       cfg->stop_command,
-		       (unsigned long long)cfg->stop_budget_ms / 1000,
-		       cfg->stop_escalate);
-	printf("2. backup    data at risk? %s\n",
-	       o->no_backup ? "no (--no-backup)" : "yes");
-	if (!o->no_backup) {
-		printf("             would archive:");
-		for (i = 0; i < cfg->n_backup_paths; i++)
-			printf(" %s", cfg->backup_paths[i]);
-		printf(" + git state%s into %s/archives/\n",
-		       cfg->database_dump ? " + database dump" : "",
-		       cli->data_dir);
-	}
-	rc = preview_target(cli, o->tag, &t);
-	if (rc)
-		return cli_fail(cli, rc);
-	printf("3. checkout  %s -> %s (%.7s -> %.7s): %s\n",
-	       t.from[0] ? t.from : "HEAD", t.to, t.from_commit, t.to_commit,
-	       t.why);
-	for (i = 0; t.skipped && i < t.skipped->as.arr.len; i++)
-		printf("             skipped %s: %s\n",
-		       ir_val_get_str(&t.skipped->as.arr.items[i], "tag"),
-		       ir_val_get_str(&t.skipped->as.arr.items[i], "why"));
-	ir_val_free(t.skipped);
-	tmpl = ir_runbook_expand(cfg->config_backup, t.to);
-	if (!tmpl)
-		return cli_fail(cli, -ENOMEM);
-	if (tmpl[0] == '/')
-		snprintf(src, sizeof(src), "%s", tmpl);
-	else
-		snprintf(src, sizeof(src), "%s/%s", cfg->deploy_dir, tmpl);
-	snprintf(dst, sizeof(dst), "%s/%s", cfg->deploy_dir, cfg->config_dir);
-	free(tmpl);
-	if (access(src, F_OK)) {
-		printf("4. config    no config backup at %s: skipped\n", src);
-	} else {
-		printf("4. config    %s from %s; changes:\n", cfg->config_dir,
-		       src);
-		rc = ir_files_diff(src, dst, print_change, &changes,
-				   &cli->ctx);
-		if (rc == -ENOTDIR || rc == -EINVAL) {
-			printf("    (an archive: extracted over %s)\n",
-			       cfg->config_dir);
-			rc = 0;
-		}
-		if (rc)
-			return cli_fail(cli, rc);
-		if (!changes)
-			printf("    (none: already identical)\n");
-		else if (changes > 50)
-			printf("    ... and %u more\n", changes - 50);
-	}
-	if (cfg->database_restore && (o->with_db || cfg->database_on_rollback))
-		printf("5. database  would run: %s\n", cfg->database_restore);
-	else
-		printf("5. database  restore database? no: skipped\n");
-	printf("6. start     would run: %s (budget %llus)\n",
-	       cfg->start_command,
-	       (unsigned long long)cfg->start_budget_ms / 1000);
-	printf("7. health    GET %s until %ld%s%s%s\n", cfg->health_url,
-	       cfg->health_expect_status,
-	       cfg->health_expect_body ? " and body contains \"" : "",
-	       cfg->health_expect_body ? cfg->health_expect_body : "",
-	       cfg->health_expect_body ? "\"" : "");
-	printf("8. verify    HEAD, last %u lines of %s, one more GET\n",
-	       cfg->verify_lines, cfg->verify_log);
-	printf("9. report    %s/reports/INC-<n>.md\n", cli->data_dir);
-	return IR_EXIT_OK;
-}
-
 /* Options, configuration and log for a command that opens an incident:
  * 0, or the exit code after the message. */
 static int
@@ -441,12 +328,95 @@ prepare(struct cli *cli, struct run_opts *o, bool rollback)
 	return rc ? cli_fail(cli, rc) : 0;
 }
 
+struct fold_walk {
+	struct ir_state st;
+	char reason[IR_LIMIT_STRING + 1]; /* incident.opened's */
+};
+
+static int
+fold_one(void *payload, const struct ir_event *ev, const void *raw,
+	 size_t len)
+{
+	struct fold_walk *f = payload;
+
+	(void)raw;
+	(void)len;
+	if (!strcmp(ev->type, "incident.opened") &&
+	    ir_val_get_str(ev->data, "reason"))
+		snprintf(f->reason, sizeof(f->reason), "%s",
+			 ir_val_get_str(ev->data, "reason"));
+	ir_state_apply(&f->st, ev);
+	return 0;
+}
+
+/* An open rollback resumes on its own target: a TAG that is not it is
+ * refused (exit 2), naming the incident and the ways on.  *new_reason:
+ * o->reason is given and is not the one the incident was opened with. */
+static int
+check_open(struct cli *cli, uint64_t id, const struct run_opts *o,
+	   bool *new_reason)
+{
+	struct fold_walk f = { .reason = "" };
+	unsigned long long n = (unsigned long long)id;
+	const char *target;
+	int rc;
+
+	ir_state_init(&f.st);
+	rc = ir_evlog_scan(cli->log, id, 1, IR_EVLOG_DECODE, fold_one, &f,
+			   &cli->ctx);
+	if (rc)
+		return rc;
+	target = f.st.target[0] ? f.st.target : f.st.opt_tag;
+	*new_reason = o->reason && strcmp(o->reason, f.reason);
+	if (!o->tag || !strcmp(o->tag, target))
+		return 0;
+	if (!target[0])
+		return ir_error_set(&cli->ctx, -EEXIST, IR_ORIGIN_USAGE, 0,
+				    "INC-%llu is open, its target not chosen "
+				    "yet (the rules choose it); resume it "
+				    "with 'incident rollback', or close it "
+				    "with 'incident abort INC-%llu'",
+				    n, n);
+	return ir_error_set(&cli->ctx, -EEXIST, IR_ORIGIN_USAGE, 0,
+			    "INC-%llu is open, rolling back to %s; resume it "
+			    "with 'incident rollback' (or 'incident rollback "
+			    "%s'), or close it with 'incident abort INC-%llu'",
+			    n, target, target, n);
+}
+
+/* A --reason given on resume is kept as a note on the incident (the one
+ * it was opened with stands). */
+static int
+note_reason(struct cli *cli, uint64_t id, const char *reason)
+{
+	struct ir_rec *rec = NULL;
+	struct ir_val *d = ir_val_map_new();
+	char actor[300], text[IR_LIMIT_STRING + 64];
+	int rc;
+
+	cli_actor(actor, sizeof(actor));
+	snprintf(text, sizeof(text), "resumed with --reason: %s", reason);
+	ir_val_set_str(d, "author", actor);
+	ir_val_set_str(d, "text", text);
+	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	if (!rc)
+		rc = ir_rec_attach(rec, id, &cli->ctx);
+	if (!rc) {
+		rc = ir_rec_emit(rec, "note", NULL, d, &cli->ctx);
+		d = NULL;
+	}
+	ir_val_free(d);
+	ir_rec_free(rec);
+	return rc;
+}
+
 int
 cmd_rollback(struct cli *cli)
 {
 	struct run_opts o = { .kind = "rollback" };
 	struct open_walk w = { "rollback", 0 };
-	char question[700];
+	char question[1800];
+	bool new_reason = false;
 	int rc = prepare(cli, &o, true);
 
 	if (rc)
@@ -455,36 +425,56 @@ cmd_rollback(struct cli *cli)
 		return cli_usage(cli, "--with-db needs database.restore in "
 				      "the configuration");
 	rc = ir_evlog_incidents(cli->log, find_open, &w, &cli->ctx);
+	if (!rc && w.id)
+		rc = check_open(cli, w.id, &o, &new_reason);
 	if (rc)
 		return cli_fail(cli, rc);
 	if (o.tag && !w.id) {
-		rc = check_tag(cli, o.tag);
+		rc = cli_check_tag(cli, o.tag);
 		if (rc)
 			return cli_fail(cli, rc);
 	}
 	if (o.dry_run)
-		return dry_run(cli, &o);
+		return cli_dry_run(cli, &o, w.id);
 	if (w.id) {
 		snprintf(question, sizeof(question),
 			 "Resume interrupted rollback INC-%llu of %s?",
 			 (unsigned long long)w.id, cli->cfg->deploy_dir);
 	} else {
-		/* Pre-flight: with no target to roll back to, stopping
-		 * trading would only do harm.  Nothing is changed yet. */
-		struct ir_target t;
+		/* Pre-flight: with no target to roll back to, or a checkout
+		 * that would stop on local changes, stopping trading would
+		 * only do harm.  Nothing is changed yet. */
+		struct cli_preflight p;
+		char paths[600];
 
-		rc = preview_target(cli, o.tag, &t);
+		rc = cli_preflight(cli, &o, &p);
+		if (!rc && p.blocked[0]) {
+			cli_refuse(cli, p.blocked);
+			cli_preflight_clear(&p);
+			return IR_EXIT_USAGE;
+		}
 		if (rc) {
+			cli_preflight_clear(&p);
 			cli->ctx.err.origin = IR_ORIGIN_USAGE;
 			return cli_fail(cli, rc);
 		}
-		ir_val_free(t.skipped);
+		cli_conflict_list(&p, paths, sizeof(paths));
 		snprintf(question, sizeof(question),
-			 "Roll back %s from %s to %s now?",
-			 cli->cfg->deploy_dir, t.from[0] ? t.from : "HEAD",
-			 t.to);
+			 "Roll back %s from %s to %s now?%s%s%s%s%s%s",
+			 cli->cfg->deploy_dir,
+			 p.t.from[0] ? p.t.from : "HEAD", p.t.to,
+			 p.t.note[0] || p.n_conflicts ? " (" : "", p.t.note,
+			 p.t.note[0] && p.n_conflicts ? "; " : "",
+			 p.n_conflicts ? "--force overwrites local changes "
+					 "after the backup: "
+				       : "",
+			 p.n_conflicts ? paths : "",
+			 p.t.note[0] || p.n_conflicts ? ")" : "");
+		cli_preflight_clear(&p);
 	}
 	rc = cli_confirm(cli, o.yes, question);
+	if (!rc && w.id && new_reason)
+		rc = note_reason(cli, w.id, o.reason);
 	if (rc)
 		return cli_fail(cli, rc);
 	return cli_run_incident(cli, &o);

@@ -251,37 +251,20 @@ cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 	return rc;
 }
 
-struct bad_walk {
-	const char *tag;
-	char *why;
-	size_t cap;
-	bool found;
-};
-
-static int
-bad_one(void *payload, const struct ir_incident *inc)
-{
-	struct bad_walk *w = payload;
-
-	if (strcmp(inc->kind, "rollback") || strcmp(inc->from, w->tag) ||
-	    !strcmp(inc->status, "aborted") || !inc->target[0])
-		return 0;
-	snprintf(w->why, w->cap, "INC-%llu rolled back from it",
-		 (unsigned long long)inc->id);
-	w->found = true;
-	return 1;
-}
-
 bool
 cli_known_bad(void *payload, const char *tag, char *why, size_t cap)
 {
 	struct cli *cli = payload;
-	struct bad_walk w = { tag, why, cap, false };
-	struct ir_ctx ignored = { 0 };
+	struct cli_verdict v;
+	struct ir_ctx saved = cli->ctx;
 
-	if (ir_evlog_incidents(cli->log, bad_one, &w, &ignored))
+	if (cli_tag_verdict(cli, tag, &v)) {
+		cli->ctx = saved;
 		return false;
-	return w.found;
+	}
+	if (v.bad)
+		snprintf(why, cap, "%s", v.why);
+	return v.bad;
 }
 
 bool

@@ -45,9 +45,35 @@ echo "# a non-empty target without --force: exit 2, untouched"
 echo "keep me" >"$T/restored/keep.txt"
 expect_exit 2 incident restore 1 --to "$T/restored"
 check "untouched" test -f "$T/restored/keep.txt"
-expect_exit 0 incident restore 1 --to "$T/restored" --force
+n_before=$(incident list --json | jq length)
+cp -a "$T/restored" "$T/before"
+echo "# --force without a terminal needs --yes: exit 2, untouched"
+expect_exit 2 incident restore 1 --to "$T/restored" --force
+contains "$ERR" "--yes" "stderr"
+check "untouched" diff -r "$T/before" "$T/restored"
+check "no incident" test "$(incident list --json | jq length)" -eq "$n_before"
+echo "# --force --yes: what it replaces is archived first"
+expect_exit 0 incident restore 1 --to "$T/restored" --force --yes
 check "replaced" test ! -e "$T/restored/keep.txt"
 check "content after force" diff -r "$D/config" "$T/restored/config"
+ev=$(events last)
+saved=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
+check "replaced content archived" test -f "$saved"
+check "archive of the restore incident" grep -q "INC-$((n_before + 1))-restore.tar.zst" <<<"$saved"
+check "archived before the restore" test "$(jq -r 'select(.type=="backup.created" or .type=="restore.completed") | .type' <<<"$ev" | head -n1)" = backup.created
+check "archive sha" test "$(sha256sum "$saved" | cut -d' ' -f1)" = "$(jq -r 'select(.type=="backup.created") | .data.sha256' <<<"$ev")"
+mkdir "$T/saved-x"
+tar --zstd -C "$T/saved-x" -xf "$saved"
+check "nothing lost: the archive holds what was replaced" diff -r "$T/before" "$T/saved-x"
+expect_exit 0 incident restore "$((n_before + 1))" --to "$T/back"
+check "restore INC gives it back" diff -r "$T/before" "$T/back"
+echo "# --force over a git work tree keeps its .git in the archive"
+mkdir "$T/wt" && echo a >"$T/wt/f" && git -C "$T/wt" init -q && git -C "$T/wt" add f && git -C "$T/wt" -c user.name=t -c user.email=t@t commit -qm f
+expect_exit 0 incident restore 1 --to "$T/wt" --force --yes
+check "wt replaced" test ! -e "$T/wt/f"
+saved=$(events last | jq -r 'select(.type=="backup.created") | .data.path')
+check ".git archived" grep -q "^.git/HEAD$" <(tar --zstd -tf "$saved")
+check "file archived" grep -q "^f$" <(tar --zstd -tf "$saved")
 
 echo "# restore by path of an archive the log knows"
 expect_exit 0 incident restore "$arch" --to "$T/bypath"

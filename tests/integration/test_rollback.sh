@@ -105,42 +105,41 @@ check "at v1" test "$(head_commit)" = "$(tag_commit "$TAG1")"
 check "v1 config" grep -q "risk_limit = 100" "$D/config/risk.conf"
 check "one node" test "$(node_count)" -eq 1
 
-echo "# a dirty work tree: fails at checkout naming the path; --force works"
+echo "# a dirty work tree: refused before anything changes, naming the path"
 echo "hotfix" >>"$D/app/VERSION"
 echo "edited" >>"$D/config/risk.conf"
-expect_exit 1 incident rollback "$TAG2" --yes
-ev=$(events 4)
-err=$(jq -r 'select(.type=="step.failed" and .step=="checkout") | .data.error' <<<"$ev")
-contains "$err" "app/VERSION" "checkout error"
-not_contains "$err" "risk.conf" "checkout error"
+expect_exit 2 incident rollback "$TAG2" --yes
+contains "$ERR" "app/VERSION" "pre-flight"
+not_contains "$ERR" "risk.conf" "pre-flight"
+contains "$ERR" "$TAG2 is known-bad (INC-3 rolled back from it)" "pre-flight"
 check "HEAD not moved" test "$(head_commit)" = "$(tag_commit "$TAG1")"
 check "local change kept" grep -q hotfix "$D/app/VERSION"
-check "failed incident" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = failed
-start_node
+check "no incident opened" test "$(incident list --json | jq length)" -eq 3
+check "trading untouched" test "$(node_count)" -eq 1
 expect_exit 0 incident rollback "$TAG2" --yes --force
 check "at v2 after force" test "$(head_commit)" = "$(tag_commit "$TAG2")"
-ev=$(events 5)
+ev=$(events 4)
 arch=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
 check "the hotfix is in the backup" grep -q hotfix <(tar --zstd -xOf "$arch" git/diff)
 
 echo "# a missing config backup: the config step is skipped"
 mv "$T/backup/config-20260101-100000" "$T/backup/hidden"
-expect_exit 0 incident rollback "$TAG1" --yes
-ev=$(events 6)
+expect_exit 0 incident rollback "$TAG1" --yes --force
+ev=$(events 5)
 check "config skipped" test "$(jq -r 'select(.type=="step.skipped" and .step=="config") | .data.why' <<<"$ev")" != ""
 check "tracked config of the tag" grep -q "risk_limit = 100" "$D/config/risk.conf"
 mv "$T/backup/hidden" "$T/backup/config-20260101-100000"
 
 echo "# --no-backup: the backup step is skipped"
-expect_exit 0 incident rollback "$TAG2" --yes --no-backup
-ev=$(events 7)
+expect_exit 0 incident rollback "$TAG2" --yes --force --no-backup
+ev=$(events 6)
 check "backup skipped" test "$(jq -r 'select(.type=="step.skipped" and .step=="backup") | .step' <<<"$ev")" = backup
 
 echo "# a health URL that never answers: health fails, exit 1"
 HEALTH_BUDGET=2s write_config
 sed -i 's/^\turl = .*/\turl = http:\/\/127.0.0.1:1\/status/' "$T/incident.conf"
-expect_exit 1 incident rollback "$TAG1" --yes
-ev=$(events 8)
+expect_exit 1 incident rollback "$TAG1" --yes --force
+ev=$(events 7)
 check "health failed" test "$(jq -r 'select(.type=="step.failed") | .step' <<<"$ev")" = health
 check "probes recorded" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.status' <<<"$ev" | sort -u)" = 0
 check "probes backed off" test "$(jq -r 'select(.type=="observation" and .data.what=="http")' <<<"$ev" | jq -s length)" -lt 40
@@ -152,13 +151,13 @@ mkdir -p "$T/arch-src" && echo "risk_limit = 111" >"$T/arch-src/risk.conf"
 tar -C "$T/arch-src" -czf "$T/backup/config-20260101-100000.tar.gz" risk.conf
 EXTRA_CONFIG="[config]
 	backup = $T/backup/config-{ts}.tar.gz" write_config
-expect_exit 0 incident rollback "$TAG1" --yes
+expect_exit 0 incident rollback "$TAG1" --yes --force
 check "config from the archive" grep -q "risk_limit = 111" "$D/config/risk.conf"
 write_config
 
 echo "# someone else's index.lock fails the checkout, naming it"
 touch "$D/.git/index.lock"
-expect_exit 1 incident rollback "$TAG2" --yes
+expect_exit 1 incident rollback "$TAG2" --yes --force
 check "index.lock named" grep -q "index.lock" <<<"$(events last | jq -r 'select(.type=="step.failed") | .data.error')"
 check "not removed" test -e "$D/.git/index.lock"
 rm -f "$D/.git/index.lock"
@@ -170,9 +169,9 @@ cat >"$D/scripts/emergency_stop.sh" <<'SH'
 sleep 2
 kill "$(cat run/node.pid)"
 SH
-incident rollback "$TAG2" --yes >/dev/null 2>&1 &
+incident rollback "$TAG2" --yes --force >/dev/null 2>&1 &
 for _ in $(seq 1 100); do grep -q incident "$T/data/lock" 2>/dev/null && break; sleep 0.05; done
-expect_exit 3 incident rollback "$TAG2" --yes
+expect_exit 3 incident rollback "$TAG2" --yes --force
 contains "$ERR" "holds the lock" "stderr"
 wait
 git -C "$D" checkout -q -- scripts/emergency_stop.sh 2>/dev/null || true
@@ -183,7 +182,7 @@ EXTRA_CONFIG="[notify \"ops\"]
 [notify \"dead\"]
 	url = http://127.0.0.1:1/hook?token=OTHER-SECRET" write_config
 rm -f "$D/run/hooks.log"
-expect_exit 0 incident rollback "$TAG1" --yes
+expect_exit 0 incident rollback "$TAG1" --yes --force
 ev=$(events last)
 id=$(jq -r 'select(.type=="incident.opened") | .seq' <<<"$ev" >/dev/null; incident list --json | jq -r '.[0].id')
 check "hook received" grep -q "\"incident\":\"INC-$id\"" "$D/run/hooks.log"
@@ -196,7 +195,7 @@ not_contains "$OUT" "SECRET" "report"
 write_config
 
 echo "# abort an interrupted incident"
-INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback "$TAG2" --yes
+INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback "$TAG2" --yes --force
 expect_exit 0 incident abort last
 check "aborted" test "$(incident list --json | jq -r '.[0].status')" = aborted
 expect_exit 2 incident abort last

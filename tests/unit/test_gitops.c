@@ -887,6 +887,63 @@ test_checkout_conflict_blocks(void **state)
 	ir_buf_clear(&conflicts);
 }
 
+/* The dry run names what the checkout would stop on, by the same rule,
+ * and touches nothing: not the work tree, not the index, not HEAD. */
+static void
+test_checkout_conflicts_dry_run(void **state)
+{
+	struct ir_buf conflicts = IR_BUF_INIT(4096);
+	struct deploy_repo r;
+	struct ir_ctx ctx = { 0 };
+	struct ir_git *git;
+	char buf[4096], before[4096], head[128];
+	size_t n = 99;
+
+	(void)state;
+	make_deploy_repo(&r);
+	git = open_repo(r.dir);
+	assert_int_equal(ir_git_checkout_conflicts(git, T1, "config",
+						   &conflicts, &n, &ctx),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(conflicts.len, 0);
+
+	write_file(r.dir, "app.txt", "hotfix on the box\n");
+	write_file(r.dir, "config/app.conf", "threads=64\n");
+	porcelain(r.dir, before, sizeof(before));
+	assert_int_equal(ir_git_checkout_conflicts(git, T1, "config",
+						   &conflicts, &n, &ctx),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal((char *)conflicts.data, "app.txt\n");
+	/* Without the owned folder its change is in the way too. */
+	ir_buf_reset(&conflicts);
+	assert_int_equal(ir_git_checkout_conflicts(git, T1, NULL, &conflicts,
+						   &n, &ctx),
+			 0);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr((char *)conflicts.data, "config/app.conf\n"));
+	assert_string_equal(slurp(r.dir, "app.txt", buf, sizeof(buf)),
+			    "hotfix on the box\n");
+	assert_false(exists(r.dir, "old.txt"));
+	rev_parse(r.dir, "HEAD", head, sizeof(head));
+	assert_string_equal(head, r.c3);
+	porcelain(r.dir, buf, sizeof(buf));
+	assert_string_equal(buf, before);
+	/* And the real checkout agrees. */
+	ir_buf_reset(&conflicts);
+	assert_int_equal(ir_git_checkout(git, T1, false, "config", &conflicts,
+					 &ctx),
+			 -EEXIST);
+	assert_string_equal((char *)conflicts.data, "app.txt\n");
+	ir_error_clear(&ctx);
+	assert_int_equal(ir_git_checkout_conflicts(git, "no-such-tag",
+						   "config", NULL, &n, &ctx),
+			 -ENOENT);
+	ir_git_close(git);
+	ir_buf_clear(&conflicts);
+}
+
 static void
 test_checkout_owned_dir_overwritten(void **state)
 {
@@ -1268,6 +1325,7 @@ main(void)
 		cmocka_unit_test(test_diff_cut),
 		cmocka_unit_test(test_checkout_older_tag),
 		cmocka_unit_test(test_checkout_conflict_blocks),
+		cmocka_unit_test(test_checkout_conflicts_dry_run),
 		cmocka_unit_test(test_checkout_owned_dir_overwritten),
 		cmocka_unit_test(test_checkout_owned_dir_absolute),
 		cmocka_unit_test(test_checkout_force),

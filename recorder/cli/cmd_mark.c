@@ -1,0 +1,325 @@
+/*
+ * Known-good and known-bad: the verdict on a deploy tag from the log
+ * (DESIGN.md, "Known-good and known-bad"), and `incident mark`, the
+ * recorded correction that overrides it without editing the log.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hash.h"
+#include "ir_limits.h"
+#include "lock.h"
+#include "rec.h"
+
+struct mark_scan {
+	const char *tag; /* NULL: any */
+	struct cli_mark *out;
+	bool found;
+};
+
+static const char *
+field(const struct ir_event *ev, const char *key)
+{
+	const char *v = ir_val_get_str(ev->data, key);
+
+	return v ? v : "";
+}
+
+static int
+mark_one(void *payload, const struct ir_event *ev, const void *raw,
+	 size_t len)
+{
+	struct mark_scan *m = payload;
+	const char *tag;
+
+	(void)raw;
+	(void)len;
+	if (strcmp(ev->type, "tag.marked"))
+		return 0;
+	tag = ir_val_get_str(ev->data, "tag");
+	if (!tag || (m->tag && strcmp(tag, m->tag)))
+		return 0;
+	snprintf(m->out->tag, sizeof(m->out->tag), "%s", tag);
+	snprintf(m->out->as, sizeof(m->out->as), "%s", field(ev, "as"));
+	snprintf(m->out->reason, sizeof(m->out->reason), "%s",
+		 field(ev, "reason"));
+	snprintf(m->out->actor, sizeof(m->out->actor), "%s",
+		 field(ev, "actor"));
+	m->out->ts = ev->ts;
+	m->found = true;
+	return 1;
+}
+
+/* The tag.marked of mark incident id (for tag, or any when NULL). */
+static int
+find_mark(struct cli *cli, uint64_t id, const char *tag, struct cli_mark *out,
+	  bool *found, struct ir_ctx *ctx)
+{
+	struct mark_scan m = { tag, out, false };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	rc = ir_evlog_scan(cli->log, id, 1, IR_EVLOG_DECODE, mark_one, &m,
+			   ctx);
+	*found = m.found;
+	return rc;
+}
+
+int
+cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out)
+{
+	struct ir_ctx ignored = { 0 };
+	bool found = false;
+	int rc = find_mark(cli, id, NULL, out, &found, &ignored);
+
+	return rc ? rc : found ? 0 : -ENOENT;
+}
+
+struct verdict_walk {
+	struct cli *cli;
+	const char *tag;
+	uint64_t bad_id, good_id;
+	bool marked;
+	struct cli_mark mark;
+};
+
+static int
+health_passed(void *payload, const struct ir_event *ev, const void *raw,
+	      size_t len)
+{
+	bool *passed = payload;
+
+	(void)raw;
+	(void)len;
+	if (!strcmp(ev->type, "step.completed") && !strcmp(ev->step, "health")) {
+		*passed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Newest first: what an incident says about the tag.  The newest mark
+ * stops the walk: what came before it is what it corrects. */
+static int
+verdict_one(void *payload, const struct ir_incident *inc)
+{
+	struct verdict_walk *w = payload;
+	struct ir_ctx ignored = { 0 };
+	bool found = false, passed = false;
+
+	if (!strcmp(inc->kind, "mark") && !strcmp(inc->status, "succeeded")) {
+		if (!find_mark(w->cli, inc->id, w->tag, &w->mark, &found,
+			       &ignored) &&
+		    found) {
+			w->marked = true;
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(inc->kind, "rollback"))
+		return 0;
+	if (!w->bad_id && !strcmp(inc->from, w->tag) && inc->target[0] &&
+	    strcmp(inc->status, "aborted"))
+		w->bad_id = inc->id;
+	if (!w->good_id && !strcmp(inc->target, w->tag) &&
+	    !ir_evlog_scan(w->cli->log, inc->id, 1, 0, health_passed, &passed,
+			   &ignored) &&
+	    passed)
+		w->good_id = inc->id;
+	return 0;
+}
+
+int
+cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
+{
+	struct verdict_walk w = { cli, tag, 0, 0, false, { 0 } };
+	char when[32];
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = ir_evlog_incidents(cli->log, verdict_one, &w, &cli->ctx);
+	if (rc)
+		return rc;
+	if (w.marked) {
+		v->marked = true;
+		v->mark = w.mark;
+	}
+	if (w.bad_id) {
+		v->bad = true;
+		snprintf(v->why, sizeof(v->why),
+			 "INC-%llu rolled back from it",
+			 (unsigned long long)w.bad_id);
+	} else if (w.good_id) {
+		v->good = true;
+		snprintf(v->why, sizeof(v->why), "passed health in INC-%llu",
+			 (unsigned long long)w.good_id);
+	} else if (w.marked) {
+		cli_utc(when, sizeof(when), w.mark.ts);
+		v->bad = !strcmp(w.mark.as, "bad");
+		v->good = !strcmp(w.mark.as, "good");
+		snprintf(v->why, sizeof(v->why), "%s by %s %s: %s",
+			 v->bad || v->good ? "marked" : "cleared",
+			 w.mark.actor, when, w.mark.reason);
+	}
+	return 0;
+}
+
+void
+cli_verdict_text(const struct cli_verdict *v, char *out, size_t cap)
+{
+	if (v->bad)
+		snprintf(out, cap, "known-bad (%s)", v->why);
+	else if (v->good)
+		snprintf(out, cap, "known-good (%s)", v->why);
+	else if (v->marked)
+		snprintf(out, cap, "neither (%s)", v->why);
+	else
+		snprintf(out, cap, "%s", "");
+}
+
+/* ---- mark -------------------------------------------------------------- */
+
+static struct ir_val *
+mark_opened(struct cli *cli, const char *tag, const char *as,
+	    const char *reason)
+{
+	struct ir_val *d = ir_val_map_new(), *opts = ir_val_map_new();
+	char actor[300], host[256] = "localhost", hex[IR_SHA256_HEX];
+
+	cli_actor(actor, sizeof(actor));
+	gethostname(host, sizeof(host) - 1);
+	ir_hex(hex, cli->cfg->sha256, sizeof(cli->cfg->sha256));
+	ir_val_set_str(d, "reason", reason);
+	ir_val_set_str(d, "actor", actor);
+	ir_val_set_str(d, "host", host);
+	ir_val_set_int(d, "pid", getpid());
+	ir_val_set_str(d, "version", IR_VERSION);
+	ir_val_set_str(d, "config", cli->cfg->have_file ? hex : "");
+	ir_val_set_str(d, "deploy_dir", cli->cfg->deploy_dir);
+	ir_val_set_str(opts, "tag", tag);
+	ir_val_set_str(opts, "as", as);
+	ir_val_set_take(d, "options", opts);
+	return d;
+}
+
+/* Open, mark and close in one go, under the lock, so that no rollback
+ * chooses its target in between. */
+static int
+record_mark(struct cli *cli, const char *tag, const char *as,
+	    const char *reason, const char *was, uint64_t *id)
+{
+	struct ir_lock *lock = NULL;
+	struct ir_rec *rec = NULL;
+	struct ir_val *d;
+	char actor[300];
+	int rc;
+
+	rc = ir_lock_take(&lock, cli->data_dir, &cli->ctx);
+	if (rc)
+		return rc;
+	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	if (!rc)
+		rc = ir_rec_open(rec, "mark", mark_opened(cli, tag, as, reason),
+				 &cli->ctx);
+	if (rc)
+		goto out;
+	ir_lock_set_incident(lock, ir_rec_id(rec));
+	cli_actor(actor, sizeof(actor));
+	d = ir_val_map_new();
+	ir_val_set_str(d, "tag", tag);
+	ir_val_set_str(d, "as", as);
+	ir_val_set_str(d, "reason", reason);
+	ir_val_set_str(d, "actor", actor);
+	ir_val_set_str(d, "was", was);
+	rc = ir_rec_emit(rec, "tag.marked", NULL, d, &cli->ctx);
+	if (rc)
+		goto out;
+	d = ir_val_map_new();
+	ir_val_set_str(d, "status", "succeeded");
+	ir_val_set_uint(d, "duration_ms", ir_rec_mono(rec) / 1000000);
+	rc = ir_rec_emit(rec, "incident.closed", NULL, d, &cli->ctx);
+	if (!rc)
+		*id = ir_rec_id(rec);
+out:
+	ir_rec_free(rec);
+	ir_lock_release(lock);
+	return rc;
+}
+
+int
+cmd_mark(struct cli *cli)
+{
+	const char *tag = NULL, *as = NULL, *reason = NULL;
+	struct cli_verdict v;
+	char was[600], question[1200];
+	bool yes = false;
+	uint64_t id = 0;
+	int i, rc;
+
+	for (i = 1; i < cli->argc; i++) {
+		const char *val = NULL;
+		int r = cli_value(cli, &i, "--reason", &val);
+
+		if (r < 0)
+			return IR_EXIT_USAGE;
+		if (r)
+			reason = val;
+		else if (cli_flag(cli, &i, "--yes") || cli_flag(cli, &i, "-y"))
+			yes = true;
+		else if (cli->argv[i][0] != '-' && !tag)
+			tag = cli->argv[i];
+		else if (cli->argv[i][0] != '-' && !as)
+			as = cli->argv[i];
+		else
+			return cli_usage(cli, "unexpected argument \"%s\"",
+					 cli->argv[i]);
+	}
+	if (!tag || !as)
+		return cli_usage(cli, "mark needs TAG and good, bad or clear");
+	if (strcmp(as, "good") && strcmp(as, "bad") && strcmp(as, "clear"))
+		return cli_usage(cli, "\"%s\" is not good, bad or clear", as);
+	if (!reason || !*reason)
+		return cli_usage(cli, "mark needs --reason TEXT: the log keeps "
+				      "why a verdict was corrected");
+	if (strlen(reason) > IR_LIMIT_STRING)
+		return cli_usage(cli, "--reason is longer than %d bytes",
+				 IR_LIMIT_STRING);
+	rc = cli_load_config(cli, true);
+	if (!rc)
+		rc = cli_open_log(cli);
+	if (!rc)
+		rc = cli_check_tag(cli, tag);
+	if (!rc)
+		rc = cli_tag_verdict(cli, tag, &v);
+	if (rc)
+		return cli_fail(cli, rc);
+	cli_verdict_text(&v, was, sizeof(was));
+	snprintf(question, sizeof(question), "Mark %s %s (now: %s)?", tag,
+		 !strcmp(as, "clear") ? "as neither known-good nor known-bad"
+		 : !strcmp(as, "good") ? "known-good"
+				       : "known-bad",
+		 was[0] ? was : "neither known-good nor known-bad");
+	rc = cli_confirm(cli, yes, question);
+	if (!rc)
+		rc = record_mark(cli, tag, as, reason, was, &id);
+	if (rc)
+		return cli_fail(cli, rc);
+	if (cli->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "id", json_integer((json_int_t)id));
+		json_object_set_new(j, "tag", json_string(tag));
+		json_object_set_new(j, "as", json_string(as));
+		json_object_set_new(j, "was", json_string(was));
+		cli_print_json(j);
+	} else {
+		fprintf(stderr, "INC-%llu: %s marked %s\n",
+			(unsigned long long)id, tag, as);
+	}
+	return IR_EXIT_OK;
+}
