@@ -175,8 +175,8 @@ cmd_report(struct cli *cli)
 {
 	enum ir_report_format fmt = IR_REPORT_MD;
 	const char *out_path = NULL;
+	struct cli_output o;
 	FILE *out = stdout;
-	char tmp[4200];
 	uint64_t id;
 	int i = 1, rc, code;
 
@@ -211,29 +211,16 @@ cmd_report(struct cli *cli)
 			return unexpected(cli, i);
 		out_path = v;
 	}
-	if (out_path && strcmp(out_path, "-")) {
-		snprintf(tmp, sizeof(tmp), "%s.partial", out_path);
-		out = fopen(tmp, "we");
-		if (!out)
-			return cli_fail(cli, ir_error_set(&cli->ctx, -errno,
-							  IR_ORIGIN_USAGE,
-							  errno,
-							  "cannot write \"%s\": "
-							  "%s",
-							  tmp,
-							  strerror(errno)));
+	if (out_path) {
+		rc = cli_output_open(cli, &o, out_path);
+		if (rc)
+			return cli_fail(cli, rc);
+		out = o.f;
 	}
 	rc = ir_report_write(out, cli->log, id, fmt, &cli->ctx);
-	if (out != stdout) {
-		if (fclose(out) && !rc)
-			rc = -EIO;
-		if (!rc && rename(tmp, out_path))
-			rc = ir_error_set(&cli->ctx, -errno, IR_ORIGIN_OS,
-					  errno, "cannot write \"%s\": %s",
-					  out_path, strerror(errno));
-		if (rc)
-			unlink(tmp);
-		else
+	if (out_path) {
+		rc = cli_output_close(cli, &o, rc);
+		if (!rc && strcmp(out_path, "-"))
 			fprintf(stderr, "report written to %s\n", out_path);
 	}
 	return cli_fail(cli, rc);
@@ -525,9 +512,10 @@ cmd_verify(struct cli *cli)
 int
 cmd_export(struct cli *cli)
 {
-	const char *format = NULL;
+	const char *format = NULL, *out_path = "-";
+	struct cli_output o;
 	uint64_t id;
-	int i = 1, code;
+	int i = 1, rc, code;
 
 	code = one_incident(cli, &i, &id, "export");
 	if (code)
@@ -535,6 +523,8 @@ cmd_export(struct cli *cli)
 	for (; i < cli->argc; i++) {
 		int r = cli_value(cli, &i, "--format", &format);
 
+		if (!r)
+			r = cli_value(cli, &i, "-o", &out_path);
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (!r)
@@ -545,7 +535,11 @@ cmd_export(struct cli *cli)
 	if (strcmp(format, "jsonl"))
 		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
 				 format);
-	return cli_fail(cli, ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
+	rc = cli_output_open(cli, &o, out_path);
+	if (rc)
+		return cli_fail(cli, rc);
+	rc = ir_export_jsonl(o.f, cli->log, id, &cli->ctx);
+	return cli_fail(cli, cli_output_close(cli, &o, rc));
 }
 
 /* ---- status and tags ----------------------------------------------------- */

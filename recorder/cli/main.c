@@ -42,7 +42,7 @@ const struct cli_command cli_commands[] = {
 	  "close an interrupted incident without resuming it", cmd_abort, true },
 	{ "verify", "verify [INC]", "check hash chains and log integrity",
 	  cmd_verify, false },
-	{ "export", "export INC --format jsonl",
+	{ "export", "export INC --format jsonl [-o FILE]",
 	  "the incident's events, one JSON object per line", cmd_export, false },
 	{ "backup", "backup [--reason TEXT]", "archive the current state now",
 	  cmd_backup, true },
