@@ -62,6 +62,23 @@ static const struct key keys[] = {
 	/* notify.<name>.url is handled apart: it has a subsection. */
 };
 
+/* n * mult + frac / 10^digits * mult, or -ERANGE past IR_DURATION_MAX_MS. */
+static int
+duration_part(uint64_t n, uint64_t frac, uint64_t scale, uint64_t mult,
+	      uint64_t *total)
+{
+	uint64_t part;
+
+	if (n > IR_DURATION_MAX_MS / mult)
+		return -ERANGE;
+	/* frac < scale <= 10^9 and mult <= 3.6e6: no overflow. */
+	part = n * mult + frac * mult / scale;
+	if (part > IR_DURATION_MAX_MS - *total)
+		return -ERANGE;
+	*total += part;
+	return 0;
+}
+
 int
 ir_duration_parse(const char *s, uint64_t *out_ms)
 {
@@ -71,13 +88,29 @@ ir_duration_parse(const char *s, uint64_t *out_ms)
 	if (!s || !*s)
 		return -EINVAL;
 	while (*p) {
-		uint64_t n = 0, mult;
+		uint64_t n = 0, frac = 0, scale = 1, mult;
 		const char *digits = p;
+		bool big = false;
+		int rc;
 
 		while (*p >= '0' && *p <= '9') {
-			if (n > UINT64_MAX / 10 / 3600000)
+			if (n > IR_DURATION_MAX_MS)
+				big = true;
+			else
+				n = n * 10 + (uint64_t)(*p - '0');
+			p++;
+		}
+		if (*p == '.') {
+			p++;
+			if (*p < '0' || *p > '9')
 				return -EINVAL;
-			n = n * 10 + (uint64_t)(*p++ - '0');
+			/* Nine digits are finer than a millisecond of an
+			 * hour; the rest only has to be digits. */
+			for (; *p >= '0' && *p <= '9'; p++)
+				if (scale < 1000000000) {
+					frac = frac * 10 + (uint64_t)(*p - '0');
+					scale *= 10;
+				}
 		}
 		if (p == digits)
 			return -EINVAL;
@@ -96,7 +129,11 @@ ir_duration_parse(const char *s, uint64_t *out_ms)
 		} else {
 			return -EINVAL;
 		}
-		total += n * mult;
+		if (big)
+			return -ERANGE;
+		rc = duration_part(n, frac, scale, mult, &total);
+		if (rc)
+			return rc;
 	}
 	*out_ms = total;
 	return 0;
@@ -314,7 +351,8 @@ on_entry(void *payload, const char *name, const char *value)
 	case K_DURATION:
 		if (ir_duration_parse(value, slot))
 			return bad_value(ld, name, value,
-					 "a duration like 250ms, 30s, 5m, 1h");
+					 "a duration like 250ms, 30s, 1.5m, "
+					 "1h (at most 106751 days)");
 		return 0;
 	case K_BOOL:
 		if (!strcmp(value, "true") || !strcmp(value, "yes") ||

@@ -83,7 +83,12 @@ int ir_config_load(struct ir_config **out, const char *path,
 		   struct ir_ctx *ctx) IR_WUR;
 void ir_config_free(struct ir_config *cfg);
 
-/* Parse "250ms", "30s", "5m", "1h", "1m30s" into ms; -EINVAL otherwise. */
+/* The longest duration: its nanoseconds fit in an int64_t (~292 years). */
+#define IR_DURATION_MAX_MS ((uint64_t)INT64_MAX / 1000000)
+
+/* Parse "250ms", "30s", "5m", "1h", "1m30s", "0.2s", "1.5m" into ms (a
+ * fraction finer than 1 ms is dropped); -ERANGE past IR_DURATION_MAX_MS,
+ * -EINVAL otherwise. */
 int ir_duration_parse(const char *s, uint64_t *out_ms) IR_WUR;
 /* Format ms as "30s", "1m", "1m30s", "250ms" into buf. */
 void ir_duration_format(char *buf, size_t cap, uint64_t ms);

@@ -126,6 +126,22 @@ cmd_list(struct cli *cli)
 
 /* ---- show, timeline, report, stats -------------------------------------- */
 
+/* --at +DURATION: the config's durations; a bare number is seconds. */
+static int
+at_parse(const char *v, uint64_t *ms)
+{
+	char buf[64];
+
+	if (*v == '+')
+		v++;
+	if (*v && strspn(v, "0123456789.") == strlen(v)) {
+		if (snprintf(buf, sizeof(buf), "%ss", v) >= (int)sizeof(buf))
+			return -ERANGE;
+		v = buf;
+	}
+	return ir_duration_parse(v, ms);
+}
+
 int
 cmd_show(struct cli *cli)
 {
@@ -144,11 +160,16 @@ cmd_show(struct cli *cli)
 			return IR_EXIT_USAGE;
 		if (!r)
 			return unexpected(cli, i);
-		if (*v == '+')
-			v++;
-		if (ir_duration_parse(v, &ms))
+		r = at_parse(v, &ms);
+		if (r == -ERANGE)
+			return cli_usage(cli, "--at \"%s\" is too far: at most "
+					      "%lluh", v,
+					 (unsigned long long)(IR_DURATION_MAX_MS /
+							      3600000));
+		if (r)
 			return cli_usage(cli, "--at takes a duration like "
-					      "+90s or +2m30s");
+					      "+90s, +0.2s, +1.5m, +250ms or "
+					      "+2m30s, not \"%s\"", v);
 		at = (int64_t)ms;
 	}
 	rc = ir_report_show(stdout, cli->log, id, at, cli->json, &cli->ctx);

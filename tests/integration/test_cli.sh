@@ -51,4 +51,29 @@ expect_exit 2 incident report 1 -o "$T"
 expect_exit 2 incident report 1 -o "$T/nope/r.md"
 contains "$ERR" "nope/r.md" "stderr"
 
+echo "# show --at takes fractions, ms, minutes and bare seconds"
+for at in +0.002s +2ms 0.002 +.002s; do
+	expect_exit 0 incident show 1 --at "$at" --json
+	check "--at $at is 2 ms" test "$(jq .state.at_ms <<<"$OUT")" -eq 2
+done
+expect_exit 0 incident show 1 --at +1.5m --json
+check "--at +1.5m" test "$(jq .state.at_ms <<<"$OUT")" -eq 90000
+expect_exit 2 incident show 1 --at +1e3s
+contains "$ERR" "+0.2s" "stderr"
+expect_exit 2 incident show 1 --at +99999999999h
+contains "$ERR" "too far" "stderr"
+
+echo "# show --at past the end: the incident had closed, not OVER"
+expect_exit 0 incident show 1 --at +10m
+contains "$OUT" "had closed (succeeded) at" "show past the end"
+contains "$OUT" "showing it as closed" "show past the end"
+not_contains "$OUT" "OVER" "show past the end"
+not_contains "$OUT" "10m of the" "show past the end"
+expect_exit 0 incident show 1 --at +10m --json
+check "past_end" jq -e '.state.past_end == true' <<<"$OUT" >/dev/null
+check "elapsed is the incident's" test "$(jq .state.elapsed_ms <<<"$OUT")" -eq "$(jq .state.closed_ms <<<"$OUT")"
+expect_exit 0 incident show 1 --at +0ms
+check "at +0ms it is open" jq -e '.state.past_end == false' <<<"$(incident show 1 --at +0ms --json)" >/dev/null
+contains "$OUT" "as known at" "show --at +0ms"
+
 finish
