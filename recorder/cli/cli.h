@@ -129,6 +129,12 @@ int cmd_export(struct cli *cli);
 int cmd_archives(struct cli *cli);
 int cmd_restore(struct cli *cli);
 int cmd_demo(struct cli *cli);
+int cmd_config(struct cli *cli);
+int cmd_help(struct cli *cli);
+
+/* help.c: the usage of every command, and one command's options. */
+void cli_usage_all(FILE *out);
+void cli_command_help(FILE *out, const struct cli_command *c);
 
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_find_command(const char *name);

@@ -10,6 +10,7 @@
 #include "health.h"
 #include "hash.h"
 #include "ir_limits.h"
+#include "jsonval.h"
 #include "proc.h"
 #include "rec.h"
 #include "replay.h"
@@ -187,6 +188,9 @@ cmd_timeline(struct cli *cli)
 		return code;
 	if (i < cli->argc)
 		return unexpected(cli, i);
+	if (cli->json)
+		return cli_fail(cli, ir_report_timeline_json(stdout, cli->log,
+							     id, &cli->ctx));
 	return cli_fail(cli, ir_term_timeline(stdout, cli->log, id, cli->color,
 					      &cli->ctx));
 }
@@ -274,6 +278,28 @@ replay_tick(void *payload, uint64_t mono)
 	ir_term_tick(payload, mono);
 }
 
+/* replay --json: each event as one JSON line, when the replay reaches it. */
+static void
+replay_json(void *payload, const struct ir_event *ev)
+{
+	json_t *j = ir_jsonval_event(ev);
+
+	(void)payload;
+	if (!j)
+		return;
+	json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(j);
+}
+
+static void
+replay_no_tick(void *payload, uint64_t mono)
+{
+	(void)payload;
+	(void)mono;
+}
+
 static int
 parse_number(const char *s, double *out)
 {
@@ -326,11 +352,12 @@ cmd_replay(struct cli *cli)
 	term = ir_term_new(&topts);
 	if (!term)
 		return cli_fail(cli, -ENOMEM);
-	opts.on_event = replay_event;
-	opts.on_tick = replay_tick;
+	opts.on_event = cli->json ? replay_json : replay_event;
+	opts.on_tick = cli->json ? replay_no_tick : replay_tick;
 	opts.payload = term;
 	rc = ir_replay_run(cli->log, id, &opts, &cli->ctx);
-	ir_term_finish(term);
+	if (!cli->json)
+		ir_term_finish(term);
 	ir_term_free(term);
 	return cli_fail(cli, rc);
 }
