@@ -154,7 +154,7 @@ cli_usage_all(FILE *out)
 		"  --version      the version\n"
 		"\nINC is INC-7, 7 or last.  Exit codes: 0 success, 1 the "
 		"operation ran and\nfailed, 2 usage/configuration/input error "
-		"(nothing changed), 3 locked,\n130 interrupted.  "
+		"(nothing changed), 3 locked.\n"
 		"'incident help COMMAND' shows a command's options.\n"
 		"See docs/guide.md and incident(1).\n");
 }
