@@ -62,6 +62,23 @@ static const struct key keys[] = {
 	/* notify.<name>.url is handled apart: it has a subsection. */
 };
 
+/* n * mult + frac / 10^digits * mult, or -ERANGE past IR_DURATION_MAX_MS. */
+static int
+duration_part(uint64_t n, uint64_t frac, uint64_t scale, uint64_t mult,
+	      uint64_t *total)
+{
+	uint64_t part;
+
+	if (n > IR_DURATION_MAX_MS / mult)
+		return -ERANGE;
+	/* frac < scale <= 10^9 and mult <= 3.6e6: no overflow. */
+	part = n * mult + frac * mult / scale;
+	if (part > IR_DURATION_MAX_MS - *total)
+		return -ERANGE;
+	*total += part;
+	return 0;
+}
+
 int
 ir_duration_parse(const char *s, uint64_t *out_ms)
 {
@@ -71,13 +88,29 @@ ir_duration_parse(const char *s, uint64_t *out_ms)
 	if (!s || !*s)
 		return -EINVAL;
 	while (*p) {
-		uint64_t n = 0, mult;
+		uint64_t n = 0, frac = 0, scale = 1, mult;
 		const char *digits = p;
+		bool big = false;
+		int rc;
 
 		while (*p >= '0' && *p <= '9') {
-			if (n > UINT64_MAX / 10 / 3600000)
+			if (n > IR_DURATION_MAX_MS)
+				big = true;
+			else
+				n = n * 10 + (uint64_t)(*p - '0');
+			p++;
+		}
+		if (*p == '.') {
+			p++;
+			if (*p < '0' || *p > '9')
 				return -EINVAL;
-			n = n * 10 + (uint64_t)(*p++ - '0');
+			/* Nine digits are finer than a millisecond of an
+			 * hour; the rest only has to be digits. */
+			for (; *p >= '0' && *p <= '9'; p++)
+				if (scale < 1000000000) {
+					frac = frac * 10 + (uint64_t)(*p - '0');
+					scale *= 10;
+				}
 		}
 		if (p == digits)
 			return -EINVAL;
@@ -96,7 +129,11 @@ ir_duration_parse(const char *s, uint64_t *out_ms)
 		} else {
 			return -EINVAL;
 		}
-		total += n * mult;
+		if (big)
+			return -ERANGE;
+		rc = duration_part(n, frac, scale, mult, &total);
+		if (rc)
+			return rc;
 	}
 	*out_ms = total;
 	return 0;
@@ -136,29 +173,50 @@ ir_config_default_data_dir(void)
 	return p;
 }
 
+void
+ir_config_search(struct ir_config_source out[IR_CONFIG_SOURCES],
+		 const char *explicit_path)
+{
+	const char *env = getenv("INCIDENT_CONFIG");
+	bool picked = false;
+	size_t i;
+
+	out[0] = (struct ir_config_source){ "-c", explicit_path, false, false };
+	out[1] = (struct ir_config_source){ "$INCIDENT_CONFIG", env, false,
+					    false };
+	out[2] = (struct ir_config_source){ "working folder", "./incident.conf",
+					    false, false };
+	out[3] = (struct ir_config_source){ "system",
+					    "/etc/incident/incident.conf",
+					    false, false };
+	for (i = 0; i < IR_CONFIG_SOURCES; i++) {
+		if (out[i].path && !*out[i].path)
+			out[i].path = NULL;
+		if (!out[i].path)
+			continue;
+		out[i].exists = !access(out[i].path, F_OK);
+		/* -c and $INCIDENT_CONFIG are taken even when missing (that
+		 * is an error); the other two only when they exist. */
+		if (!picked && (i < 2 || out[i].exists))
+			out[i].chosen = picked = true;
+	}
+}
+
 int
 ir_config_locate(char **out, const char *explicit_path, struct ir_ctx *ctx)
 {
-	static const char *const fallbacks[] = {
-		"./incident.conf",
-		"/etc/incident/incident.conf",
-	};
-	const char *env = getenv("INCIDENT_CONFIG");
-	const char *pick = NULL;
+	struct ir_config_source src[IR_CONFIG_SOURCES];
 	size_t i;
 
-	if (explicit_path && *explicit_path)
-		pick = explicit_path;
-	else if (env && *env)
-		pick = env;
-	for (i = 0; !pick && i < sizeof(fallbacks) / sizeof(*fallbacks); i++)
-		if (!access(fallbacks[i], F_OK))
-			pick = fallbacks[i];
+	(void)ctx;
+	ir_config_search(src, explicit_path);
 	*out = NULL;
-	if (!pick)
-		return 0;
-	*out = strdup(pick);
-	return *out ? 0 : -ENOMEM;
+	for (i = 0; i < IR_CONFIG_SOURCES; i++)
+		if (src[i].chosen) {
+			*out = strdup(src[i].path);
+			return *out ? 0 : -ENOMEM;
+		}
+	return 0;
 }
 
 static int
@@ -306,6 +364,7 @@ on_entry(void *payload, const char *name, const char *value)
 				    "%s: unknown key \"%s\"", cfg->path, name);
 	}
 	slot = (char *)cfg + k->offset;
+	cfg->from_file |= UINT64_C(1) << (k - keys);
 	switch (k->kind) {
 	case K_STR:
 		return set_str(slot, value);
@@ -314,7 +373,8 @@ on_entry(void *payload, const char *name, const char *value)
 	case K_DURATION:
 		if (ir_duration_parse(value, slot))
 			return bad_value(ld, name, value,
-					 "a duration like 250ms, 30s, 5m, 1h");
+					 "a duration like 250ms, 30s, 1.5m, "
+					 "1h (at most 106751 days)");
 		return 0;
 	case K_BOOL:
 		if (!strcmp(value, "true") || !strcmp(value, "yes") ||
@@ -533,6 +593,58 @@ ir_config_load(struct ir_config **out, const char *path, struct ir_ctx *ctx)
 	return 0;
 fail:
 	ir_config_free(cfg);
+	return rc;
+}
+
+int
+ir_config_each(const struct ir_config *cfg, ir_config_value_fn fn,
+	       void *payload)
+{
+	char buf[64];
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; !rc && i < sizeof(keys) / sizeof(*keys); i++) {
+		const struct key *k = &keys[i];
+		const void *slot = (const char *)cfg + k->offset;
+		bool set = cfg->from_file & (UINT64_C(1) << i);
+		const char *v = buf;
+
+		switch (k->kind) {
+		case K_STR:
+		case K_PATH:
+			v = *(char *const *)slot;
+			break;
+		case K_DURATION:
+			ir_duration_format(buf, sizeof(buf),
+					   *(const uint64_t *)slot);
+			break;
+		case K_BOOL:
+			v = *(const bool *)slot ? "true" : "false";
+			break;
+		case K_UINT:
+			if (!strcmp(k->name, "health.expect-status"))
+				snprintf(buf, sizeof(buf), "%ld",
+					 *(const long *)slot);
+			else
+				snprintf(buf, sizeof(buf), "%u",
+					 *(const unsigned *)slot);
+			break;
+		case K_MULTI:
+			for (j = 0; !rc && j < cfg->n_backup_paths; j++)
+				rc = fn(payload, k->name,
+					cfg->backup_paths[j], set, false);
+			continue;
+		}
+		rc = fn(payload, k->name, v, set, false);
+	}
+	for (i = 0; !rc && i < cfg->n_notify; i++) {
+		char name[IR_LIMIT_STRING + 16];
+
+		snprintf(name, sizeof(name), "notify.%s.url",
+			 cfg->notify[i].name);
+		rc = fn(payload, name, cfg->notify[i].url, true, true);
+	}
 	return rc;
 }
 

@@ -66,6 +66,9 @@ struct ir_config {
 
 	struct ir_notify *notify;
 	size_t n_notify;
+
+	uint64_t from_file; /* bit i: the i-th key of ir_config_each was set
+			     * in the file (else it is the default) */
 };
 
 /* Where the configuration comes from: the first of `explicit_path` (-c),
@@ -75,6 +78,20 @@ struct ir_config {
 int ir_config_locate(char **out, const char *explicit_path,
 		     struct ir_ctx *ctx) IR_WUR;
 
+/* The search order, for `incident config`: -c, $INCIDENT_CONFIG,
+ * ./incident.conf, /etc/incident/incident.conf.  what names the source,
+ * path is borrowed (NULL when that source gives none), exists says
+ * whether the file is there; chosen marks the one ir_config_locate picks. */
+#define IR_CONFIG_SOURCES 4
+struct ir_config_source {
+	const char *what;
+	const char *path;
+	bool exists;
+	bool chosen;
+};
+void ir_config_search(struct ir_config_source out[IR_CONFIG_SOURCES],
+		      const char *explicit_path);
+
 /* Load path (NULL: defaults only).  -ENOENT for a missing file, -EINVAL
  * for a malformed file, an unknown section or key (the message names the
  * file and key and suggests the nearest known key) or a bad value.  The
@@ -83,7 +100,33 @@ int ir_config_load(struct ir_config **out, const char *path,
 		   struct ir_ctx *ctx) IR_WUR;
 void ir_config_free(struct ir_config *cfg);
 
-/* Parse "250ms", "30s", "5m", "1h", "1m30s" into ms; -EINVAL otherwise. */
+/* The longest duration: its nanoseconds fit in an int64_t (~292 years). */
+#define IR_DURATION_MAX_MS ((uint64_t)INT64_MAX / 1000000)
+
+/* Call fn for every effective value, in the order of DESIGN.md: key
+ * ("stop.budget", "notify.ops.url"), the value as the file would spell
+ * it (NULL when unset), whether it came from the file, whether it is a
+ * secret.  Stops at and returns fn's first non-zero result. */
+typedef int (*ir_config_value_fn)(void *payload, const char *key,
+				  const char *value, bool from_file,
+				  bool secret);
+int ir_config_each(const struct ir_config *cfg, ir_config_value_fn fn,
+		   void *payload);
+
+/* A value that a comment character cut short: libgit2, like git, ends a
+ * value at an unquoted ';' or '#'.  Lines of path whose value goes on
+ * past one (glued to the text, as in "a#b"; taking the whole value; or
+ * a ';' in a key that holds a shell command) are reported to fn with
+ * the key, the line number, the character and what follows it (NULL for
+ * a secret's).  -ENOENT/-EIO with ctx set when path cannot be read. */
+typedef void (*ir_config_warn_fn)(void *payload, const char *key,
+				  unsigned line, char ch, const char *rest);
+int ir_config_lint(const char *path, ir_config_warn_fn fn, void *payload,
+		   struct ir_ctx *ctx) IR_WUR;
+
+/* Parse "250ms", "30s", "5m", "1h", "1m30s", "0.2s", "1.5m" into ms (a
+ * fraction finer than 1 ms is dropped); -ERANGE past IR_DURATION_MAX_MS,
+ * -EINVAL otherwise. */
 int ir_duration_parse(const char *s, uint64_t *out_ms) IR_WUR;
 /* Format ms as "30s", "1m", "1m30s", "250ms" into buf. */
 void ir_duration_format(char *buf, size_t cap, uint64_t ms);

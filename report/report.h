@@ -33,6 +33,12 @@ int ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
 int ir_report_show(FILE *out, struct ir_evlog *log, uint64_t id,
 		   int64_t at_ms, bool json, struct ir_ctx *ctx) IR_WUR;
 
+/* `incident timeline INC --json`: a JSON array, one object per line of
+ * the timeline (seq, ts, offset_ms, type, step, text; a run of step
+ * output adds last_seq, lines, dropped). */
+int ir_report_timeline_json(FILE *out, struct ir_evlog *log, uint64_t id,
+			    struct ir_ctx *ctx) IR_WUR;
+
 /* `incident stats`: counts by kind and status, rollback duration median
  * and p95, per-step median against budget, steps most often over budget,
  * key times. */

@@ -15,12 +15,21 @@ put(FILE *out, const char *s)
 	ir_rpt_puts(out, IR_RPT_TEXT, s);
 }
 
+/* Whether the moment asked for lies after the incident closed: then it is
+ * shown as closed, with its own duration, not the moment's. */
+static bool
+past_end(const struct ir_rpt_model *m)
+{
+	return m->at_ns >= 0 && m->closed_seq &&
+	       m->at_ns / NS_PER_MS > m->closed_ms;
+}
+
 /* Milliseconds of the moment: the cut, or all that is known. */
 static int64_t
 moment_ms(const struct ir_rpt_model *m)
 {
-	return m->at_ns >= 0 ? m->at_ns / NS_PER_MS
-			     : ir_rpt_model_duration(m);
+	return m->at_ns >= 0 && !past_end(m) ? m->at_ns / NS_PER_MS
+					      : ir_rpt_model_duration(m);
 }
 
 static void
@@ -48,7 +57,14 @@ state_text(FILE *out, const struct ir_rpt_model *m)
 
 	fprintf(out, "INC-%llu ", (unsigned long long)m->id);
 	put(out, m->kind);
-	if (m->at_ns >= 0) {
+	if (past_end(m)) {
+		ir_rpt_offset(o, m->closed_ms);
+		ir_rpt_offset(a, m->at_ns / NS_PER_MS);
+		fputs(" had closed (", out);
+		put(out, m->status);
+		fprintf(out, ") at %s, before %s; showing it as closed\n", o,
+			a);
+	} else if (m->at_ns >= 0) {
 		ir_rpt_offset(o, at);
 		ir_rpt_time(t, ir_rpt_add(m->opened_ts, m->at_ns));
 		fprintf(out, " as known at %s (%s)\n", o, t);
@@ -197,7 +213,7 @@ show_text(FILE *out, const struct ir_rpt_model *m, struct ir_evlog *log,
 
 	state_text(out, m);
 	ir_rpt_offset(o, moment_ms(m));
-	if (m->at_ns >= 0)
+	if (m->at_ns >= 0 && !past_end(m))
 		fprintf(out, "events up to %s:\n", o);
 	else
 		fputs("events:\n", out);
@@ -259,6 +275,10 @@ state_json(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
 	ir_rpt_jset(b, o, "open", json_boolean(!m->closed_seq));
 	ir_rpt_jset(b, o, "status", ir_rpt_jstr(m->status));
 	ir_rpt_jset(b, o, "closed_later", json_boolean(m->closed_later));
+	ir_rpt_jset(b, o, "past_end", json_boolean(past_end(m)));
+	ir_rpt_jset(b, o, "closed_ms", m->closed_seq
+					       ? json_integer(m->closed_ms)
+					       : json_null());
 	ir_rpt_jset(b, o, "reason", ir_rpt_jstr(m->reason));
 	ir_rpt_jset(b, o, "budget_ms", json_integer(m->budget_ms));
 	ir_rpt_jset(b, o, "elapsed_ms", json_integer(moment_ms(m)));

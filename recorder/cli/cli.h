@@ -82,6 +82,20 @@ void cli_utc(char *buf, size_t cap, int64_t ns);
 void cli_actor(char *buf, size_t cap);
 /* Write DATA_DIR/reports/INC-<n>.md (tmp + rename). */
 int cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx);
+/* output.c: where `-o FILE` writes.  A regular file or a new name is
+ * replaced atomically (a temporary file in its folder, renamed when
+ * whole); a device, FIFO or symbolic link is written through and never
+ * replaced; "-" is stdout. */
+struct cli_output {
+	FILE *f;
+	const char *path; /* borrowed */
+	char *tmp;        /* NULL: written through */
+};
+int cli_output_open(struct cli *cli, struct cli_output *o,
+		    const char *path) IR_WUR;
+/* Finish o: with rc 0 flush and put the output in place, else discard a
+ * temporary file.  Returns rc, or the error of finishing. */
+int cli_output_close(struct cli *cli, struct cli_output *o, int rc) IR_WUR;
 /* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
  * so ("INC-3 rolled back from it", "marked by ... : reason"). */
 bool cli_known_bad(void *payload, const char *tag, char *why, size_t cap);
@@ -185,6 +199,12 @@ int cmd_export(struct cli *cli);
 int cmd_archives(struct cli *cli);
 int cmd_restore(struct cli *cli);
 int cmd_demo(struct cli *cli);
+int cmd_config(struct cli *cli);
+int cmd_help(struct cli *cli);
+
+/* help.c: the usage of every command, and one command's options. */
+void cli_usage_all(FILE *out);
+void cli_command_help(FILE *out, const struct cli_command *c);
 
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_find_command(const char *name);

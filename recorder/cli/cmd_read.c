@@ -10,6 +10,7 @@
 #include "health.h"
 #include "hash.h"
 #include "ir_limits.h"
+#include "jsonval.h"
 #include "proc.h"
 #include "rec.h"
 #include "replay.h"
@@ -144,6 +145,22 @@ cmd_list(struct cli *cli)
 
 /* ---- show, timeline, report, stats -------------------------------------- */
 
+/* --at +DURATION: the config's durations; a bare number is seconds. */
+static int
+at_parse(const char *v, uint64_t *ms)
+{
+	char buf[64];
+
+	if (*v == '+')
+		v++;
+	if (*v && strspn(v, "0123456789.") == strlen(v)) {
+		if (snprintf(buf, sizeof(buf), "%ss", v) >= (int)sizeof(buf))
+			return -ERANGE;
+		v = buf;
+	}
+	return ir_duration_parse(v, ms);
+}
+
 int
 cmd_show(struct cli *cli)
 {
@@ -162,11 +179,16 @@ cmd_show(struct cli *cli)
 			return IR_EXIT_USAGE;
 		if (!r)
 			return unexpected(cli, i);
-		if (*v == '+')
-			v++;
-		if (ir_duration_parse(v, &ms))
+		r = at_parse(v, &ms);
+		if (r == -ERANGE)
+			return cli_usage(cli, "--at \"%s\" is too far: at most "
+					      "%lluh", v,
+					 (unsigned long long)(IR_DURATION_MAX_MS /
+							      3600000));
+		if (r)
 			return cli_usage(cli, "--at takes a duration like "
-					      "+90s or +2m30s");
+					      "+90s, +0.2s, +1.5m, +250ms or "
+					      "+2m30s, not \"%s\"", v);
 		at = (int64_t)ms;
 	}
 	rc = ir_report_show(stdout, cli->log, id, at, cli->json, &cli->ctx);
@@ -184,6 +206,9 @@ cmd_timeline(struct cli *cli)
 		return code;
 	if (i < cli->argc)
 		return unexpected(cli, i);
+	if (cli->json)
+		return cli_read_done(cli, ir_report_timeline_json(
+					     stdout, cli->log, id, &cli->ctx));
 	return cli_read_done(cli, ir_term_timeline(stdout, cli->log, id,
 						   cli->color, &cli->ctx));
 }
@@ -193,8 +218,8 @@ cmd_report(struct cli *cli)
 {
 	enum ir_report_format fmt = IR_REPORT_MD;
 	const char *out_path = NULL;
+	struct cli_output o;
 	FILE *out = stdout;
-	char tmp[4200];
 	uint64_t id;
 	int i = 1, rc, code;
 
@@ -229,29 +254,16 @@ cmd_report(struct cli *cli)
 			return unexpected(cli, i);
 		out_path = v;
 	}
-	if (out_path && strcmp(out_path, "-")) {
-		snprintf(tmp, sizeof(tmp), "%s.partial", out_path);
-		out = fopen(tmp, "we");
-		if (!out)
-			return cli_fail(cli, ir_error_set(&cli->ctx, -errno,
-							  IR_ORIGIN_USAGE,
-							  errno,
-							  "cannot write \"%s\": "
-							  "%s",
-							  tmp,
-							  strerror(errno)));
+	if (out_path) {
+		rc = cli_output_open(cli, &o, out_path);
+		if (rc)
+			return cli_fail(cli, rc);
+		out = o.f;
 	}
 	rc = ir_report_write(out, cli->log, id, fmt, &cli->ctx);
-	if (out != stdout) {
-		if (fclose(out) && !rc)
-			rc = -EIO;
-		if (!rc && rename(tmp, out_path))
-			rc = ir_error_set(&cli->ctx, -errno, IR_ORIGIN_OS,
-					  errno, "cannot write \"%s\": %s",
-					  out_path, strerror(errno));
-		if (rc)
-			unlink(tmp);
-		else
+	if (out_path) {
+		rc = cli_output_close(cli, &o, rc);
+		if (!rc && strcmp(out_path, "-"))
 			fprintf(stderr, "report written to %s\n", out_path);
 	}
 	return out_path && strcmp(out_path, "-") ? cli_fail(cli, rc)
@@ -283,6 +295,28 @@ static void
 replay_tick(void *payload, uint64_t mono)
 {
 	ir_term_tick(payload, mono);
+}
+
+/* replay --json: each event as one JSON line, when the replay reaches it. */
+static void
+replay_json(void *payload, const struct ir_event *ev)
+{
+	json_t *j = ir_jsonval_event(ev);
+
+	(void)payload;
+	if (!j)
+		return;
+	json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(j);
+}
+
+static void
+replay_no_tick(void *payload, uint64_t mono)
+{
+	(void)payload;
+	(void)mono;
 }
 
 static int
@@ -336,11 +370,12 @@ cmd_replay(struct cli *cli)
 	term = ir_term_new(&topts);
 	if (!term)
 		return cli_fail(cli, -ENOMEM);
-	opts.on_event = replay_event;
-	opts.on_tick = replay_tick;
+	opts.on_event = cli->json ? replay_json : replay_event;
+	opts.on_tick = cli->json ? replay_no_tick : replay_tick;
 	opts.payload = term;
 	rc = ir_replay_run(cli->log, id, &opts, &cli->ctx);
-	ir_term_finish(term);
+	if (!cli->json)
+		ir_term_finish(term);
 	ir_term_free(term);
 	return cli_fail(cli, rc);
 }
@@ -543,9 +578,10 @@ cmd_verify(struct cli *cli)
 int
 cmd_export(struct cli *cli)
 {
-	const char *format = NULL;
+	const char *format = NULL, *out_path = "-";
+	struct cli_output o;
 	uint64_t id;
-	int i = 1, code;
+	int i = 1, rc, code;
 
 	code = one_incident(cli, &i, &id, "export");
 	if (code)
@@ -553,6 +589,8 @@ cmd_export(struct cli *cli)
 	for (; i < cli->argc; i++) {
 		int r = cli_value(cli, &i, "--format", &format);
 
+		if (!r)
+			r = cli_value(cli, &i, "-o", &out_path);
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (!r)
@@ -563,8 +601,11 @@ cmd_export(struct cli *cli)
 	if (strcmp(format, "jsonl"))
 		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
 				 format);
-	return cli_read_done(cli,
-			     ir_export_jsonl(stdout, cli->log, id, &cli->ctx));
+	rc = cli_output_open(cli, &o, out_path);
+	if (rc)
+		return cli_fail(cli, rc);
+	rc = ir_export_jsonl(o.f, cli->log, id, &cli->ctx);
+	return cli_read_done(cli, cli_output_close(cli, &o, rc));
 }
 
 /* ---- status and tags ----------------------------------------------------- */

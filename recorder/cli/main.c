@@ -45,7 +45,7 @@ const struct cli_command cli_commands[] = {
 	  "close an interrupted incident without resuming it", cmd_abort, true },
 	{ "verify", "verify [INC]", "check hash chains and log integrity",
 	  cmd_verify, false },
-	{ "export", "export INC --format jsonl",
+	{ "export", "export INC --format jsonl [-o FILE]",
 	  "the incident's events, one JSON object per line", cmd_export, false },
 	{ "backup", "backup [--reason TEXT]", "archive the current state now",
 	  cmd_backup, true },
@@ -53,6 +53,11 @@ const struct cli_command cli_commands[] = {
 	  "archives, their incidents, sizes, checksums", cmd_archives, false },
 	{ "restore", "restore ARCHIVE|INC --to DIR [--force] [--yes]",
 	  "extract an archive safely", cmd_restore, true },
+	{ "config", "config",
+	  "which file was read, every effective value, and warnings",
+	  cmd_config, false },
+	{ "help", "help [COMMAND]", "the usage, or what a command's options do",
+	  cmd_help, false },
 	{ "demo", "demo [DIR]",
 	  "a self-contained sandbox deployment, rolled back live", cmd_demo,
 	  true },
@@ -70,34 +75,6 @@ cli_find_command(const char *name)
 	return NULL;
 }
 
-static void
-usage(FILE *out)
-{
-	const struct cli_command *c;
-
-	fprintf(out,
-		"usage: incident [-c CONFIG] [-d DATA_DIR] [--json] "
-		"[--no-color] COMMAND ...\n\n"
-		"Carries out the emergency-rollback runbook and records "
-		"everything in a\ntamper-evident event log.\n\ncommands:\n");
-	for (c = cli_commands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	fprintf(out,
-		"\nINC is INC-7, 7 or last.  Exit codes: 0 success, 1 the "
-		"operation ran and\nfailed, 2 usage/configuration/input error "
-		"(nothing changed), 3 locked.\n"
-		"'incident COMMAND --help' shows a command's options.  See "
-		"docs/guide.md.\n");
-}
-
-static void
-command_help(const struct cli_command *c)
-{
-	printf("usage: incident [GLOBAL OPTIONS] %s\n\n%s.\n\n"
-	       "global options: -c CONFIG, -d DATA_DIR, --json, --no-color\n",
-	       c->usage, c->summary);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -105,7 +82,7 @@ main(int argc, char **argv)
 	const struct cli_command *cmd = NULL;
 	char **rest;
 	int nrest = 0, i, rc;
-	bool no_color = false, help = false, ended = false;
+	bool no_color = false, help = false, ended = false, version = false;
 
 	cli.prog = "incident";
 	/* A dead reader of our output must not kill a rollback midway. */
@@ -144,25 +121,31 @@ main(int argc, char **argv)
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			help = true;
 		} else if (!strcmp(a, "--version")) {
-			printf("incident %s\n", IR_VERSION);
-			free(rest);
-			return IR_EXIT_OK;
+			version = true;
 		} else {
 			rest[nrest++] = argv[i];
 		}
+	}
+	if (version) {
+		if (cli.json)
+			printf("{\"version\": \"%s\"}\n", IR_VERSION);
+		else
+			printf("incident %s\n", IR_VERSION);
+		free(rest);
+		return IR_EXIT_OK;
 	}
 	if (nrest && strcmp(rest[0], "--"))
 		cmd = cli_find_command(rest[0]);
 	if (help) {
 		if (cmd)
-			command_help(cmd);
+			cli_command_help(stdout, cmd);
 		else
-			usage(stdout);
+			cli_usage_all(stdout);
 		free(rest);
 		return IR_EXIT_OK;
 	}
 	if (!nrest) {
-		usage(stderr);
+		cli_usage_all(stderr);
 		free(rest);
 		return IR_EXIT_USAGE;
 	}

@@ -37,7 +37,29 @@ durations(void **state)
 	assert_int_equal(ir_duration_parse("5x", &ms), -EINVAL);
 	assert_int_equal(ir_duration_parse("-5s", &ms), -EINVAL);
 	assert_int_equal(ir_duration_parse("99999999999999999999h", &ms),
-			 -EINVAL);
+			 -ERANGE);
+	/* Fractions, and overflow of the sum or the product. */
+	assert_int_equal(ir_duration_parse("0.2s", &ms), 0);
+	assert_int_equal(ms, 200);
+	assert_int_equal(ir_duration_parse("1.5m", &ms), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(ir_duration_parse("1m0.25s", &ms), 0);
+	assert_int_equal(ms, 60250);
+	assert_int_equal(ir_duration_parse("0.0004s", &ms), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(ir_duration_parse("2.5h", &ms), 0);
+	assert_int_equal(ms, 9000000);
+	assert_int_equal(ir_duration_parse("1.s", &ms), -EINVAL);
+	assert_int_equal(ir_duration_parse(".5s", &ms), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(ir_duration_parse("1.2.3s", &ms), -EINVAL);
+	assert_int_equal(ir_duration_parse("2562047h", &ms), 0);
+	assert_int_equal(ir_duration_parse("2562048h", &ms), -ERANGE);
+	assert_int_equal(ir_duration_parse("2562047h2562047h", &ms),
+			 -ERANGE);
+	assert_int_equal(ir_duration_parse("9223372036854ms", &ms), 0);
+	assert_int_equal(ms, IR_DURATION_MAX_MS);
+	assert_int_equal(ir_duration_parse("9223372036855ms", &ms), -ERANGE);
 	ir_duration_format(buf, sizeof(buf), 90000);
 	assert_string_equal(buf, "1m30s");
 	ir_duration_format(buf, sizeof(buf), 30000);

@@ -1,0 +1,213 @@
+/* `incident help [COMMAND]`, `incident COMMAND --help`: the usage, and for
+ * each command what each of its arguments and options does. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct help {
+	const char *name;
+	const char *text; /* one "  OPTION  what it does" line each */
+};
+
+static const struct help helps[] = {
+	{ "rollback",
+	  "  TAG            roll back to this deploy tag (default: the newest "
+	  "tag\n"
+	  "                 older than the deployed one that is not "
+	  "known-bad)\n"
+	  "  --dry-run      show the plan (target, steps, files that would "
+	  "change)\n"
+	  "                 and change nothing\n"
+	  "  --yes, -y      do not ask for confirmation (required without a "
+	  "terminal)\n"
+	  "  --force        check out even over local changes outside "
+	  "config.dir\n"
+	  "  --with-db      also run the database step (database.restore)\n"
+	  "  --no-backup    skip the backup step (the state is not archived "
+	  "first)\n"
+	  "  --reason TEXT  why, recorded in the log and the report\n"
+	  "An interrupted rollback is resumed instead of starting a new one.\n" },
+	{ "stop",
+	  "  --yes, -y      do not ask for confirmation (required without a "
+	  "terminal)\n"
+	  "  --reason TEXT  why, recorded in the log\n" },
+	{ "status",
+	  "  no options: the open incident, the deployed tag, the trading "
+	  "process\n"
+	  "  and the health endpoint, as they are now\n" },
+	{ "tags",
+	  "  no options: every deploy tag matching deploy.tag-pattern, newest "
+	  "first,\n"
+	  "  which one is deployed, and why a tag is known-good or "
+	  "known-bad\n" },
+	{ "list", "  no options: every incident, newest first\n" },
+	{ "show",
+	  "  INC            INC-7, 7 or last\n"
+	  "  --at +DURATION the incident as known that long after it opened:\n"
+	  "                 +90s, +0.2s, +1.5m, +250ms, +2m30s, or bare "
+	  "seconds (+3);\n"
+	  "                 a moment after it closed shows it as closed\n" },
+	{ "timeline",
+	  "  INC            INC-7, 7 or last; every event in order, step "
+	  "output\n"
+	  "                 collapsed (--json: an array of the lines)\n" },
+	{ "report",
+	  "  INC            INC-7, 7 or last\n"
+	  "  --format md|html|json\n"
+	  "                 Markdown (default), self-contained HTML, or JSON\n"
+	  "                 (--json alone also selects JSON)\n"
+	  "  -o FILE        write to FILE instead of stdout: a regular file is "
+	  "replaced\n"
+	  "                 atomically; a device, FIFO or link is written "
+	  "through\n" },
+	{ "stats",
+	  "  no options: counts by kind and status, rollback durations, steps "
+	  "over\n"
+	  "  budget, key times (drills left out)\n" },
+	{ "replay",
+	  "  INC            INC-7, 7 or last\n"
+	  "  --speed X      X times as fast as recorded (default 1)\n"
+	  "  --max-idle SECONDS\n"
+	  "                 wait at most this long between two events\n"
+	  "  (--json: one JSON object per event, at the replay's timing)\n" },
+	{ "note",
+	  "  INC            INC-7, 7 or last (a running incident too)\n"
+	  "  TEXT           the note, recorded with your user@host\n"
+	  "  --corrects SEQ the note corrects event SEQ of the incident\n" },
+	{ "abort",
+	  "  INC            an interrupted (open, not running) incident to "
+	  "close as\n"
+	  "                 aborted without resuming it\n" },
+	{ "verify",
+	  "  INC            check only this incident (default: all); exit 1 "
+	  "on a fault\n" },
+	{ "export",
+	  "  INC            INC-7, 7 or last\n"
+	  "  --format jsonl one JSON object per event, as stored\n"
+	  "  -o FILE        write to FILE instead of stdout: a regular file is "
+	  "replaced\n"
+	  "                 atomically; a device, FIFO or link is written "
+	  "through\n" },
+	{ "backup",
+	  "  --reason TEXT  why, recorded in the log\n"
+	  "  archives backup.path now, as an incident of kind backup\n" },
+	{ "archives",
+	  "  no options: every archive the log knows and any other in "
+	  "DATA_DIR/archives,\n"
+	  "  with its size, file count and whether its SHA-256 still "
+	  "matches\n" },
+	{ "restore",
+	  "  ARCHIVE|INC    an archive file, or the incident whose backup to "
+	  "restore\n"
+	  "  --to DIR       extract into DIR, which must be absent or "
+	  "empty\n"
+	  "  --force        extract into a DIR that is not empty\n" },
+	{ "config",
+	  "  no options: the file that was read and the search order, every "
+	  "effective\n"
+	  "  value (secrets masked), and warnings about values a comment "
+	  "character\n"
+	  "  cut short\n" },
+	{ "demo",
+	  "  DIR            build the sandbox here (default: a new folder "
+	  "under $TMPDIR)\n" },
+	{ "help",
+	  "  COMMAND        show what COMMAND and each of its options do\n" },
+};
+
+static const char *
+help_text(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(helps) / sizeof(*helps); i++)
+		if (!strcmp(helps[i].name, name))
+			return helps[i].text;
+	return "";
+}
+
+void
+cli_usage_all(FILE *out)
+{
+	const struct cli_command *c;
+
+	fprintf(out,
+		"usage: incident [-c CONFIG] [-d DATA_DIR] [--json] "
+		"[--no-color] COMMAND ...\n\n"
+		"Carries out the emergency-rollback runbook and records "
+		"everything in a\ntamper-evident event log.\n\ncommands:\n");
+	for (c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\nglobal options (before or after the command):\n"
+		"  -c CONFIG      the configuration file (else "
+		"$INCIDENT_CONFIG,\n"
+		"                 ./incident.conf, "
+		"/etc/incident/incident.conf)\n"
+		"  -d DATA_DIR    the data directory (else $INCIDENT_DATA, "
+		"core.data-dir)\n"
+		"  --json         machine-readable JSON on stdout; progress "
+		"on stderr\n"
+		"  --no-color     no colour (also NO_COLOR=1)\n"
+		"  --version      the version\n"
+		"\nINC is INC-7, 7 or last.  Exit codes: 0 success, 1 the "
+		"operation ran and\nfailed, 2 usage/configuration/input error "
+		"(nothing changed), 3 locked.\n"
+		"'incident help COMMAND' shows a command's options.\n"
+		"See docs/guide.md and incident(1).\n");
+}
+
+void
+cli_command_help(FILE *out, const struct cli_command *c)
+{
+	fprintf(out,
+		"usage: incident [GLOBAL OPTIONS] %s\n\n%s.\n\n%s\n"
+		"global options: -c CONFIG, -d DATA_DIR, --json, --no-color "
+		"(see 'incident help')\n",
+		c->usage, c->summary, help_text(c->name));
+}
+
+static json_t *
+command_json(const struct cli_command *c)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "usage", json_string(c->usage));
+	json_object_set_new(j, "summary", json_string(c->summary));
+	json_object_set_new(j, "options", json_string(help_text(c->name)));
+	return j;
+}
+
+int
+cmd_help(struct cli *cli)
+{
+	const struct cli_command *c;
+	json_t *arr;
+
+	if (cli->argc > 2)
+		return cli_usage(cli, "unexpected argument \"%s\"",
+				 cli->argv[2]);
+	if (cli->argc == 2) {
+		c = cli_find_command(cli->argv[1]);
+		if (!c)
+			return cli_usage(cli, "unknown command \"%s\"",
+					 cli->argv[1]);
+		if (cli->json)
+			cli_print_json(command_json(c));
+		else
+			cli_command_help(stdout, c);
+		return IR_EXIT_OK;
+	}
+	if (!cli->json) {
+		cli_usage_all(stdout);
+		return IR_EXIT_OK;
+	}
+	arr = json_array();
+	for (c = cli_commands; c->name; c++)
+		json_array_append_new(arr, command_json(c));
+	cli_print_json(arr);
+	return IR_EXIT_OK;
+}
