@@ -103,7 +103,20 @@ static const struct help helps[] = {
 	  "restore\n"
 	  "  --to DIR       extract into DIR, which must be absent or "
 	  "empty\n"
-	  "  --force        extract into a DIR that is not empty\n" },
+	  "  --force        extract into a DIR that is not empty; what it "
+	  "holds is\n"
+	  "                 archived first (DATA_DIR/archives/INC-n-restore."
+	  "tar.zst)\n"
+	  "  --yes          replace without asking (needed with --force "
+	  "when there is\n"
+	  "                 no terminal)\n" },
+	{ "mark",
+	  "  TAG            the deploy tag whose verdict is corrected\n"
+	  "  good|bad|clear known-good, known-bad, or back to what the log "
+	  "shows\n"
+	  "  --reason TEXT  why (required); shown by 'incident tags'\n"
+	  "  --yes          record it without asking (needed without a "
+	  "terminal)\n" },
 	{ "config",
 	  "  no options: the file that was read and the search order, every "
 	  "effective\n"
