@@ -465,9 +465,14 @@ ir_archive_create(struct ir_archive_writer **out, const char *final_path,
 			goto out;
 		}
 	}
-	w->fd =
-	    open(w->partial_path,
-	         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* A .partial left by a crash is ours (under the incident lock):
+	 * remove it, then create a new file, never one planted there. */
+	if (unlink(w->partial_path) < 0 && errno != ENOENT) {
+		rc = os_fail(ctx, errno, "remove", w->partial_path);
+		goto out;
+	}
+	w->fd = open(w->partial_path,
+	             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		rc = os_fail(ctx, errno, "create", w->partial_path);
 		goto out;

@@ -225,7 +225,14 @@ cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 	snprintf(path, sizeof(path), "%s/INC-%llu.md", dir,
 		 (unsigned long long)id);
 	snprintf(tmp, sizeof(tmp), "%s.partial", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Never through something planted under the name: a stale one of
+	 * ours goes first, then only a new file will do. */
+	if (unlink(tmp) && errno != ENOENT)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				    "cannot remove \"%s\": %s", tmp,
+				    strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
 	if (fd < 0)
 		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
 				    "cannot write \"%s\": %s", tmp,

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,39 @@ open_through(struct cli *cli, const char *path, const struct stat *st,
 	return 0;
 }
 
+/* Whether path (what it names, through links) lies in the data
+ * directory's log or archives: those are never an output. */
+static bool
+inside_store(const struct cli *cli, const char *path)
+{
+	static const char *const stores[] = { "log", "archives" };
+	char real[PATH_MAX], store[PATH_MAX], top[PATH_MAX + 16];
+	char *copy, *dir;
+	size_t i, n;
+
+	if (!cli->data_dir || !realpath(cli->data_dir, store))
+		return false;
+	if (!realpath(path, real)) {
+		copy = strdup(path);
+		if (!copy)
+			return false;
+		dir = dirname(copy);
+		if (!realpath(dir, real)) {
+			free(copy);
+			return false;
+		}
+		free(copy);
+	}
+	for (i = 0; i < sizeof(stores) / sizeof(*stores); i++) {
+		snprintf(top, sizeof(top), "%s/%s", store, stores[i]);
+		n = strlen(top);
+		if (!strncmp(real, top, n) &&
+		    (real[n] == '\0' || real[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 int
 cli_output_open(struct cli *cli, struct cli_output *o, const char *path)
 {
@@ -77,6 +111,11 @@ cli_output_open(struct cli *cli, struct cli_output *o, const char *path)
 		o->f = stdout;
 		return 0;
 	}
+	if (inside_store(cli, path))
+		return ir_error_set(&cli->ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+				    "\"%s\" is inside the data directory's "
+				    "log or archives: choose another -o",
+				    path);
 	have = !lstat(path, &lst);
 	if (!have && errno != ENOENT)
 		return cannot(cli, path, errno);
