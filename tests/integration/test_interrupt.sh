@@ -18,7 +18,7 @@ make_three_tags
 cat >"$D/scripts/slow_stop.sh" <<'SH'
 #!/bin/sh
 echo "stop: begin"
-sleep 1
+sleep "${STOP_SLEEP:-1}"
 pid=$(cat run/node.pid 2>/dev/null) || exit 0
 kill "$pid" 2>/dev/null
 echo "stop: sent SIGTERM to $pid"
@@ -58,6 +58,7 @@ wait_line() {
 		sleep 0.02
 	done
 	fail "no output line \"$2\" in INC-$1"
+	cat "$T/bg.err" >&2
 }
 
 # scripts_left: processes of this test's slow scripts still running.
@@ -69,12 +70,19 @@ scripts_left() {
 group_left() {
 	local pgid
 	pgid=$(events "$1" | jq -r "select(.type==\"step.started\" and .step==\"$2\") | .data.pgid" | head -n1)
-	pgrep -g "$pgid" | wc -l
+	if [ -z "$pgid" ] || [ "$pgid" = null ]; then
+		echo 1
+		return
+	fi
+	# Zombies do not count: an orphan's new parent reaps it in its time.
+	ps -e -o pgid=,stat= | awk -v g="$pgid" '$1 == g && $2 !~ /^Z/' | wc -l
 }
 
 # start_bg: incident rollback in the background; $BG its pid.
 start_bg() {
-	"$INCIDENT_BIN" -c "$T/incident.conf" rollback --yes \
+	# -c after the command: other tests' pkill -f "incident.conf
+	# rollback" must not hit this one.
+	"$INCIDENT_BIN" rollback --yes -c "$T/incident.conf" \
 		>"$T/bg.out" 2>"$T/bg.err" </dev/null &
 	BG=$!
 }
@@ -84,6 +92,10 @@ wait_bg() {
 	RC=0
 	wait "$BG" || RC=$?
 	ERR=$(cat "$T/bg.err")
+	if [ "$RC" != 130 ]; then
+		echo "--- stderr of INC-$n (exit $RC)" >&2
+		tail -n 20 "$T/bg.err" >&2
+	fi
 }
 
 for sig in INT TERM HUP; do
@@ -150,5 +162,65 @@ for sig in INT TERM HUP; do
 	check "one trading node" test "$(node_count)" -eq 1
 	check "healthy" test "$(http_status)" = 200
 done
+
+echo "# Ctrl-C at a terminal: SIGINT to incident's process group"
+# The commands run in groups of their own: the terminal's SIGINT reaches
+# incident only, and the stop runs to its end.
+fresh_round
+start_bg
+wait_line "$n" "stop: begin"
+kill -INT -- -"$BG"
+wait_bg
+check "exit 130 (got $RC)" test "$RC" -eq 130
+ev=$(events "$n")
+check "the command ran to its end" grep -qx "stop: done" <<<"$(jq -r 'select(.type=="step.output") | .data.line' <<<"$ev")"
+check "trading node stopped" test "$(node_count)" -eq 0
+expect_exit 0 incident rollback --yes
+check "succeeded" test "$(events "$n" | jq -r 'select(.type=="incident.closed") | .data.status')" = succeeded
+
+echo "# a second SIGINT kills the step's process group"
+fresh_round
+STOP_SLEEP=20 start_bg
+wait_line "$n" "stop: begin"
+t0=$(date +%s)
+kill -INT "$BG"
+sleep 0.3
+kill -INT "$BG"
+wait_bg
+t1=$(date +%s)
+check "exit 130 (got $RC)" test "$RC" -eq 130
+check "did not wait for the command" test $((t1 - t0)) -lt 10
+contains "$ERR" "interrupted during step \"stop\" (SIGINT twice: its command was killed)" "stderr"
+contains "$ERR" "trading is RUNNING" "stderr"
+ev=$(events "$n")
+failed=$(jq -c 'select(.type=="step.failed" and .step=="stop") | .data' <<<"$ev")
+check "kill recorded" test "$(jq -r .killed <<<"$failed")" = true
+check "attempt interrupted" test "$(jq -r .interrupted <<<"$failed")" = true
+check "interruption says killed" test "$(jq -r 'select(.type=="incident.interrupted") | .data.killed' <<<"$ev")" = true
+not_contains "$(jq -r 'select(.type=="step.output") | .data.line' <<<"$ev")" "stop: done" "output"
+check "no script left" test "$(scripts_left)" -eq 0
+check "nothing left in its group" test "$(group_left "$n" stop)" -eq 0
+check "trading node untouched" test "$(node_count)" -eq 1
+check "still open" test "$(incident list --json | jq -r '.[0].status')" = open
+expect_exit 0 incident rollback --yes
+ev=$(events "$n")
+check "succeeded" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = succeeded
+check "stop ran again" test "$(jq -r 'select(.type=="step.started" and .step=="stop") | .data.attempt' <<<"$ev" | tail -n1)" = 2
+check "one trading node" test "$(node_count)" -eq 1
+
+echo "# interrupted with --json: the outcome on stdout"
+fresh_round
+"$INCIDENT_BIN" rollback --yes --json -c "$T/incident.conf" \
+	>"$T/bg.out" 2>"$T/bg.err" </dev/null &
+BG=$!
+wait_line "$n" "stop: begin"
+kill -TERM "$BG"
+wait_bg
+check "exit 130 (got $RC)" test "$RC" -eq 130
+check "json says interrupted" test "$(jq -r .interrupted "$T/bg.out")" = true
+check "json names the step" test "$(jq -r .step "$T/bg.out")" = stop
+check "json: status open" test "$(jq -r .status "$T/bg.out")" = open
+expect_exit 0 incident abort "$n"
+check "aborted" test "$(incident list --json | jq -r '.[0].status')" = aborted
 
 finish
