@@ -444,7 +444,8 @@ set_nonblock(int fd)
 }
 
 /*
- * The budget ran out: the whole group is being stopped, not just the shell,
+ * The budget ran out (or the caller cancelled the command): the whole group
+ * is being stopped, not just the shell,
  * so see it through.  Signals are asynchronous: a member may still be dying
  * when the shell has been reaped, or may ignore SIGTERM.  A member that
  * survives SIGKILL for IR_PROC_REAP_KILL_WAIT_MS (stuck in the kernel) is
@@ -531,6 +532,13 @@ supervise(const struct ir_proc_opts *opts, struct spawned *sp,
 				goto done;
 			}
 		}
+		if (!exited && !term_sent && opts->cancel &&
+		    opts->cancel(opts->payload)) {
+			kill(-res->pgid, SIGTERM);
+			term_sent = true;
+			res->cancelled = true;
+			term_at = now;
+		}
 		if (!exited && opts->budget_ms) {
 			uint64_t ran = ms_between(start, now);
 
@@ -539,13 +547,14 @@ supervise(const struct ir_proc_opts *opts, struct spawned *sp,
 				term_sent = true;
 				res->timed_out = true;
 				term_at = now;
-			} else if (term_sent && !kill_sent &&
-				   ms_between(term_at, now) >= grace) {
-				kill(-res->pgid, SIGKILL);
-				kill_sent = true;
 			}
 			if (!term_sent && opts->budget_ms - ran < TICK_MS)
 				timeout = (int)(opts->budget_ms - ran);
+		}
+		if (!exited && term_sent && !kill_sent &&
+		    ms_between(term_at, now) >= grace) {
+			kill(-res->pgid, SIGKILL);
+			kill_sent = true;
 		}
 		if (exited && ((st[0].fd < 0 && st[1].fd < 0) ||
 			       ms_between(exit_at, now) >= DRAIN_MS))
@@ -578,7 +587,7 @@ supervise(const struct ir_proc_opts *opts, struct spawned *sp,
 	/* Whatever a lingering holder of the pipes wrote so far is kept. */
 	finish(opts, &st[0]);
 	finish(opts, &st[1]);
-	if (res->timed_out)
+	if (res->timed_out || res->cancelled)
 		finish_group(opts, res->pgid, term_at, grace, kill_sent);
 	if (WIFSIGNALED(status)) {
 		res->exit_code = -1;

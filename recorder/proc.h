@@ -43,6 +43,12 @@ struct ir_proc_opts {
 			const char *line, size_t len, bool truncated);
 	/* Called at least every 50 ms while the process runs. */
 	void (*on_tick)(void *payload);
+	/* Polled as often as on_tick while the shell runs: once it returns
+	 * true, the group is ended as at the budget (SIGTERM, SIGKILL after
+	 * grace_ms) and the result says cancelled.  The output is read to
+	 * the end either way, so the command never writes into a pipe
+	 * nobody reads.  NULL: never. */
+	bool (*cancel)(void *payload);
 	void *payload;
 };
 
@@ -52,6 +58,7 @@ struct ir_proc_result {
 	int exit_code;       /* exit status, or -1 when killed by a signal */
 	int signal;          /* the signal that ended it, 0 if none */
 	bool timed_out;      /* the budget ran out and we signalled it */
+	bool cancelled;      /* opts->cancel asked, and we signalled it */
 	uint64_t duration_ms;
 	pid_t pgid;
 };

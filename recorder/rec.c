@@ -233,8 +233,9 @@ durable_now(const char *type)
 	 * before that commit only makes the resumed backup write it
 	 * again. */
 	static const char *const types[] = {
-		"incident.opened", "incident.resumed", "incident.closed",
-		"step.started",    "note",             "restore.completed",
+		"incident.opened",  "incident.resumed", "incident.closed",
+		"step.started",     "note",             "restore.completed",
+		"step.escalated",   "incident.interrupted",
 	};
 	size_t i;
 

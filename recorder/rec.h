@@ -3,8 +3,9 @@
  * the incident's state as the fold of them, and lets its caller subscribe
  * to events as they are appended (the live display is such a subscriber).
  *
- * incident.opened/resumed/closed, step.started, note and
- * restore.completed are committed before ir_rec_emit() returns; the other
+ * incident.opened/resumed/interrupted/closed, step.started,
+ * step.escalated, note and restore.completed are committed before
+ * ir_rec_emit() returns; the other
  * events (decisions, observations, step outcomes, backup.created, output)
  * are group-committed with the next of those, or after
  * IR_LIMIT_OUTPUT_BATCH events or IR_LIMIT_OUTPUT_BATCH_MS (ir_rec_tick),

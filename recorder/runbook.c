@@ -1,10 +1,12 @@
 #include "runbook.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ir_limits.h"
 #include "jsontext.h"
 #include "steps.h"
 
@@ -54,6 +56,10 @@ ir_runbook_next(const struct ir_state *st)
 
 	if (!st->opened || st->closed)
 		return a;
+	if (st->interrupted) {
+		a.kind = IR_ACT_HALT;
+		return a;
+	}
 	steps = ir_runbook_steps(st->kind, &n);
 	for (i = 0; i < n; i++) {
 		const struct ir_step_state *s = &st->steps[steps[i]];
@@ -216,7 +222,7 @@ int
 ir_runbook_resume(struct ir_run *run, const char *actor, struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
-	const char *interrupted = "";
+	const char *interrupted = st->interrupted_step;
 	struct ir_val *d = ir_val_map_new();
 	int i;
 
@@ -229,23 +235,122 @@ ir_runbook_resume(struct ir_run *run, const char *actor, struct ir_ctx *ctx)
 	return ir_rec_emit(run->rec, "incident.resumed", NULL, d, ctx);
 }
 
+static const char *
+signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	default:
+		return "signal";
+	}
+}
+
+/* What became of the step the interrupt came during. */
+static const char *
+outcome(const struct ir_state *st, enum ir_step step)
+{
+	const struct ir_step_state *s = &st->steps[step];
+
+	switch (s->status) {
+	case IR_STEP_DONE:
+		return "completed";
+	case IR_STEP_FAILED:
+		return "failed";
+	case IR_STEP_SKIPPED:
+		return "skipped";
+	case IR_STEP_RUNNING:
+		return "running";
+	case IR_STEP_PENDING:
+		break;
+	}
+	return s->attempts && s->session == st->session ? "interrupted"
+							 : "not started";
+}
+
+/*
+ * incident.interrupted: which step the interrupt came during and what
+ * became of it, the step that was not begun, and a fresh look at the
+ * trading process, so that the operator (and the log) know whether
+ * trading runs while the incident waits.
+ */
+static int
+record_interrupt(struct ir_run *run, enum ir_step step, bool killed,
+		 struct ir_ctx *ctx)
+{
+	const struct ir_state *st = ir_rec_state(run->rec);
+	struct ir_action next = ir_runbook_next(st);
+	struct ir_val *d = ir_val_map_new();
+	struct ir_ctx local = { 0 };
+	pid_t pids[IR_LIMIT_PIDS];
+	size_t n = 0, i;
+	int sig = ir_step_interrupted(run, NULL), found;
+
+	ir_val_set_str(d, "signal", signal_name(sig));
+	ir_val_set_int(d, "signo", sig);
+	if (step != IR_STEP_NONE) {
+		ir_val_set_str(d, "step", ir_step_name(step));
+		ir_val_set_str(d, "outcome", outcome(st, step));
+	}
+	if (next.kind != IR_ACT_CLOSE && next.step != IR_STEP_NONE)
+		ir_val_set_str(d, "next_step", ir_step_name(next.step));
+	else if (next.kind == IR_ACT_CLOSE)
+		ir_val_set_str(d, "next_step", "close");
+	ir_val_set_bool(d, "killed", killed);
+	ir_val_set_str(d, "pattern", run->cfg->stop_process);
+	found = run->fx->proc_find(run->fx->self, run->cfg->stop_process, pids,
+				   IR_LIMIT_PIDS, &n, &local);
+	if (found) {
+		ir_val_set_str(d, "trading_error", ir_error_msg(&local, found));
+	} else {
+		struct ir_val *arr = ir_val_array_new();
+
+		for (i = 0; i < n && i < IR_LIMIT_PIDS; i++)
+			ir_val_push_int(arr, pids[i]);
+		ir_val_set_take(d, "pids", arr);
+		ir_val_set_uint(d, "trading", n);
+	}
+	return ir_rec_emit(run->rec, "incident.interrupted", NULL, d, ctx);
+}
+
 int
 ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_effects *outer = run->fx;
 	struct ir_effects_timer timer;
+	enum ir_step last = IR_STEP_NONE;
+	bool killed = false;
 	int rc = 0;
 
 	ir_effects_timer_init(&timer, outer);
 	run->fx = &timer.table;
 	while (!rc) {
-		struct ir_action a = ir_runbook_next(ir_rec_state(run->rec));
+		const struct ir_state *st = ir_rec_state(run->rec);
+		struct ir_action a;
 
+		/* Between actions: the one under way has finished. */
+		if (!st->closed && !st->interrupted &&
+		    ir_step_interrupted(run, NULL)) {
+			rc = record_interrupt(run, last, killed, ctx);
+			if (rc)
+				break;
+		}
+		a = ir_runbook_next(st);
 		switch (a.kind) {
 		case IR_ACT_NONE:
 			rc = ir_rec_flush(run->rec, ctx);
 			run->fx = outer;
 			return rc;
+		case IR_ACT_HALT:
+			rc = ir_rec_flush(run->rec, ctx);
+			run->fx = outer;
+			return rc ? rc
+				  : ir_error_set(ctx, -EINTR, IR_ORIGIN_RUN, 0,
+						 "interrupted");
 		case IR_ACT_CLOSE:
 			rc = close_incident(run, a.status, timer.wait_ns, ctx);
 			break;
@@ -262,6 +367,13 @@ ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 			rc = ir_step_recover(run, a.step, ctx);
 			break;
 		}
+		/* The step's command was killed on request; its attempt is
+		 * closed and the interrupt is recorded next. */
+		if (rc == -EINTR && ir_step_interrupted(run, NULL)) {
+			killed = true;
+			rc = 0;
+		}
+		last = a.step;
 		/* No commit here: what an action recorded rides with the
 		 * next durable event, before the next effect (rec.c). */
 	}

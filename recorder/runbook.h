@@ -24,6 +24,7 @@ enum ir_action_kind {
 	IR_ACT_RUN,     /* carry out step */
 	IR_ACT_RECOVER, /* step was running when its process died */
 	IR_ACT_CLOSE,   /* close the incident with status */
+	IR_ACT_HALT,    /* interrupted in this session: stop, leave it open */
 };
 
 struct ir_action {
@@ -56,6 +57,13 @@ struct ir_run {
 	bool (*known_bad)(void *payload, const char *tag, char *why,
 			  size_t cap);
 	void *known_bad_payload;
+	/* Interrupts (the CLI's SIGINT, SIGTERM, SIGHUP): the first signal
+	 * that came, 0 while none has; *kill (may be NULL) is set when the
+	 * running command's process group is to be ended too (a second
+	 * SIGINT).  Polled between actions and while a step waits; must not
+	 * block.  NULL: never interrupted. */
+	int (*interrupted)(void *payload, bool *kill);
+	void *interrupt_payload;
 };
 
 /* The rollback target and why: for `tag` (NULL: chosen by the rules of
@@ -88,8 +96,11 @@ int ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
 			 struct ir_ctx *ctx) IR_WUR;
 
 /* Carry out actions until the incident is closed.  0 when it closed (see
- * the state for its status); a negative errno when the log could not be
- * written (the incident stays open and can be resumed). */
+ * the state for its status); -EINTR when run->interrupted said so: the
+ * action under way was let finish (its command ended, unless a kill was
+ * asked for), incident.interrupted was recorded, no further action began
+ * and the incident stays open; another negative errno when the log could
+ * not be written (the incident stays open and can be resumed). */
 int ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 
 /* Record incident.resumed for an attached incident: waits for nothing; the

@@ -87,10 +87,16 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 
 		st->session++;
 		st->owner_pid = ir_val_get_int(ev->data, "pid", 0);
+		st->interrupted = false;
+		st->interrupted_step[0] = '\0';
 		/* Whatever was running belonged to the dead process. */
 		for (i = 0; i < IR_STEP__COUNT; i++)
 			if (st->steps[i].status == IR_STEP_RUNNING)
 				st->steps[i].interrupted = true;
+	} else if (!strcmp(t, "incident.interrupted")) {
+		st->interrupted = true;
+		copy(st->interrupted_step, sizeof(st->interrupted_step),
+		     ir_val_get_str(ev->data, "step"));
 	} else if (!strcmp(t, "incident.closed")) {
 		st->closed = true;
 		copy(st->status, sizeof(st->status),
@@ -117,6 +123,10 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 		if (s && s->status == IR_STEP_RUNNING &&
 		    ir_val_get_int(ev->data, "pgid", 0) > 0)
 			s->pgid = ir_val_get_int(ev->data, "pgid", 0);
+	} else if (s && !strcmp(t, "step.escalated")) {
+		s->escalated = true;
+		if (ir_val_get_int(ev->data, "pgid", 0) > 0)
+			s->pgid = ir_val_get_int(ev->data, "pgid", 0);
 	} else if (s && !strcmp(t, "decision")) {
 		const char *a = ir_val_get_str(ev->data, "answer");
 
@@ -128,6 +138,7 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 		s->attempts++;
 		s->session = st->session;
 		s->interrupted = false;
+		s->escalated = false;
 		s->pgid = ir_val_get_int(ev->data, "pgid", 0);
 		s->budget_ms = (uint64_t)ir_val_get_int(ev->data, "budget_ms", 0);
 		s->started_mono = ev->mono;

@@ -44,7 +44,9 @@ struct ir_step_state {
 	unsigned attempts;       /* step.started count */
 	unsigned session;        /* session of the last step.started */
 	bool interrupted;        /* the last attempt was cut off by a crash */
-	int64_t pgid;            /* of the last attempt, 0 when none */
+	int64_t pgid;            /* of the last attempt's latest command,
+				  * 0 when none */
+	bool escalated;          /* the last attempt escalated (stop) */
 	uint64_t budget_ms;
 	uint64_t started_mono;   /* ns */
 	int64_t started_ts;      /* ns since the epoch */
@@ -82,6 +84,12 @@ struct ir_state {
 	char from_commit[41];
 	char target_commit[41];
 	char backup_path[1024]; /* archive of this incident, if any */
+
+	/* incident.interrupted in this session: nothing more is done until
+	 * incident.resumed clears it.  The step it names stays for the
+	 * resume to record. */
+	bool interrupted;
+	char interrupted_step[16];
 
 	long last_http_status;
 	struct ir_step_state steps[IR_STEP__COUNT];

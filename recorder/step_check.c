@@ -80,6 +80,14 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 		spent = ir_attempt_elapsed_ms(&a);
 		if (spent >= a.budget_ms)
 			break;
+		/* Interrupted: no more probes; the resume probes anew. */
+		if (ir_step_interrupted(run, NULL))
+			return ir_attempt_interrupt(&a, -2, false,
+						    "interrupted after %u "
+						    "probe%s (last status %ld)",
+						    probes,
+						    probes == 1 ? "" : "s",
+						    status);
 		if (delay > a.budget_ms - spent)
 			delay = a.budget_ms - spent;
 		run->fx->sleep_ms(run->fx->self, delay);

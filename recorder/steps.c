@@ -9,6 +9,10 @@
 
 #include "ir_limits.h"
 
+/* After an interrupt, how long the stop still watches the trading process
+ * go once its command has ended. */
+#define INTERRUPT_SETTLE_MS 1000
+
 /* ---- attempts ---------------------------------------------------------- */
 
 void
@@ -95,6 +99,8 @@ set_duration(struct ir_attempt *a, struct ir_val *d)
 	ir_val_set_uint(d, "duration_ms", ms);
 	ir_val_set_uint(d, "budget_ms", a->budget_ms);
 	ir_val_set_bool(d, "over_budget", a->budget_ms && ms > a->budget_ms);
+	if (a->escalated)
+		ir_val_set_bool(d, "escalated", true);
 }
 
 static int
@@ -127,27 +133,68 @@ ir_attempt_complete(struct ir_attempt *a)
 	return ir_rec_emit(a->run->rec, "step.completed", a->name, d, a->ctx);
 }
 
-int
-ir_attempt_fail(struct ir_attempt *a, int exit_code, const char *fmt, ...)
+/* step.failed; interrupted (and killed) mark an attempt that runs again. */
+static int
+fail(struct ir_attempt *a, int exit_code, bool interrupted, bool killed,
+     const char *fmt, va_list ap)
 {
 	char msg[512];
 	struct ir_val *d;
-	va_list ap;
 	int rc = ir_attempt_start(a, NULL, 0);
 
 	if (!rc)
 		rc = flush_dropped(a);
 	if (rc)
 		return rc;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	d = ir_val_map_new();
 	set_duration(a, d);
 	ir_val_set_str(d, "error", msg);
 	if (exit_code >= -1)
 		ir_val_set_int(d, "exit_code", exit_code);
+	if (interrupted)
+		ir_val_set_bool(d, "interrupted", true);
+	if (killed)
+		ir_val_set_bool(d, "killed", true);
 	return ir_rec_emit(a->run->rec, "step.failed", a->name, d, a->ctx);
+}
+
+int
+ir_attempt_fail(struct ir_attempt *a, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = fail(a, exit_code, false, false, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+ir_attempt_interrupt(struct ir_attempt *a, int exit_code, bool killed,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = fail(a, exit_code, true, killed, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+ir_step_interrupted(const struct ir_run *run, bool *kill)
+{
+	bool k = false;
+	int sig = run->interrupted
+			  ? run->interrupted(run->interrupt_payload, &k)
+			  : 0;
+
+	if (kill)
+		*kill = sig && k;
+	return sig;
 }
 
 int
@@ -164,6 +211,7 @@ ir_attempt_observe(struct ir_attempt *a, const char *what, struct ir_val *d)
 struct command_run {
 	struct ir_attempt *a;
 	const char *command;
+	const char *escalation; /* why, when this is the escalation */
 };
 
 static int
@@ -180,9 +228,28 @@ on_spawn(void *payload, pid_t pgid)
 	d = ir_val_map_new();
 	ir_val_set_str(d, "command", cr->command);
 	ir_val_set_int(d, "pgid", pgid);
-	rc = ir_attempt_observe(a, "process", d);
+	if (cr->escalation) {
+		ir_val_set_uint(d, "after_ms", ir_attempt_elapsed_ms(a));
+		ir_val_set_uint(d, "budget_ms", a->budget_ms);
+		ir_val_set_str(d, "because", cr->escalation);
+		a->escalated = true;
+		rc = ir_rec_emit(a->run->rec, "step.escalated", a->name, d,
+				 a->ctx);
+	} else {
+		rc = ir_attempt_observe(a, "process", d);
+	}
 	/* The gate opens only when everything before it is on disk. */
 	return rc ? rc : ir_rec_flush(a->run->rec, a->ctx);
+}
+
+/* A second SIGINT ends the command's process group. */
+static bool
+on_cancel(void *payload)
+{
+	bool kill = false;
+
+	ir_step_interrupted(((struct command_run *)payload)->a->run, &kill);
+	return kill;
 }
 
 static void
@@ -223,14 +290,14 @@ on_tick(void *payload)
 		a->log_rc = rc;
 }
 
-int
-ir_attempt_command(struct ir_attempt *a, const char *command,
-		   uint64_t budget_ms, const char *stdout_path,
-		   struct ir_proc_result *out)
+static int
+run_command(struct ir_attempt *a, const char *command, const char *escalation,
+	uint64_t budget_ms, const char *stdout_path,
+	struct ir_proc_result *out)
 {
 	const struct ir_state *st = ir_rec_state(a->run->rec);
 	struct ir_proc_opts opts = IR_PROC_OPTS_INIT;
-	struct command_run cr = { a, command };
+	struct command_run cr = { a, command, escalation };
 	char env_id[64], env_step[64], env_from[300], env_target[300];
 	const char *env[5];
 	int rc;
@@ -254,11 +321,34 @@ ir_attempt_command(struct ir_attempt *a, const char *command,
 	opts.on_spawn = on_spawn;
 	opts.on_line = on_line;
 	opts.on_tick = on_tick;
+	opts.cancel = on_cancel;
 	opts.payload = &cr;
 	rc = a->run->fx->proc_run(a->run->fx->self, &opts, out, a->ctx);
 	/* The output left pending rides along with the next durable event:
 	 * nothing acts on the world before that. */
-	return a->log_rc ? a->log_rc : rc;
+	if (a->log_rc)
+		return a->log_rc;
+	if (rc || !out->cancelled)
+		return rc;
+	rc = ir_attempt_interrupt(a, out->exit_code, true,
+				  "interrupted: a second SIGINT ended \"%s\" "
+				  "(process group %lld)",
+				  command, (long long)out->pgid);
+	return rc ? rc : -EINTR;
+}
+
+int
+ir_attempt_command(struct ir_attempt *a, const char *cmd, uint64_t budget_ms,
+		   const char *stdout_path, struct ir_proc_result *out)
+{
+	return run_command(a, cmd, NULL, budget_ms, stdout_path, out);
+}
+
+int
+ir_attempt_escalate(struct ir_attempt *a, const char *cmd, uint64_t budget_ms,
+		    const char *because, struct ir_proc_result *out)
+{
+	return run_command(a, cmd, because, budget_ms, NULL, out);
 }
 
 /* ---- observations ------------------------------------------------------ */
@@ -430,11 +520,19 @@ watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
 	int rc;
 
 	for (;;) {
+		uint64_t elapsed;
+
 		rc = find_trading(a->run, pids, &n, a->ctx);
 		if (rc)
 			return rc;
-		if (!n || ir_attempt_elapsed_ms(a) >= deadline_ms)
+		elapsed = ir_attempt_elapsed_ms(a);
+		if (!n || elapsed >= deadline_ms)
 			break;
+		/* Interrupted: the command has ended; give its signal a moment
+		 * to take effect, not the whole budget. */
+		if (ir_step_interrupted(a->run, NULL) &&
+		    deadline_ms > elapsed + INTERRUPT_SETTLE_MS)
+			deadline_ms = elapsed + INTERRUPT_SETTLE_MS;
 		/* A process usually exits within milliseconds of its signal:
 		 * look again at once, then less often (1, 2, 4 ... 50 ms; a
 		 * scan of /proc costs about 1 ms). */
@@ -470,7 +568,9 @@ run_stop(struct ir_run *run, struct ir_ctx *ctx)
 	rc = watch_until_gone(&a, cfg->stop_budget_ms, &left);
 	if (rc)
 		return rc;
-	if (left || res.timed_out) {
+	/* After an interrupt no new command begins: the escalation waits
+	 * for the resume, which runs the stop again. */
+	if ((left || res.timed_out) && !ir_step_interrupted(run, NULL)) {
 		snprintf(because, sizeof(because),
 			 res.timed_out ? "the stop command was cut off at its "
 					 "budget; %zu trading process(es) left"
@@ -480,8 +580,9 @@ run_stop(struct ir_run *run, struct ir_ctx *ctx)
 		rc = decision(run, IR_STEP_STOP, "escalate?", true, because,
 			      ctx);
 		if (!rc)
-			rc = ir_attempt_command(&a, cfg->stop_escalate,
-						cfg->stop_budget_ms, NULL, &res);
+			rc = ir_attempt_escalate(&a, cfg->stop_escalate,
+						 cfg->stop_budget_ms, because,
+						 &res);
 		if (!rc)
 			rc = watch_until_gone(&a, ir_attempt_elapsed_ms(&a) +
 							  cfg->stop_budget_ms,
@@ -489,6 +590,13 @@ run_stop(struct ir_run *run, struct ir_ctx *ctx)
 		if (rc)
 			return rc;
 	}
+	if (left && ir_step_interrupted(run, NULL))
+		return ir_attempt_interrupt(
+			&a, res.exit_code, false,
+			"interrupted with %zu trading process(es) still "
+			"running%s",
+			left,
+			a.escalated ? " after the escalation" : "; not escalated");
 	if (left)
 		return ir_attempt_fail(&a, res.exit_code,
 				       "%zu trading process(es) still running",

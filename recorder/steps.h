@@ -30,6 +30,7 @@ struct ir_attempt {
 	uint64_t lines;     /* output lines recorded */
 	uint64_t dropped;   /* output lines past the cap */
 	const char *command;
+	bool escalated;     /* step.escalated recorded */
 };
 
 /* Begin an attempt; nothing is recorded yet. */
@@ -44,6 +45,11 @@ int ir_attempt_start(struct ir_attempt *a, const char *command,
 int ir_attempt_complete(struct ir_attempt *a) IR_WUR;
 int ir_attempt_fail(struct ir_attempt *a, int exit_code, const char *fmt,
 		    ...) IR_WUR IR_PRINTF(3, 4);
+/* Close the attempt as interrupted (step.failed with interrupted: true;
+ * the step is pending again and runs anew on resume); killed: its command
+ * was ended on request. */
+int ir_attempt_interrupt(struct ir_attempt *a, int exit_code, bool killed,
+			 const char *fmt, ...) IR_WUR IR_PRINTF(4, 5);
 /* ms since the attempt started. */
 uint64_t ir_attempt_elapsed_ms(const struct ir_attempt *a);
 /* Record an observation (data taken; "what" is set here). */
@@ -53,10 +59,22 @@ int ir_attempt_observe(struct ir_attempt *a, const char *what,
 /* Run a configured command as part of the attempt: step.started (or, when
  * already started, an observation naming the new process group) is durable
  * before it runs; output is recorded as step.output.  The process result
- * goes to *out.  0 when it ran (whatever its exit status). */
+ * goes to *out.  0 when it ran (whatever its exit status); -EINTR when
+ * an interrupt asked for its process group to be killed, which was done
+ * and recorded (the attempt is closed as interrupted). */
 int ir_attempt_command(struct ir_attempt *a, const char *command,
 		       uint64_t budget_ms, const char *stdout_path,
 		       struct ir_proc_result *out) IR_WUR;
+/* The same for the stop step's escalation: step.escalated (command,
+ * after_ms, pgid, because) is durable before it runs, and the attempt's
+ * outcome will say escalated. */
+int ir_attempt_escalate(struct ir_attempt *a, const char *command,
+			uint64_t budget_ms, const char *because,
+			struct ir_proc_result *out) IR_WUR;
+
+/* The first interrupt's signal, 0 when none came (see struct ir_run);
+ * *kill (may be NULL): the running command is to be ended. */
+int ir_step_interrupted(const struct ir_run *run, bool *kill);
 
 /* The processes matching stop.process right now, as an observation;
  * *count gets how many. */

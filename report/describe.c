@@ -282,6 +282,28 @@ ir_rpt_describe(struct ir_rpt_line *l, const struct ir_event *ev)
 			ir_rpt_line_printf(l, ": %s", str(d, "error"));
 		if (has_int(d, "exit_code", &v))
 			ir_rpt_line_printf(l, " (exit %lld)", (long long)v);
+		if (ir_val_get_bool(d, "escalated", false))
+			ir_rpt_line_adds(l, ", escalated");
+	} else if (!strcmp(t, "step.escalated")) {
+		ir_rpt_line_printf(l, "escalated: %s",
+				   or_empty(str(d, "command")));
+		opt_dur(l, " after ", d, "after_ms");
+		if (has_int(d, "pgid", &v))
+			ir_rpt_line_printf(l, ", pgid %lld", (long long)v);
+		opt_str(l, "because", d, "because");
+	} else if (!strcmp(t, "incident.interrupted")) {
+		ir_rpt_line_printf(l, "interrupted by %s",
+				   or_q(str(d, "signal")));
+		if (str(d, "step"))
+			ir_rpt_line_printf(l, " during %s (%s)", str(d, "step"),
+					   or_q(str(d, "outcome")));
+		if (ir_val_get_bool(d, "killed", false))
+			ir_rpt_line_adds(l, ", its command killed");
+		if (has_int(d, "trading", &v))
+			ir_rpt_line_printf(l, "; %lld trading process%s "
+					   "running",
+					   (long long)v, v == 1 ? "" : "es");
+		opt_str(l, "not begun", d, "next_step");
 	} else if (!strcmp(t, "step.skipped")) {
 		ir_rpt_line_adds(l, str(d, "why") ? str(d, "why") : "skipped");
 	} else if (!strcmp(t, "backup.created")) {

@@ -198,6 +198,8 @@ describe_closing(struct ir_tline *l, const struct ir_event *ev)
 		if (ir_val_as_int(ir_val_get(d, "exit_code"), &code))
 			ir_tline_printf(l, " (exit %lld)", (long long)code);
 	}
+	if (ir_val_get_bool(d, "escalated", false))
+		ir_tline_puts(l, ", escalated");
 	if (ir_val_get_bool(d, "over_budget", false)) {
 		ir_tline_tone(l, IR_TONE_YELLOW);
 		if (ir_tline_val_u64(d, "budget_ms", &u)) {
@@ -370,6 +372,28 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 		ir_tline_puts(l, ir_val_get_bool(d, "verified", false)
 		                     ? ", checksum verified"
 		                     : ", checksum not verified");
+	} else if (ir_tline_is_type(ev, "step.escalated")) {
+		ir_tline_tone(l, IR_TONE_YELLOW);
+		ir_tline_puts(l, "escalated");
+		ir_tline_tone(l, IR_TONE_OFF);
+		ir_tline_field(l, d, "command", ": ", "");
+		if (ir_tline_val_u64(d, "after_ms", &u)) {
+			ir_tline_dur(buf, sizeof(buf), u);
+			ir_tline_printf(l, " after %s", buf);
+		}
+	} else if (ir_tline_is_type(ev, "incident.interrupted")) {
+		ir_tline_tone(l, IR_TONE_YELLOW);
+		ir_tline_puts(l, "interrupted");
+		ir_tline_tone(l, IR_TONE_OFF);
+		ir_tline_field(l, d, "signal", " by ", "");
+		ir_tline_field(l, d, "step", " during ", "");
+		ir_tline_field(l, d, "outcome", " (", ")");
+		if (ir_val_get_bool(d, "killed", false))
+			ir_tline_puts(l, ", its command killed");
+		if (ir_tline_val_u64(d, "trading", &u))
+			ir_tline_printf(l, "; trading %s (%llu process%s)",
+			                u ? "running" : "not running", (ull)u,
+			                u == 1 ? "" : "es");
 	} else if (ir_tline_is_type(ev, "incident.resumed")) {
 		ir_tline_puts(l, "resumed");
 		ir_tline_field(l, d, "actor", " by ", "");

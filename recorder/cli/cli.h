@@ -21,6 +21,7 @@ enum {
 	IR_EXIT_FAILED = 1, /* the operation ran and failed */
 	IR_EXIT_USAGE = 2,  /* usage, configuration or input: nothing changed */
 	IR_EXIT_LOCKED = 3, /* another rollback holds the lock */
+	IR_EXIT_INTERRUPTED = 130, /* interrupted: the incident stays open */
 };
 
 struct cli {
@@ -178,6 +179,15 @@ int cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id);
 /* Open (or resume) an incident of o->kind under the lock, with the live
  * display, and carry it out; the exit code. */
 int cli_run_incident(struct cli *cli, const struct run_opts *o);
+
+/* interrupt.c: catch SIGINT, SIGTERM and SIGHUP (those not ignored when
+ * we started) while an incident runs; on a TTY the handler says at once
+ * that it heard.  disarm puts the old handlers back. */
+void cli_interrupt_arm(bool tty);
+void cli_interrupt_disarm(void);
+/* For struct ir_run's interrupted: the first signal caught, 0 if none;
+ * *kill once a second SIGINT came. */
+int cli_interrupted(void *payload, bool *kill);
 
 /* Commands. */
 int cmd_rollback(struct cli *cli);

@@ -14,16 +14,52 @@
 #include "runbook.h"
 #include "term.h"
 
+/* What the last incident.interrupted said, for the line we print. */
+struct interruption {
+	bool seen;
+	bool killed;
+	bool trading_known;
+	uint64_t trading;
+	char step[16];
+	char outcome[16];
+	char signal[16];
+	char pattern[256];
+	char error[256];
+};
+
 struct live {
 	struct ir_term *term;
+	struct interruption intr;
 };
+
+static void
+copy_str(char *dst, size_t cap, const struct ir_val *d, const char *key)
+{
+	const char *v = ir_val_get_str(d, key);
+
+	snprintf(dst, cap, "%s", v ? v : "");
+}
 
 static void
 live_event(void *payload, const struct ir_event *ev)
 {
 	struct live *l = payload;
+	struct interruption *in = &l->intr;
 
 	ir_term_event(l->term, ev);
+	if (strcmp(ev->type, "incident.interrupted"))
+		return;
+	in->seen = true;
+	in->killed = ir_val_get_bool(ev->data, "killed", false);
+	in->trading_known = ir_val_get(ev->data, "trading") != NULL;
+	in->trading = (uint64_t)ir_val_get_int(ev->data, "trading", 0);
+	copy_str(in->step, sizeof(in->step), ev->data, "step");
+	if (!in->step[0])
+		copy_str(in->step, sizeof(in->step), ev->data, "next_step");
+	copy_str(in->outcome, sizeof(in->outcome), ev->data, "outcome");
+	copy_str(in->signal, sizeof(in->signal), ev->data, "signal");
+	copy_str(in->pattern, sizeof(in->pattern), ev->data, "pattern");
+	copy_str(in->error, sizeof(in->error), ev->data, "trading_error");
 }
 
 static void
@@ -149,6 +185,63 @@ print_outcome(struct cli *cli, struct ir_rec *rec)
 			failed ? failed->error : "");
 }
 
+/*
+ * The one line after an interrupt: which step, whether trading runs now
+ * (the look taken when the interrupt was recorded), and the two ways on.
+ */
+static void
+print_interrupted(struct cli *cli, struct ir_rec *rec,
+		  const struct interruption *in)
+{
+	const struct ir_state *st = ir_rec_state(rec);
+	unsigned long long id = (unsigned long long)ir_rec_id(rec);
+	char what[128] = "", trading[400];
+
+	if (!in->step[0])
+		snprintf(what, sizeof(what), "(%s)", in->signal);
+	else if (in->killed)
+		snprintf(what, sizeof(what),
+			 "during step \"%s\" (%s twice: its command was "
+			 "killed)",
+			 in->step, in->signal);
+	else if (!strcmp(in->step, "close") || !in->outcome[0])
+		snprintf(what, sizeof(what), "before step \"%s\" (%s)",
+			 in->step, in->signal);
+	else
+		snprintf(what, sizeof(what), "during step \"%s\" (%s; %s)",
+			 in->step, in->signal, in->outcome);
+	if (!in->trading_known)
+		snprintf(trading, sizeof(trading),
+			 "whether trading runs is unknown (%s)", in->error);
+	else
+		snprintf(trading, sizeof(trading),
+			 "trading is %s (%llu process%s match%s \"%s\")",
+			 in->trading ? "RUNNING" : "not running",
+			 (unsigned long long)in->trading,
+			 in->trading == 1 ? "" : "es",
+			 in->trading == 1 ? "es" : "", in->pattern);
+	fprintf(stderr,
+		"incident: interrupted %s; %s; resume with 'incident %s', or "
+		"close with 'incident abort INC-%llu'\n",
+		what, trading, st->kind, id);
+	if (cli->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "id", json_integer((json_int_t)id));
+		json_object_set_new(j, "kind", json_string(st->kind));
+		json_object_set_new(j, "status", json_string(st->status));
+		json_object_set_new(j, "interrupted", json_true());
+		json_object_set_new(j, "step", json_string(in->step));
+		json_object_set_new(j, "signal", json_string(in->signal));
+		json_object_set_new(j, "killed", json_boolean(in->killed));
+		if (in->trading_known)
+			json_object_set_new(
+				j, "trading",
+				json_integer((json_int_t)in->trading));
+		cli_print_json(j);
+	}
+}
+
 int
 cli_run_incident(struct cli *cli, const struct run_opts *o)
 {
@@ -156,7 +249,7 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	struct ir_lock *lock = NULL;
 	struct ir_rec *rec = NULL;
 	struct ir_term_opts topts = { stderr, cli->tty_err, cli->color_err };
-	struct live live = { NULL };
+	struct live live = { .term = NULL };
 	struct ir_run run = { 0 };
 	char actor[300];
 	int rc, code;
@@ -185,6 +278,9 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	run.report_payload = cli;
 	run.known_bad = cli_known_bad;
 	run.known_bad_payload = cli;
+	run.interrupted = cli_interrupted;
+	/* From here on an interrupt is recorded, never fatal. */
+	cli_interrupt_arm(cli->tty_err);
 	if (w.id) {
 		rc = ir_rec_attach(rec, w.id, &cli->ctx);
 		/* The lock is ours, but the process that last ran the
@@ -212,8 +308,12 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	if (!rc)
 		rc = ir_runbook_execute(&run, &cli->ctx);
 	ir_term_finish(live.term);
+	cli_interrupt_disarm();
 out:
-	if (rc) {
+	if (rc == -EINTR && live.intr.seen) {
+		print_interrupted(cli, rec, &live.intr);
+		code = IR_EXIT_INTERRUPTED;
+	} else if (rc) {
 		code = cli_fail(cli, rc);
 	} else {
 		print_outcome(cli, rec);

@@ -45,6 +45,19 @@ ev=$(events 3)
 check "escalation decided" test "$(jq -r 'select(.type=="decision" and .data.question=="escalate?") | .data.answer' <<<"$ev")" = yes
 check "escalate ran" grep -q "force-killing" <<<"$(jq -r 'select(.type=="step.output") | .data.line' <<<"$ev")"
 check "over budget" test "$(jq -r 'select(.type=="step.completed") | .data.over_budget' <<<"$ev")" = true
+esc=$(jq -c 'select(.type=="step.escalated")' <<<"$ev")
+check "escalation is its own event" test "$(jq -r .step <<<"$esc")" = stop
+check "escalation names its command" test "$(jq -r .data.command <<<"$esc")" = "./scripts/shutdown.sh force"
+check "escalation after the budget" test "$(jq -r .data.after_ms <<<"$esc")" -ge 1000
+check "escalation names its group" test "$(jq -r .data.pgid <<<"$esc")" -gt 1
+check "outcome says escalated" test "$(jq -r 'select(.type=="step.completed") | .data.escalated' <<<"$ev")" = true
+expect_exit 0 incident timeline 3
+contains "$OUT" "escalated: ./scripts/shutdown.sh force after 1." "timeline"
+contains "$OUT" ", escalated" "timeline"
+expect_exit 0 incident report 3 --format md -o "$T/inc3.md"
+contains "$(cat "$T/inc3.md")" "escalated: ./scripts/shutdown.sh force after 1." "report"
+expect_exit 0 incident report 3 --format html -o "$T/inc3.html"
+contains "$(cat "$T/inc3.html")" "escalated: ./scripts/shutdown.sh force after 1." "html report"
 check "no hanging sleep left" test "$(pgrep -f 'sleep 30' -P 1 | wc -l)" -ge 0
 
 echo "# a process that ignores SIGTERM: escalation kills it"

@@ -575,6 +575,59 @@ budget_stops_the_whole_group(void **state)
 	assert_false(ir_proc_group_alive(res.pgid));
 }
 
+/* Cancelled after the command has written its first line: the group is
+ * ended as at the budget (the child ignoring SIGTERM is killed), and what
+ * it wrote is read. */
+static bool
+cancel_after_first_line(void *payload)
+{
+	return ((struct fx *)payload)->n_lines > 0;
+}
+
+static void
+cancel_ends_the_group(void **state)
+{
+	struct fx *fx = *state;
+	struct ir_proc_opts o = opts_for(
+		fx, "echo begun; (trap '' TERM; exec sleep 30) & wait");
+	struct ir_proc_result res;
+	struct ir_ctx ctx = {0};
+
+	o.cancel = cancel_after_first_line;
+	o.grace_ms = 300;
+	assert_int_equal(ir_proc_run(&o, &res, &ctx), 0);
+	track(fx, res.pgid);
+	assert_true(res.cancelled);
+	assert_false(res.timed_out);
+	assert_int_equal(res.signal, SIGTERM);
+	assert_true(res.duration_ms < 5000);
+	assert_line(fx, IR_PROC_STDOUT, 0, "begun");
+	assert_false(ir_proc_group_alive(res.pgid));
+}
+
+/* Never cancelled: it runs to its end. */
+static bool
+never_cancel(void *payload)
+{
+	(void)payload;
+	return false;
+}
+
+static void
+no_cancel_runs_to_the_end(void **state)
+{
+	struct fx *fx = *state;
+	struct ir_proc_opts o = opts_for(fx, "sleep 0.2; echo done");
+	struct ir_proc_result res;
+	struct ir_ctx ctx = {0};
+
+	o.cancel = never_cancel;
+	assert_int_equal(ir_proc_run(&o, &res, &ctx), 0);
+	assert_false(res.cancelled);
+	assert_int_equal(res.exit_code, 0);
+	assert_line(fx, IR_PROC_STDOUT, 0, "done");
+}
+
 static void
 refused_spawn_never_runs(void **state)
 {
@@ -1028,6 +1081,8 @@ main(void)
 		T(budget_sends_sigterm),
 		T(budget_escalates_to_sigkill),
 		T(budget_stops_the_whole_group),
+		T(cancel_ends_the_group),
+		T(no_cancel_runs_to_the_end),
 		T(refused_spawn_never_runs),
 		T(group_and_environment),
 		T(working_directory),

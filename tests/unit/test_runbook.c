@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <signal.h>
+
 #include "evlog.h"
 #include "rec.h"
 #include "runbook.h"
@@ -20,7 +22,24 @@ struct world {
 	char commands[8][64];
 	bool alive_group;
 	unsigned reaped;
+	/* Interrupts: the signal arrives while the command at index
+	 * interrupt_run (0-based) runs; kill asks for its group to end. */
+	int interrupt_sig;
+	int interrupt_run;
+	bool interrupt_kill;
+	int sig;   /* delivered so far */
+	bool kill; /* delivered so far */
 };
+
+static int
+w_interrupted(void *payload, bool *kill)
+{
+	struct world *w = payload;
+
+	if (kill)
+		*kill = w->kill;
+	return w->sig;
+}
 
 static int64_t
 w_wall(void *self)
@@ -55,10 +74,21 @@ w_run(void *self, const struct ir_proc_opts *o, struct ir_proc_result *out,
 	rc = o->on_spawn(o->payload, 4242);
 	if (rc)
 		return rc;
+	memset(out, 0, sizeof(*out));
+	if (w->interrupt_sig && (int)w->runs - 1 == w->interrupt_run) {
+		w->sig = w->interrupt_sig;
+		w->kill = w->interrupt_kill;
+	}
 	o->on_line(o->payload, IR_PROC_STDOUT, "working", 7, false);
 	w->mono += 100 * 1000000ULL;
-	memset(out, 0, sizeof(*out));
 	out->pgid = 4242;
+	if (o->cancel && o->cancel(o->payload)) {
+		/* Killed before it did its work. */
+		out->cancelled = true;
+		out->exit_code = -1;
+		out->signal = SIGTERM;
+		return 0;
+	}
 	if (!strcmp(o->command, "stop-cmd")) {
 		if (!w->stubborn)
 			w->trading = 0;
@@ -360,6 +390,160 @@ resume_after_crash(void **state)
 	ir_rec_free(again);
 }
 
+/* An interrupt while the stop command runs: the command finishes, the
+ * step completes, the interruption is recorded and nothing else begins;
+ * the resume goes on from there and never repeats the stop. */
+static void
+interrupt_lets_the_step_finish(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL, *again = NULL;
+	struct trace t = { .n = 0 };
+	struct ir_run run = { 0 };
+	const struct ir_state *st;
+	uint64_t id;
+
+	f->w.trading = 1;
+	f->w.interrupt_sig = SIGINT;
+	assert_int_equal(ir_rec_new(&rec, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_subscribe(rec, record, &t), 0);
+	assert_int_equal(ir_rec_open(rec, "stop", NULL, &f->ctx), 0);
+	id = ir_rec_id(rec);
+	run.rec = rec;
+	run.cfg = f->cfg;
+	run.fx = &f->fx;
+	run.data_dir = f->dir;
+	run.interrupted = w_interrupted;
+	run.interrupt_payload = &f->w;
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), -EINTR);
+	st = ir_rec_state(rec);
+	assert_true(st->interrupted);
+	assert_false(st->closed);
+	assert_string_equal(st->interrupted_step, "stop");
+	assert_int_equal(st->steps[IR_STEP_STOP].status, IR_STEP_DONE);
+	assert_string_equal(t.lines[t.n - 1], "incident.interrupted");
+	assert_true(has(&t, "step.completed stop"));
+	assert_false(has(&t, "incident.closed"));
+	/* The plan halts while the interruption stands. */
+	assert_int_equal(ir_runbook_next(st).kind, IR_ACT_HALT);
+	ir_rec_free(rec);
+
+	f->w.sig = 0;
+	t.n = 0;
+	assert_int_equal(ir_rec_new(&again, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_attach(again, id, &f->ctx), 0);
+	assert_int_equal(ir_rec_subscribe(again, record, &t), 0);
+	run.rec = again;
+	assert_int_equal(ir_runbook_resume(&run, "tester@host", &f->ctx), 0);
+	assert_false(ir_rec_state(again)->interrupted);
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), 0);
+	st = ir_rec_state(again);
+	assert_string_equal(st->status, "succeeded");
+	assert_int_equal(f->w.runs, 1); /* the stop ran once */
+	ir_rec_free(again);
+}
+
+/* Interrupted with the trading process still there: no escalation
+ * begins, the attempt is closed as interrupted, to run again. */
+static void
+interrupt_does_not_escalate(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	struct ir_run run = { 0 };
+	const struct ir_state *st;
+
+	f->w.trading = 1;
+	f->w.stubborn = true;
+	f->w.interrupt_sig = SIGTERM;
+	assert_int_equal(ir_rec_new(&rec, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_subscribe(rec, record, &t), 0);
+	assert_int_equal(ir_rec_open(rec, "stop", NULL, &f->ctx), 0);
+	run.rec = rec;
+	run.cfg = f->cfg;
+	run.fx = &f->fx;
+	run.data_dir = f->dir;
+	run.interrupted = w_interrupted;
+	run.interrupt_payload = &f->w;
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), -EINTR);
+	st = ir_rec_state(rec);
+	assert_int_equal(f->w.runs, 1);
+	assert_false(has(&t, "step.escalated stop"));
+	assert_int_equal(st->steps[IR_STEP_STOP].status, IR_STEP_PENDING);
+	assert_true(st->steps[IR_STEP_STOP].interrupted);
+	/* It watched a moment, not the whole budget. */
+	assert_true(f->w.mono < f->cfg->stop_budget_ms * 1000000ULL);
+	ir_rec_free(rec);
+}
+
+/* A second SIGINT: the command's group is ended, the attempt closed as
+ * interrupted and killed. */
+static void
+second_sigint_kills(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	struct ir_run run = { 0 };
+	const struct ir_state *st;
+
+	f->w.trading = 1;
+	f->w.interrupt_sig = SIGINT;
+	f->w.interrupt_kill = true;
+	assert_int_equal(ir_rec_new(&rec, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_subscribe(rec, record, &t), 0);
+	assert_int_equal(ir_rec_open(rec, "stop", NULL, &f->ctx), 0);
+	run.rec = rec;
+	run.cfg = f->cfg;
+	run.fx = &f->fx;
+	run.data_dir = f->dir;
+	run.interrupted = w_interrupted;
+	run.interrupt_payload = &f->w;
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), -EINTR);
+	st = ir_rec_state(rec);
+	assert_true(has(&t, "step.failed stop"));
+	assert_int_equal(st->steps[IR_STEP_STOP].status, IR_STEP_PENDING);
+	assert_true(st->interrupted);
+	assert_int_equal(f->w.trading, 1); /* killed before it acted */
+	assert_string_equal(t.lines[t.n - 1], "incident.interrupted");
+	ir_rec_free(rec);
+}
+
+/* The escalation is an event of its own, and the outcome says so. */
+static void
+escalation_recorded(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	const struct ir_state *st;
+
+	f->w.trading = 1;
+	f->w.stubborn = true;
+	st = run_stop(f, &rec, &t);
+	assert_string_equal(st->status, "succeeded");
+	assert_true(has(&t, "step.escalated stop"));
+	assert_true(st->steps[IR_STEP_STOP].escalated);
+	ir_rec_free(rec);
+}
+
+/* An interruption halts the plan until a resume clears it. */
+static void
+plan_halts_when_interrupted(void **state)
+{
+	struct ir_state st;
+
+	(void)state;
+	ir_state_init(&st);
+	st.opened = true;
+	strcpy(st.kind, "rollback");
+	st.interrupted = true;
+	assert_int_equal(ir_runbook_next(&st).kind, IR_ACT_HALT);
+	st.closed = true;
+	assert_int_equal(ir_runbook_next(&st).kind, IR_ACT_NONE);
+}
+
 static void
 expand_template(void **state)
 {
@@ -386,6 +570,15 @@ main(void)
 		cmocka_unit_test(plan_is_pure),
 		cmocka_unit_test_setup_teardown(resume_after_crash, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(interrupt_lets_the_step_finish,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(interrupt_does_not_escalate,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(second_sigint_kills, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(escalation_recorded, setup,
+						teardown),
+		cmocka_unit_test(plan_halts_when_interrupted),
 		cmocka_unit_test(expand_template),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
