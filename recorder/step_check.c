@@ -84,10 +84,10 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 		if (ir_step_interrupted(run, NULL))
 			return ir_attempt_interrupt(&a, -2, false,
 						    "interrupted after %u "
-						    "probe%s (last status %ld)",
+						    "probe%s (last: %s)",
 						    probes,
 						    probes == 1 ? "" : "s",
-						    status);
+						    why);
 		if (delay > a.budget_ms - spent)
 			delay = a.budget_ms - spent;
 		run->fx->sleep_ms(run->fx->self, delay);
