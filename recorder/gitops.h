@@ -86,11 +86,18 @@ int ir_git_checkout_conflicts(struct ir_git *git, const char *tag,
 			      const char *owned_dir, struct ir_buf *conflicts,
 			      size_t *n, struct ir_ctx *ctx) IR_WUR;
 
-/* The repository's index.lock: whether it exists and its mtime (ns). */
-int ir_git_index_lock(struct ir_git *git, bool *exists, int64_t *mtime_ns,
-		      struct ir_ctx *ctx) IR_WUR;
-/* Remove index.lock (when the caller knows it is a stale one of ours). */
-int ir_git_index_lock_remove(struct ir_git *git, struct ir_ctx *ctx) IR_WUR;
+/* The lock files a checkout takes in the git directory (index.lock, then
+ * HEAD.lock to detach HEAD); a checkout killed midway leaves one behind. */
+#define IR_GIT_N_LOCK_FILES 2
+extern const char *const ir_git_lock_files[IR_GIT_N_LOCK_FILES];
+
+/* The lock file `name` (one of ir_git_lock_files) in the git directory:
+ * whether it exists and its mtime (ns). */
+int ir_git_lock_file(struct ir_git *git, const char *name, bool *exists,
+		     int64_t *mtime_ns, struct ir_ctx *ctx) IR_WUR;
+/* Remove it (when the caller knows it is a stale one of ours). */
+int ir_git_lock_file_remove(struct ir_git *git, const char *name,
+			    struct ir_ctx *ctx) IR_WUR;
 
 /* For the demo and tests: create a repository at path (work tree), stage
  * everything in the work tree and commit it, tag HEAD (lightweight). */

@@ -15,6 +15,9 @@
 #include "gitops_lib.h"
 #include "ir_limits.h"
 
+const char *const ir_git_lock_files[IR_GIT_N_LOCK_FILES] = { "index.lock",
+							      "HEAD.lock" };
+
 #define DEMO_NAME "incident demo"
 #define DEMO_EMAIL "demo@incident.invalid"
 
@@ -218,37 +221,43 @@ checkout(struct ir_git *git, git_tree *tree, unsigned int strategy,
 }
 
 static int
-lock_path(struct ir_git *git, char *buf, size_t cap, struct ir_ctx *ctx)
+lock_path(struct ir_git *git, const char *name, char *buf, size_t cap,
+	  struct ir_ctx *ctx)
 {
 	/* git_repository_path() ends with '/'. */
-	if ((size_t)snprintf(buf, cap, "%sindex.lock",
-			     git_repository_path(git->repo)) >= cap)
+	if ((size_t)snprintf(buf, cap, "%s%s", git_repository_path(git->repo),
+			     name) >= cap)
 		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
 				    "git directory path is too long");
 	return 0;
 }
 
-/* libgit2 writes the work tree first and locks the index only to write
- * it, so a held index.lock would fail the checkout half done: refuse
- * before touching anything. */
+/* libgit2 writes the work tree first and locks the index and HEAD only to
+ * write them, so a held index.lock or HEAD.lock would fail the checkout
+ * half done: refuse before touching anything. */
 static int
 index_unlocked(struct ir_git *git, struct ir_ctx *ctx)
 {
 	char path[IR_LIMIT_STRING];
 	struct stat st;
+	size_t i;
 	int rc;
 
-	rc = lock_path(git, path, sizeof(path), ctx);
-	if (rc)
-		return rc;
-	if (lstat(path, &st) == 0)
-		return ir_error_set(ctx, -EBUSY, IR_ORIGIN_GIT, GIT_ELOCKED,
-				    "%s exists: another git process is "
-				    "running, or one crashed",
-				    path);
-	if (errno != ENOENT)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno, "%s: %s",
-				    path, strerror(errno));
+	for (i = 0; i < IR_GIT_N_LOCK_FILES; i++) {
+		rc = lock_path(git, ir_git_lock_files[i], path, sizeof(path),
+			       ctx);
+		if (rc)
+			return rc;
+		if (lstat(path, &st) == 0)
+			return ir_error_set(ctx, -EBUSY, IR_ORIGIN_GIT,
+					    GIT_ELOCKED,
+					    "%s exists: another git process "
+					    "is running, or one crashed",
+					    path);
+		if (errno != ENOENT)
+			return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+					    "%s: %s", path, strerror(errno));
+	}
 	return 0;
 }
 
@@ -418,16 +427,16 @@ out:
 }
 
 int
-ir_git_index_lock(struct ir_git *git, bool *exists, int64_t *mtime_ns,
-		  struct ir_ctx *ctx)
+ir_git_lock_file(struct ir_git *git, const char *name, bool *exists,
+		 int64_t *mtime_ns, struct ir_ctx *ctx)
 {
 	char path[IR_LIMIT_STRING];
 	struct stat st;
 	int rc;
 
-	if (!git || !exists)
+	if (!git || !name || !exists)
 		return -EINVAL;
-	rc = lock_path(git, path, sizeof(path), ctx);
+	rc = lock_path(git, name, path, sizeof(path), ctx);
 	if (rc)
 		return rc;
 	if (lstat(path, &st)) {
@@ -447,14 +456,15 @@ ir_git_index_lock(struct ir_git *git, bool *exists, int64_t *mtime_ns,
 }
 
 int
-ir_git_index_lock_remove(struct ir_git *git, struct ir_ctx *ctx)
+ir_git_lock_file_remove(struct ir_git *git, const char *name,
+			struct ir_ctx *ctx)
 {
 	char path[IR_LIMIT_STRING];
 	int rc;
 
-	if (!git)
+	if (!git || !name)
 		return -EINVAL;
-	rc = lock_path(git, path, sizeof(path), ctx);
+	rc = lock_path(git, name, path, sizeof(path), ctx);
 	if (rc)
 		return rc;
 	if (unlink(path) && errno != ENOENT)

@@ -263,39 +263,51 @@ ir_step_verify_git(struct ir_attempt *a)
  * time. */
 #define FS_CLOCK_SLACK_NS (10 * 1000000LL)
 
-/* A stale index.lock is removed only when it is ours: left behind by an
- * interrupted checkout attempt of this incident (its mtime is after that
- * attempt began). */
+/* A stale lock file of a checkout (index.lock, HEAD.lock) is removed only
+ * when it is ours: left behind by an interrupted checkout attempt of this
+ * incident (its mtime is after that attempt began). */
 static int
 check_index_lock(struct ir_attempt *a, struct ir_git *git,
 		 bool was_interrupted, int64_t started_ts, bool *fail,
 		 char *why, size_t cap)
 {
-	bool exists = false;
-	int64_t mtime = 0;
-	int rc;
+	char shown[64];
+	size_t i;
+	int rc = 0;
 
 	*fail = false;
-	rc = ir_git_index_lock(git, &exists, &mtime, a->ctx);
-	if (rc || !exists)
-		return rc;
-	if (was_interrupted && mtime >= started_ts - FS_CLOCK_SLACK_NS) {
-		struct ir_val *d = ir_val_map_new();
+	for (i = 0; i < IR_GIT_N_LOCK_FILES && !rc && !*fail; i++) {
+		const char *name = ir_git_lock_files[i];
+		bool exists = false;
+		int64_t mtime = 0;
 
-		rc = ir_git_index_lock_remove(git, a->ctx);
-		if (rc)
-			return rc;
-		ir_val_set_str(d, "path", ".git/index.lock");
-		ir_val_set_str(d, "action",
-			       "removed: left by our interrupted checkout");
-		return ir_attempt_observe(a, "file", d);
+		rc = ir_git_lock_file(git, name, &exists, &mtime, a->ctx);
+		if (rc || !exists)
+			continue;
+		snprintf(shown, sizeof(shown), ".git/%s", name);
+		if (was_interrupted &&
+		    mtime >= started_ts - FS_CLOCK_SLACK_NS) {
+			struct ir_val *d = ir_val_map_new();
+
+			rc = ir_git_lock_file_remove(git, name, a->ctx);
+			if (rc) {
+				ir_val_free(d);
+				break;
+			}
+			ir_val_set_str(d, "path", shown);
+			ir_val_set_str(d, "action",
+				       "removed: left by our interrupted "
+				       "checkout");
+			rc = ir_attempt_observe(a, "file", d);
+			continue;
+		}
+		*fail = true;
+		snprintf(why, cap,
+			 "%s exists: another git process is working in %s "
+			 "(not ours; not removed)",
+			 shown, a->run->cfg->deploy_dir);
 	}
-	*fail = true;
-	snprintf(why, cap,
-		 "%s exists: another git process is working in %s (not ours; "
-		 "not removed)",
-		 ".git/index.lock", a->run->cfg->deploy_dir);
-	return 0;
+	return rc;
 }
 
 int

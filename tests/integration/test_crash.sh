@@ -36,7 +36,8 @@ for step in stop backup checkout config start health verify report; do
 	check "chain holds" incident verify "$n" >/dev/null
 done
 
-echo "# a stale index.lock left by our interrupted checkout is removed"
+for lockfile in index.lock HEAD.lock; do
+echo "# a stale $lockfile left by our interrupted checkout is removed"
 git -C "$D" checkout -q -f "$TAG3"
 git -C "$D" clean -q -fd config
 pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
@@ -44,11 +45,12 @@ sleep 0.2
 start_node
 n=$((n + 1))
 INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback --yes
-touch "$D/.git/index.lock"   # as libgit2 leaves it when killed mid-checkout
+touch "$D/.git/$lockfile"   # as libgit2 leaves it when killed mid-checkout
 expect_exit 0 incident rollback --yes
-check "lock removed" test ! -e "$D/.git/index.lock"
-check "removal recorded" grep -q "removed" <<<"$(events "$n" | jq -r 'select(.type=="observation" and .data.path==".git/index.lock") | .data.action')"
+check "$lockfile removed" test ! -e "$D/.git/$lockfile"
+check "removal recorded" grep -q "removed" <<<"$(events "$n" | jq -r "select(.type==\"observation\" and .data.path==\".git/$lockfile\") | .data.action")"
 check "HEAD at target" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+done
 
 echo "# kill -9 from outside while the stop command runs"
 git -C "$D" checkout -q -f "$TAG3"
@@ -71,7 +73,7 @@ for _ in $(seq 1 200); do
 	fi
 	sleep 0.02
 done
-pkill -KILL -f "incident.conf rollback --yes"
+pkill -KILL -f "$T/incident.conf rollback --yes"
 wait "$bg" 2>/dev/null || true
 check "stop command still running" pgrep -x sleep >/dev/null
 expect_exit 0 incident rollback --yes

@@ -1129,7 +1129,7 @@ test_index_lock(void **state)
 	(void)state;
 	make_deploy_repo(&r);
 	git = open_repo(r.dir);
-	assert_int_equal(ir_git_index_lock(git, &present, &mtime, &ctx), 0);
+	assert_int_equal(ir_git_lock_file(git, "index.lock", &present, &mtime, &ctx), 0);
 	assert_false(present);
 	assert_int_equal(mtime, 0);
 
@@ -1137,7 +1137,7 @@ test_index_lock(void **state)
 	write_file(r.dir, ".git/index.lock", "");
 	path_join(path, r.dir, ".git/index.lock");
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(ir_git_index_lock(git, &present, &mtime, &ctx), 0);
+	assert_int_equal(ir_git_lock_file(git, "index.lock", &present, &mtime, &ctx), 0);
 	assert_true(present);
 	assert_int_equal(mtime, (int64_t)st.st_mtim.tv_sec * 1000000000 +
 					st.st_mtim.tv_nsec);
@@ -1159,11 +1159,11 @@ test_index_lock(void **state)
 	rev_parse(r.dir, "HEAD", buf, sizeof(buf));
 	assert_string_equal(buf, r.c3);
 
-	assert_int_equal(ir_git_index_lock_remove(git, &ctx), 0);
+	assert_int_equal(ir_git_lock_file_remove(git, "index.lock", &ctx), 0);
 	assert_false(exists(r.dir, ".git/index.lock"));
-	assert_int_equal(ir_git_index_lock(git, &present, &mtime, &ctx), 0);
+	assert_int_equal(ir_git_lock_file(git, "index.lock", &present, &mtime, &ctx), 0);
 	assert_false(present);
-	assert_int_equal(ir_git_index_lock_remove(git, &ctx), 0);
+	assert_int_equal(ir_git_lock_file_remove(git, "index.lock", &ctx), 0);
 
 	ir_error_clear(&ctx);
 	assert_int_equal(ir_git_checkout(git, T1, false, "config", NULL, &ctx),
