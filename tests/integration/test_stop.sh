@@ -104,7 +104,7 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 expect_exit 3 incident stop --yes
-holder=$(pgrep -f "incident.conf stop --yes" | head -n1)
+holder=$(pgrep -f "$T/incident.conf stop --yes" | head -n1)
 contains "$ERR" "pid $holder" "stderr"
 contains "$ERR" "INC-6" "stderr"
 wait "$first" || fail "first stop failed"
