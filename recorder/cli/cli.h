@@ -81,6 +81,9 @@ int cli_confirm(struct cli *cli, bool yes, const char *question) IR_WUR;
 void cli_utc(char *buf, size_t cap, int64_t ns);
 /* The actor: user@host. */
 void cli_actor(char *buf, size_t cap);
+/* incident.opened's data every kind shares: reason, actor, host, pid,
+ * version, config (hash) and deploy_dir; the caller adds the rest. */
+struct ir_val *cli_opened_data(struct cli *cli, const char *reason);
 /* Write DATA_DIR/reports/INC-<n>.md (tmp + rename). */
 int cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx);
 /* output.c: where `-o FILE` writes.  A regular file or a new name is

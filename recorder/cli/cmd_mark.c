@@ -188,19 +188,9 @@ static struct ir_val *
 mark_opened(struct cli *cli, const char *tag, const char *as,
 	    const char *reason)
 {
-	struct ir_val *d = ir_val_map_new(), *opts = ir_val_map_new();
-	char actor[300], host[256] = "localhost", hex[IR_SHA256_HEX];
+	struct ir_val *d = cli_opened_data(cli, reason), *opts;
 
-	cli_actor(actor, sizeof(actor));
-	gethostname(host, sizeof(host) - 1);
-	ir_hex(hex, cli->cfg->sha256, sizeof(cli->cfg->sha256));
-	ir_val_set_str(d, "reason", reason);
-	ir_val_set_str(d, "actor", actor);
-	ir_val_set_str(d, "host", host);
-	ir_val_set_int(d, "pid", getpid());
-	ir_val_set_str(d, "version", IR_VERSION);
-	ir_val_set_str(d, "config", cli->cfg->have_file ? hex : "");
-	ir_val_set_str(d, "deploy_dir", cli->cfg->deploy_dir);
+	opts = ir_val_map_new();
 	ir_val_set_str(opts, "tag", tag);
 	ir_val_set_str(opts, "as", as);
 	ir_val_set_take(d, "options", opts);

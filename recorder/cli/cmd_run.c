@@ -89,19 +89,9 @@ find_open(void *payload, const struct ir_incident *inc)
 static struct ir_val *
 opened_data(struct cli *cli, const struct run_opts *o)
 {
-	struct ir_val *d = ir_val_map_new(), *opts = ir_val_map_new();
-	char actor[300], host[256] = "localhost", hex[IR_SHA256_HEX];
+	struct ir_val *d = cli_opened_data(cli, o->reason ? o->reason : "");
+	struct ir_val *opts = ir_val_map_new();
 
-	cli_actor(actor, sizeof(actor));
-	gethostname(host, sizeof(host) - 1);
-	ir_hex(hex, cli->cfg->sha256, sizeof(cli->cfg->sha256));
-	ir_val_set_str(d, "reason", o->reason ? o->reason : "");
-	ir_val_set_str(d, "actor", actor);
-	ir_val_set_str(d, "host", host);
-	ir_val_set_int(d, "pid", getpid());
-	ir_val_set_str(d, "version", IR_VERSION);
-	ir_val_set_str(d, "config", cli->cfg->have_file ? hex : "");
-	ir_val_set_str(d, "deploy_dir", cli->cfg->deploy_dir);
 	if (!strcmp(o->kind, "rollback"))
 		ir_val_set_uint(d, "budget_ms", cli->cfg->rollback_budget_ms);
 	else if (!strcmp(o->kind, "stop"))

@@ -258,6 +258,25 @@ cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 	return rc;
 }
 
+struct ir_val *
+cli_opened_data(struct cli *cli, const char *reason)
+{
+	struct ir_val *d = ir_val_map_new();
+	char actor[300], host[256] = "localhost", hex[IR_SHA256_HEX];
+
+	cli_actor(actor, sizeof(actor));
+	gethostname(host, sizeof(host) - 1);
+	ir_hex(hex, cli->cfg->sha256, sizeof(cli->cfg->sha256));
+	ir_val_set_str(d, "reason", reason);
+	ir_val_set_str(d, "actor", actor);
+	ir_val_set_str(d, "host", host);
+	ir_val_set_int(d, "pid", getpid());
+	ir_val_set_str(d, "version", IR_VERSION);
+	ir_val_set_str(d, "config", cli->cfg->have_file ? hex : "");
+	ir_val_set_str(d, "deploy_dir", cli->cfg->deploy_dir);
+	return d;
+}
+
 bool
 cli_known_bad(void *payload, const char *tag, char *why, size_t cap)
 {
