@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,63 @@ out:
 	return rc;
 }
 
+/* Checks that need the whole configuration, done at every load so that no
+ * command starts with a value found wrong only mid-incident. */
+static int
+check_url(struct ir_config *cfg, struct ir_ctx *ctx)
+{
+	const char *u = cfg->health_url, *host;
+	size_t n;
+
+	if (!strncmp(u, "http://", 7))
+		host = u + 7;
+	else if (!strncmp(u, "https://", 8))
+		host = u + 8;
+	else
+		host = NULL;
+	if (host && host[strcspn(host, "/?#")] != '\0' &&
+	    strchr(host, '@') && strchr(host, '@') < host + strcspn(host, "/?#"))
+		host = strchr(host, '@') + 1;
+	n = host ? strcspn(host, "/?#") : 0;
+	if (!host || !n || host[0] == ':' || strcspn(u, " \t\r\n") != strlen(u))
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+				    "%s: health.url = \"%.64s\": expected an "
+				    "http:// or https:// URL with a host",
+				    cfg->path ? cfg->path : "defaults", u);
+	return 0;
+}
+
+static int
+check_process(struct ir_config *cfg, struct ir_ctx *ctx)
+{
+	static const char *const unlikely[] = { "", "/sbin/init", "x" };
+	regex_t re;
+	char msg[128];
+	size_t i;
+	int rc;
+
+	rc = regcomp(&re, cfg->stop_process, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		regerror(rc, &re, msg, sizeof(msg));
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+				    "%s: stop.process = \"%.64s\": not a "
+				    "valid extended regex: %s",
+				    cfg->path ? cfg->path : "defaults",
+				    cfg->stop_process, msg);
+	}
+	for (i = 0; i < sizeof(unlikely) / sizeof(*unlikely); i++)
+		if (!regexec(&re, unlikely[i], 0, NULL, 0))
+			break;
+	regfree(&re);
+	if (i < sizeof(unlikely) / sizeof(*unlikely))
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+				    "%s: stop.process = \"%.64s\": matches "
+				    "\"%s\": it would match every process",
+				    cfg->path ? cfg->path : "defaults",
+				    cfg->stop_process, unlikely[i]);
+	return 0;
+}
+
 int
 ir_config_load(struct ir_config **out, const char *path, struct ir_ctx *ctx)
 {
@@ -587,6 +645,10 @@ ir_config_load(struct ir_config **out, const char *path, struct ir_ctx *ctx)
 			goto fail;
 	}
 	rc = fill_defaults(cfg);
+	if (!rc)
+		rc = check_url(cfg, ctx);
+	if (!rc)
+		rc = check_process(cfg, ctx);
 	if (rc)
 		goto fail;
 	*out = cfg;

@@ -35,6 +35,28 @@ contains "$ERR" "nope2.conf" "stderr"
 echo "# nothing was recorded by any of them"
 check "no data dir written" test ! -e "$T/data/log/data.mdb"
 
+echo "# found at open: bad url, match-everything or invalid regex"
+start_node
+n=0
+for bad in 'url = ftp://x/' 'url = http://' ; do
+	n=$((n + 1))
+	EXTRA_CONFIG="[health]
+	$bad" write_config
+	expect_exit 2 incident stop --yes
+	contains "$ERR" "health.url" "stderr"
+	expect_exit 2 incident rollback --yes
+done
+write_config
+for bad in '""' '.*' 'a*' '^' '"(a"'; do
+	sed -i "s|^\tprocess = .*|\tprocess = $bad|" "$T/incident.conf"
+	expect_exit 2 incident stop --yes
+	contains "$ERR" "stop.process" "stderr"
+	expect_exit 2 incident rollback --yes
+done
+check "node still runs" test "$(node_count)" -eq 1
+check "nothing recorded" test ! -e "$T/data/log/data.mdb"
+write_config
+
 echo "# the config hash is recorded, secrets are not"
 EXTRA_CONFIG='[notify "ops"]
 	url = https://hooks.invalid/SECRET-TOKEN' write_config
