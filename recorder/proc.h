@@ -71,7 +71,7 @@ int ir_proc_run(const struct ir_proc_opts *opts, struct ir_proc_result *out,
 
 /* Find processes whose full command line (arguments joined by spaces)
  * matches the POSIX extended regex `pattern`, as pgrep -f does.  Our own
- * process is never reported.  Up to max pids go to pids, the count of all
+ * process and pid 1 are never reported.  Up to max pids go to pids, the count of all
  * matches to *n.  -EINVAL (with a message) for a bad regex. */
 int ir_proc_find(const char *pattern, pid_t *pids, size_t max, size_t *n,
 		 struct ir_ctx *ctx) IR_WUR;

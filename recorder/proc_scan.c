@@ -140,7 +140,9 @@ ir_proc_find(const char *pattern, pid_t *pids, size_t max, size_t *n,
 			break;
 		}
 		pid = proc_entry_pid(de->d_name);
-		if (!pid || pid == self)
+		/* Never pid 1 (a match-everything pattern would wait on
+		 * init, and hand it to the stop) nor ourselves. */
+		if (pid <= 1 || pid == self)
 			continue;
 		/* Gone meanwhile, or not ours to read: not a match. */
 		if (read_cmdline(pid, cmd, &len) < 0 || !len)
