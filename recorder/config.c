@@ -627,6 +627,9 @@ ir_config_load(struct ir_config **out, const char *path, struct ir_ctx *ctx)
 			slash[1] = '\0';
 		else if (slash)
 			*slash = '\0';
+		rc = ir_config_check_text(cfg->path, ctx);
+		if (rc)
+			goto fail;
 		rc = ir_gitcfg_read(cfg->path, on_entry, &ld, ctx);
 		/* Whatever the parser said, it is about the configuration:
 		 * exit 2, nothing changed. */

@@ -124,6 +124,11 @@ typedef void (*ir_config_warn_fn)(void *payload, const char *key,
 int ir_config_lint(const char *path, ir_config_warn_fn fn, void *payload,
 		   struct ir_ctx *ctx) IR_WUR;
 
+/* What libgit2 would accept silently and read as something else: a NUL
+ * byte (the value ends there) or a quote left open at the end of a
+ * value (the quote is dropped).  -EINVAL with ctx naming "path:line". */
+int ir_config_check_text(const char *path, struct ir_ctx *ctx) IR_WUR;
+
 /* Parse "250ms", "30s", "5m", "1h", "1m30s", "0.2s", "1.5m" into ms (a
  * fraction finer than 1 ms is dropped); -ERANGE past IR_DURATION_MAX_MS,
  * -EINVAL otherwise. */

@@ -7,7 +7,9 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir_limits.h"
@@ -151,6 +153,90 @@ ir_config_lint(const char *path, ir_config_warn_fn fn, void *payload,
 	if (ferror(f))
 		rc = ir_error_set(ctx, -EIO, IR_ORIGIN_CONFIG, 0,
 				  "cannot read \"%s\"", path);
+	fclose(f);
+	return rc;
+}
+
+/* The quote state at the end of one physical line of a value, starting
+ * from open; *cont is set when a trailing backslash continues it. */
+static bool
+quote_after(const char *v, size_t len, bool open, bool *cont)
+{
+	size_t i;
+
+	*cont = false;
+	for (i = 0; i < len; i++) {
+		if (v[i] == '\\') {
+			if (i + 1 == len) {
+				*cont = true;
+				break;
+			}
+			i++;
+		} else if (v[i] == '"') {
+			open = !open;
+		} else if (!open && (v[i] == ';' || v[i] == '#')) {
+			break;
+		}
+	}
+	return open;
+}
+
+int
+ir_config_check_text(const char *path, struct ir_ctx *ctx)
+{
+	unsigned lineno = 0, start = 0;
+	bool open = false, cont = false;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_CONFIG, errno,
+				    "cannot read \"%s\": %s", path,
+				    strerror(errno));
+	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
+		size_t len = (size_t)n;
+		const char *p = line, *eq;
+
+		lineno++;
+		if (memchr(line, '\0', len)) {
+			rc = ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+					  "%s:%u: a NUL byte: a value would "
+					  "end there",
+					  path, lineno);
+			break;
+		}
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (!cont) {
+			p += strspn(p, " \t");
+			eq = *p == '[' || *p == '#' || *p == ';' ?
+				     NULL :
+				     memchr(p, '=', len - (size_t)(p - line));
+			if (!eq)
+				continue;
+			p = eq + 1;
+			start = lineno;
+			open = false;
+		}
+		open = quote_after(p, len - (size_t)(p - line), open, &cont);
+		if (!cont && open)
+			rc = ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+					  "%s:%u: a quote is opened and "
+					  "never closed",
+					  path, start);
+	}
+	if (!rc && cont && open)
+		rc = ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+				  "%s:%u: a quote is opened and never closed",
+				  path, start);
+	if (!rc && ferror(f))
+		rc = ir_error_set(ctx, -EIO, IR_ORIGIN_CONFIG, 0,
+				  "cannot read \"%s\"", path);
+	free(line);
 	fclose(f);
 	return rc;
 }

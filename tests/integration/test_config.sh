@@ -26,6 +26,26 @@ printf '[stop]\n\tbudget = soon\n' >"$T/bad4.conf"
 expect_exit 2 "$INCIDENT_BIN" -c "$T/bad4.conf" stop --yes
 contains "$ERR" "duration" "stderr"
 
+echo "# a duration that overflows is refused, not wrapped"
+printf '[stop]\n\tbudget = 18446744073709551s\n' >"$T/bad5.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad5.conf" stop --yes
+contains "$ERR" "at most" "stderr"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad5.conf" config
+contains "$ERR" "stop.budget" "config names the key"
+
+echo "# a NUL inside a value, an unterminated quote: file and line"
+printf '[stop]\n\tprocess = trading\0node\n' >"$T/bad6.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad6.conf" stop --yes
+contains "$ERR" "bad6.conf:2: a NUL byte" "stderr"
+printf '[stop]\n\tbudget = 30s\n\tprocess = "trading_node\n' >"$T/bad7.conf"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad7.conf" stop --yes
+contains "$ERR" "bad7.conf:3: a quote is opened" "stderr"
+expect_exit 2 "$INCIDENT_BIN" -c "$T/bad7.conf" config
+contains "$ERR" "bad7.conf:3" "config shows it"
+printf '[stop]\n\tprocess = "trading \\\n_node" # "x\n' >"$T/good7.conf"
+expect_exit 0 "$INCIDENT_BIN" -c "$T/good7.conf" config
+contains "$OUT" "stop.process           = trading _node" "a closed quote across lines"
+
 echo "# missing file (from -c and from INCIDENT_CONFIG)"
 expect_exit 2 "$INCIDENT_BIN" -c "$T/nope.conf" stop --yes
 contains "$ERR" "nope.conf" "stderr"
