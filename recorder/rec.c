@@ -245,28 +245,11 @@ durable_now(const char *type)
 	return false;
 }
 
-static int
-emit(struct ir_rec *rec, const char *type, const char *step,
-     struct ir_val *data, bool durable, struct ir_ctx *ctx);
-
 int
 ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 	    struct ir_val *data, struct ir_ctx *ctx)
 {
-	return emit(rec, type, step, data, durable_now(type), ctx);
-}
-
-int
-ir_rec_emit_deferred(struct ir_rec *rec, const char *type, const char *step,
-		     struct ir_val *data, struct ir_ctx *ctx)
-{
-	return emit(rec, type, step, data, false, ctx);
-}
-
-static int
-emit(struct ir_rec *rec, const char *type, const char *step,
-     struct ir_val *data, bool durable, struct ir_ctx *ctx)
-{
+	bool durable = durable_now(type);
 	struct ir_event *ev;
 	int rc;
 

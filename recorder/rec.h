@@ -58,14 +58,6 @@ int ir_rec_attach(struct ir_rec *rec, uint64_t id, struct ir_ctx *ctx) IR_WUR;
 int ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 		struct ir_val *data, struct ir_ctx *ctx) IR_WUR;
 
-/* Append an event without committing it, whatever its type: it rides
- * along with the next durable one.  For a step.started that no effect
- * follows before the next commit (a read-only step, or one that flushes
- * itself before acting). */
-int ir_rec_emit_deferred(struct ir_rec *rec, const char *type,
-			 const char *step, struct ir_val *data,
-			 struct ir_ctx *ctx) IR_WUR;
-
 /* Commit the pending events now. */
 int ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx) IR_WUR;
 /* Commit pending output if it has waited IR_LIMIT_OUTPUT_BATCH_MS; call

@@ -47,10 +47,6 @@ crash_point(struct ir_attempt *a, unsigned attempt)
 
 	if (!at || attempt != 1 || strcmp(at, a->name))
 		return;
-	/* A deferred step.started must be on disk for the crash to leave
-	 * the step running, the case a resume has to recover. */
-	if (ir_rec_flush(a->run->rec, a->ctx))
-		return;
 	kill(getpid(), SIGKILL);
 }
 
@@ -74,18 +70,10 @@ ir_attempt_start(struct ir_attempt *a, const char *command, int64_t pgid)
 	ir_val_set_uint(d, "attempt", attempt);
 	a->started = true;
 	a->t0 = ir_rec_mono(a->run->rec);
-	/* Steps that only look (health, verify), write derived files
-	 * (report) or flush before they act (checkout, after target.chosen)
-	 * need no commit of their own here. */
-	if (!command && (a->step == IR_STEP_HEALTH ||
-			 a->step == IR_STEP_VERIFY ||
-			 a->step == IR_STEP_REPORT ||
-			 a->step == IR_STEP_CHECKOUT))
-		rc = ir_rec_emit_deferred(a->run->rec, "step.started",
-					  a->name, d, a->ctx);
-	else
-		rc = ir_rec_emit(a->run->rec, "step.started", a->name, d,
-				 a->ctx);
+	/* Durable before the step acts, whatever the step: a probe, a
+	 * read, a checkout or a file written are all effects a resume must
+	 * know were begun. */
+	rc = ir_rec_emit(a->run->rec, "step.started", a->name, d, a->ctx);
 	if (!rc)
 		crash_point(a, attempt);
 	return rc;

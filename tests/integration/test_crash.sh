@@ -84,4 +84,30 @@ check "one trading node" test "$(node_count)" -eq 1
 check "healthy" test "$(http_status)" = 200
 git -C "$D" checkout -q "$TAG2" -- scripts/emergency_stop.sh 2>/dev/null || true
 
+# kill -9 from outside in the middle of a health probe (the 1st request to
+# the new node) and of verify's (the 2nd): the step.started of that step
+# was on disk before the request left.
+for k in "health 1" "verify 2"; do
+	step=${k% *}
+	echo "# kill -9 during $step's request"
+	git -C "$D" checkout -q -f "$TAG3"
+	git -C "$D" clean -q -fd config
+	pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+	sleep 0.2
+	start_node
+	sed -i "s|^\turl = .*|\turl = http://127.0.0.1:$PORT/status?kill=${k#* }|" "$T/incident.conf"
+	n=$((n + 1))
+	expect_exit 137 bash -c 'echo $$ >"$1/run/kill.pid"; exec "$2" -c "$3" rollback --yes' \
+		- "$D" "$INCIDENT_BIN" "$T/incident.conf"
+	rm -f "$D/run/kill.pid"
+	check "$step started on disk" test "$(event_types "$n" | grep '^step.started' | tail -n 1)" = "step.started $step"
+	check "left open" test "$(incident list --json | jq -r '.[0].status')" = open
+	expect_exit 0 incident rollback --yes
+	ev=$(events "$n")
+	check "resumed at $step" test "$(jq -r 'select(.type=="incident.resumed") | .data.interrupted_step' <<<"$ev")" = "$step"
+	check "succeeded" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = succeeded
+	check "healthy" test "$(http_status)" = 200
+done
+write_config
+
 finish
