@@ -30,7 +30,7 @@ struct ir_error {
 	int code;          /* negative errno */
 	int origin;        /* enum ir_origin */
 	int native;        /* the library's own code, if any */
-	char msg[256];
+	char msg[1024]; /* room for two long paths */
 };
 
 struct ir_ctx {

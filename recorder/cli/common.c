@@ -155,9 +155,9 @@ cli_confirm(struct cli *cli, bool yes, const char *question)
 		return 0;
 	if (!cli->tty_in)
 		return ir_error_set(&cli->ctx, -EPERM, IR_ORIGIN_USAGE, 0,
-				    "refusing to change the deployment "
-				    "without --yes (no terminal to confirm "
-				    "on)");
+				    "%s Refusing without --yes (no terminal "
+				    "to confirm on)",
+				    question);
 	fprintf(stderr, "%s [y/N] ", question);
 	fflush(stderr);
 	tty = stdin;
