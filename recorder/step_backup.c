@@ -459,10 +459,13 @@ ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 					       st->opt_archive);
 		opts.sha256 = sha;
 	}
-	opts.force = st->opt_force;
+	/* Without --force DIR was empty or absent when the restore began,
+	 * so what is there on a resumed attempt is its own earlier
+	 * extraction, put in place whole: it is replaced. */
+	opts.force = st->opt_force || st->steps[IR_STEP_RESTORE].attempts > 1;
 	/* What --force replaces is archived first, once per incident: a
 	 * resumed attempt must not archive a half-restored folder over it. */
-	if (opts.force && !st->backup_path[0]) {
+	if (st->opt_force && !st->backup_path[0]) {
 		bool any = false, failed = false;
 
 		rc = dir_entries(st->opt_to, &any, &local);

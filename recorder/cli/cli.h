@@ -151,7 +151,21 @@ struct run_opts {
 	const char *archive; /* restore: absolute path */
 	const char *to;      /* restore: absolute path */
 	const char *sha256;  /* restore: recorded SHA-256, NULL if unknown */
+	/* The caller looked for the open incident of kind and found
+	 * open_id (0: none); under the lock it must still be that one. */
+	bool open_checked;
+	uint64_t open_id;
 };
+
+/* The open incident of kind, folded: id 0 when there is none. */
+struct cli_open {
+	uint64_t id;
+	struct ir_state st;
+	char reason[IR_LIMIT_STRING + 1]; /* incident.opened's */
+};
+
+int cli_find_open(struct cli *cli, const char *kind, struct cli_open *out)
+	IR_WUR;
 
 /* preflight.c: what the pre-flight found: the target, the local changes
  * in the way of its checkout, and why the rollback would refuse ("" when

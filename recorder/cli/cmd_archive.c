@@ -211,6 +211,18 @@ dir_nonempty(const char *path)
 	return found;
 }
 
+/* The same file or folder: the same name, or the same inode. */
+static bool
+same_path(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static unsigned long long tree_files;
 
 static int
@@ -240,6 +252,7 @@ cmd_restore(struct cli *cli)
 {
 	struct run_opts o = { .kind = "restore" };
 	struct known_list l = { 0 };
+	struct cli_open open;
 	const char *what = NULL, *to = NULL;
 	char archive[PATH_MAX], dest[PATH_MAX], sha[IR_SHA256_HEX] = "";
 	struct stat ast;
@@ -322,14 +335,41 @@ cmd_restore(struct cli *cli)
 			return cli_fail(cli, -errno);
 		snprintf(dest, sizeof(dest), "%s/%s", cwd, to);
 	}
-	if (!o.force && dir_nonempty(dest))
+	/* An open restore is resumed only by the same ARCHIVE and DIR: its
+	 * own earlier attempt may have put DIR in place already. */
+	rc = cli_find_open(cli, "restore", &open);
+	if (rc)
+		return cli_fail(cli, rc);
+	if (open.id && (!same_path(open.st.opt_archive, archive) ||
+			!same_path(open.st.opt_to, dest)))
+		return cli_usage(cli, "INC-%llu is open, restoring %s into %s; "
+				      "resume it with 'incident restore %s "
+				      "--to %s', or close it with 'incident "
+				      "abort INC-%llu'",
+				 (unsigned long long)open.id,
+				 open.st.opt_archive, open.st.opt_to,
+				 open.st.opt_archive, open.st.opt_to,
+				 (unsigned long long)open.id);
+	o.open_checked = true;
+	o.open_id = open.id;
+	if (open.id) {
+		char question[2 * PATH_MAX + 100];
+
+		snprintf(question, sizeof(question),
+			 "Resume interrupted restore INC-%llu of %s into %s?",
+			 (unsigned long long)open.id, archive, dest);
+		rc = cli_confirm(cli, o.yes, question);
+		if (rc)
+			return cli_fail(cli, rc);
+	} else if (!o.force && dir_nonempty(dest)) {
 		return cli_usage(cli, "\"%s\" exists and is not empty; give "
 				      "an empty folder or --force",
 				 dest);
+	}
 	/* Into an empty or new folder nothing is replaced; --force over a
 	 * non-empty one changes things: confirmed, and archived first (by
 	 * the restore step). */
-	if (o.force && dir_nonempty(dest)) {
+	if (!open.id && o.force && dir_nonempty(dest)) {
 		char question[2 * PATH_MAX + 100];
 
 		snprintf(question, sizeof(question),

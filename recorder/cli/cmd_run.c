@@ -248,6 +248,14 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	if (rc)
 		return cli_fail(cli, rc);
 	rc = ir_evlog_incidents(cli->log, find_open, &w, &cli->ctx);
+	if (!rc && o->open_checked && w.id != o->open_id)
+		rc = ir_error_set(&cli->ctx, -EEXIST, IR_ORIGIN_USAGE, 0,
+				  "another incident process changed the open "
+				  "%s meanwhile (INC-%llu); run the command "
+				  "again",
+				  o->kind,
+				  (unsigned long long)(w.id ? w.id
+							    : o->open_id));
 	if (rc)
 		goto out;
 	live.term = ir_term_new(&topts);
@@ -418,16 +426,11 @@ prepare(struct cli *cli, struct run_opts *o, bool rollback)
 	return rc ? cli_fail(cli, rc) : 0;
 }
 
-struct fold_walk {
-	struct ir_state st;
-	char reason[IR_LIMIT_STRING + 1]; /* incident.opened's */
-};
-
 static int
 fold_one(void *payload, const struct ir_event *ev, const void *raw,
 	 size_t len)
 {
-	struct fold_walk *f = payload;
+	struct cli_open *f = payload;
 
 	(void)raw;
 	(void)len;
@@ -439,25 +442,34 @@ fold_one(void *payload, const struct ir_event *ev, const void *raw,
 	return 0;
 }
 
+int
+cli_find_open(struct cli *cli, const char *kind, struct cli_open *out)
+{
+	struct open_walk w = { kind, 0 };
+	int rc;
+
+	out->id = 0;
+	out->reason[0] = '\0';
+	ir_state_init(&out->st);
+	rc = ir_evlog_incidents(cli->log, find_open, &w, &cli->ctx);
+	if (rc || !w.id)
+		return rc;
+	out->id = w.id;
+	return ir_evlog_scan(cli->log, w.id, 1, IR_EVLOG_DECODE, fold_one, out,
+			     &cli->ctx);
+}
+
 /* An open rollback resumes on its own target: a TAG that is not it is
  * refused (exit 2), naming the incident and the ways on.  *new_reason:
  * o->reason is given and is not the one the incident was opened with. */
 static int
-check_open(struct cli *cli, uint64_t id, const struct run_opts *o,
-	   bool *new_reason)
+check_open(struct cli *cli, const struct cli_open *f,
+	   const struct run_opts *o, bool *new_reason)
 {
-	struct fold_walk f = { .reason = "" };
-	unsigned long long n = (unsigned long long)id;
-	const char *target;
-	int rc;
+	unsigned long long n = (unsigned long long)f->id;
+	const char *target = f->st.target[0] ? f->st.target : f->st.opt_tag;
 
-	ir_state_init(&f.st);
-	rc = ir_evlog_scan(cli->log, id, 1, IR_EVLOG_DECODE, fold_one, &f,
-			   &cli->ctx);
-	if (rc)
-		return rc;
-	target = f.st.target[0] ? f.st.target : f.st.opt_tag;
-	*new_reason = o->reason && strcmp(o->reason, f.reason);
+	*new_reason = o->reason && strcmp(o->reason, f->reason);
 	if (!o->tag || !strcmp(o->tag, target))
 		return 0;
 	if (!target[0])
@@ -504,7 +516,7 @@ int
 cmd_rollback(struct cli *cli)
 {
 	struct run_opts o = { .kind = "rollback" };
-	struct open_walk w = { "rollback", 0 };
+	struct cli_open w;
 	char question[1800];
 	bool new_reason = false;
 	int rc = prepare(cli, &o, true);
@@ -514,11 +526,13 @@ cmd_rollback(struct cli *cli)
 	if (o.with_db && !cli->cfg->database_restore)
 		return cli_usage(cli, "--with-db needs database.restore in "
 				      "the configuration");
-	rc = ir_evlog_incidents(cli->log, find_open, &w, &cli->ctx);
+	rc = cli_find_open(cli, "rollback", &w);
 	if (!rc && w.id)
-		rc = check_open(cli, w.id, &o, &new_reason);
+		rc = check_open(cli, &w, &o, &new_reason);
 	if (rc)
 		return cli_fail(cli, rc);
+	o.open_checked = true;
+	o.open_id = w.id;
 	if (o.tag && !w.id) {
 		rc = cli_check_tag(cli, o.tag);
 		if (rc)

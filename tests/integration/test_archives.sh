@@ -104,6 +104,32 @@ check "no file outside" test ! -e "$T/evil/f"
 check "target not created" test ! -e "$T/evil/out"
 check "error names the entry" grep -q '\.\./f' <<<"$(events last | jq -r 'select(.type=="step.failed") | .data.error')"
 
+echo "# an interrupted restore: resumed by the same arguments only"
+INCIDENT_TEST_CRASH_AT=restore expect_exit 137 incident restore 1 --to "$T/resumed"
+rs=$(incident list --json | jq -r '.[0].id')
+check "left open" test "$(incident list --json | jq -r '.[0].status')" = open
+# As the killed attempt leaves it when the kill comes after the swap:
+# the whole tree in place, restore.completed not yet written.
+mkdir -p "$T/resumed" && tar --zstd -C "$T/resumed" -xf "$arch"
+expect_exit 2 incident restore 1 --to "$T/other"
+contains "$ERR" "INC-$rs is open, restoring $arch into $T/resumed" "another DIR"
+contains "$ERR" "incident abort INC-$rs" "the way out"
+check "other DIR not made" test ! -e "$T/other"
+expect_exit 2 incident restore "$T/evil.tar" --to "$T/resumed"
+contains "$ERR" "INC-$rs is open" "another ARCHIVE"
+expect_exit 2 incident restore 1 --to "$T/resumed"
+contains "$ERR" "Resume interrupted restore INC-$rs" "asks first"
+cd "$T"
+expect_exit 0 incident restore 1 --to resumed --yes
+cd - >/dev/null
+contains "$ERR" "resuming interrupted INC-$rs" "resumed"
+check "one incident, not two" test "$(incident list --json | jq -r '.[0].id')" = "$rs"
+check "closed succeeded" test "$(events "$rs" | jq -r 'select(.type=="incident.closed") | .data.status')" = succeeded
+check "tree restored" diff -r "$D/config" "$T/resumed/config"
+check "nothing archived over it" test ! -e "$T/data/archives/INC-$rs-restore.tar.zst"
+expect_exit 0 incident restore 1 --to "$T/other"
+check "a new one after it" test "$(incident list --json | jq -r '.[0].id')" = "$((rs + 1))"
+
 echo "# retention: backup.keep = 2"
 EXTRA_CONFIG='[backup]
 	keep = 2' write_config
