@@ -61,6 +61,10 @@
 #define IR_LIMIT_MAP_INITIAL (64ULL * 1024 * 1024)
 #define IR_LIMIT_MAP_MAX (64ULL * 1024 * 1024 * 1024)
 
+/* A rollback that succeeded this recently, whose target is still
+ * deployed, makes a new rollback ask first (or need --force). */
+#define IR_LIMIT_RECENT_ROLLBACK_MS (10 * 60 * 1000)
+
 /* Reports: items kept per list (decisions, notes, backups, step runs ...),
  * bytes kept of one log string, samples kept for a median, and output lines
  * shown inside one collapsed run of the HTML timeline. */

@@ -61,11 +61,14 @@ demo_readme() {
 			>"$scratch.log" 2>&1 || rc=$?
 	fi
 	# The runbook's wrappers find build/incident beside them: roll the
-	# sandbox back once more, then stop the node it started.
+	# sandbox back once more, to the oldest tag (named: without it the
+	# rollback right after the demo's would ask first), then stop the
+	# node it started.
 	if [ $rc -eq 0 ]; then
 		(cd "$scratch" &&
 			export INCIDENT_CONFIG=$scratch/sandbox/incident.conf &&
-			scripts/rollback.sh && scripts/emergency_stop.sh &&
+			scripts/rollback.sh deploy-20261124-090000 &&
+			scripts/emergency_stop.sh &&
 			build/incident list | grep -q "stop  *succeeded") \
 			</dev/null >>"$scratch.log" 2>&1 || rc=$?
 	fi

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -486,6 +487,69 @@ check_open(struct cli *cli, const struct cli_open *f,
 			    n, target, target, n);
 }
 
+/* The latest rollback that succeeded in the last
+ * IR_LIMIT_RECENT_ROLLBACK_MS (the caller compares its target with the
+ * tag deployed now: after a later rollback away from it, a tag deployed
+ * again is a new deploy). */
+struct recent_walk {
+	int64_t since;
+	struct ir_incident found;
+};
+
+static int
+find_recent(void *payload, const struct ir_incident *inc)
+{
+	struct recent_walk *w = payload;
+
+	if (!strcmp(inc->kind, "rollback") &&
+	    !strcmp(inc->status, "succeeded") && inc->closed >= w->since &&
+	    inc->closed > w->found.closed)
+		w->found = *inc;
+	return 0;
+}
+
+/* Re-running a rollback "to make sure" would roll back one tag further
+ * and lose a good deploy: when the deployed tag is the one a rollback
+ * reached minutes ago, it is named and asked about, even with --yes;
+ * without a terminal only --force goes on.  A TAG named on the command
+ * line, or a deployed tag marked bad since, is a choice made: no
+ * question. */
+static int
+check_recent(struct cli *cli, const struct run_opts *o,
+	     const struct ir_target *t)
+{
+	struct recent_walk w = { 0 };
+	char question[1200], ago[32];
+	struct timespec now;
+	int rc;
+
+	if (o->force || o->tag || !t->from[0] ||
+	    cli_known_bad(cli, t->from, ago, sizeof(ago)))
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	w.since = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec -
+		  (int64_t)IR_LIMIT_RECENT_ROLLBACK_MS * 1000000;
+	rc = ir_evlog_incidents(cli->log, find_recent, &w, &cli->ctx);
+	if (rc || !w.found.id || strcmp(w.found.target, t->from))
+		return rc;
+	ir_duration_format(ago, sizeof(ago),
+			   (uint64_t)((int64_t)now.tv_sec * 1000000000 +
+				      now.tv_nsec - w.found.closed) /
+				   1000000);
+	snprintf(question, sizeof(question),
+		 "INC-%llu rolled back to %s %s ago, and %s is still "
+		 "deployed: this would roll back again, from %s to %s. Roll "
+		 "back again?",
+		 (unsigned long long)w.found.id, t->from, ago, t->from,
+		 t->from, t->to);
+	if (!cli->tty_in)
+		return ir_error_set(&cli->ctx, -EPERM, IR_ORIGIN_USAGE, 0,
+				    "%s Refusing without --force (no terminal "
+				    "to confirm on)",
+				    question);
+	return cli_confirm(cli, false, question);
+}
+
 /* A --reason given on resume is kept as a note on the incident (the one
  * it was opened with stands). */
 static int
@@ -560,6 +624,11 @@ cmd_rollback(struct cli *cli)
 		if (rc) {
 			cli_preflight_clear(&p);
 			cli->ctx.err.origin = IR_ORIGIN_USAGE;
+			return cli_fail(cli, rc);
+		}
+		rc = check_recent(cli, &o, &p.t);
+		if (rc) {
+			cli_preflight_clear(&p);
 			return cli_fail(cli, rc);
 		}
 		cli_conflict_list(&p, paths, sizeof(paths));

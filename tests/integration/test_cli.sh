@@ -115,7 +115,7 @@ json_ok version "$INCIDENT_BIN" --version --json
 check "version" jq -e '.version | length > 0' <<<"$OUT" >/dev/null
 json_ok stop incident --json stop --yes
 start_node
-INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback --yes
+INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback --yes --force
 last=$(incident list --json | jq '.[0].id')
 json_ok abort incident --json abort "$last"
 check "abort --json" jq -e '.status == "aborted"' <<<"$OUT" >/dev/null

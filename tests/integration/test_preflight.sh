@@ -138,6 +138,26 @@ contains "$(grep "$TAG2" <<<"$OUT")" "neither (cleared by $actor" "tags"
 expect_exit 0 incident mark "$TAG1" bad --reason "risk limits wrong" --yes
 expect_exit 0 incident rollback "$TAG1" --dry-run --force
 contains "$OUT" "$TAG1 is known-bad (marked by $actor" "dry run"
+echo "# a rollback re-run right after one that succeeded: named, asked, --force"
+expect_exit 0 incident mark "$TAG1" clear --reason "back in the pool" --yes
+git -C "$D" checkout -q -f "$TAG3"
+git -C "$D" clean -q -fd config
+expect_exit 0 incident rollback --yes
+good=$(incident list --json | jq -r '.[0].id')
+check "at TAG2" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+n_before=$(incident list --json | jq length)
+expect_exit 2 incident rollback --yes
+contains "$ERR" "INC-$good rolled back to $TAG2" "names it"
+contains "$ERR" "from $TAG2 to $TAG1" "says what it would do"
+contains "$ERR" "without --force" "the way on"
+printf 'n\n' | script -qec "$INCIDENT_BIN -c $T/incident.conf rollback --yes" "$T/typescript" >"$T/tty.out" 2>&1 || true
+contains "$(cat "$T/tty.out")" "INC-$good rolled back to $TAG2" "asked on a terminal, even with --yes"
+contains "$(cat "$T/tty.out")" "not confirmed" "answered no"
+check "HEAD kept at TAG2" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+check "no incident opened" test "$(incident list --json | jq length)" -eq "$n_before"
+expect_exit 0 incident rollback --yes --force
+check "--force rolls back again" test "$(head_commit)" = "$(tag_commit "$TAG1")"
+pkill -f "trading_node --port $PORT" || true
 expect_exit 0 incident verify
 
 finish
