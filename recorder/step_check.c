@@ -16,6 +16,9 @@
 
 /* ---- health and verify ------------------------------------------------- */
 
+/* The least time a probe after the first is given. */
+#define HEALTH_LAST_PROBE_MS 100
+
 /* One probe, recorded with the health rule's verdict and its reason. */
 static int
 probe(struct ir_attempt *a, uint64_t remaining_ms, bool *ok, char *why,
@@ -77,8 +80,11 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 		probes++;
 		if (rc || ok)
 			break;
+		/* Another probe only with time left to answer it: one cut
+		 * short by the end of the budget would say "timed out" and
+		 * hide what the node last answered. */
 		spent = ir_attempt_elapsed_ms(&a);
-		if (spent >= a.budget_ms)
+		if (spent + HEALTH_LAST_PROBE_MS >= a.budget_ms)
 			break;
 		/* Interrupted: no more probes; the resume probes anew. */
 		if (ir_step_interrupted(run, NULL))
@@ -88,8 +94,8 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 						    probes,
 						    probes == 1 ? "" : "s",
 						    why);
-		if (delay > a.budget_ms - spent)
-			delay = a.budget_ms - spent;
+		if (delay > a.budget_ms - spent - HEALTH_LAST_PROBE_MS)
+			delay = a.budget_ms - spent - HEALTH_LAST_PROBE_MS;
 		run->fx->sleep_ms(run->fx->self, delay);
 		delay = delay * 2 > 1000 ? 1000 : delay * 2;
 		rc = ir_rec_tick(run->rec, ctx);
