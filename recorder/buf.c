@@ -91,3 +91,20 @@ ir_buf_take(struct ir_buf *b)
 	b->len = b->cap = 0;
 	return p;
 }
+
+void
+ir_str_addf(char *dst, size_t cap, const char *fmt, ...)
+{
+	size_t used = strlen(dst);
+	va_list ap;
+
+	if (used && used + 2 < cap) {
+		memcpy(dst + used, "; ", 3);
+		used += 2;
+	}
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst + used, cap - used, fmt, ap);
+	va_end(ap);
+}

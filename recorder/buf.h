@@ -33,4 +33,8 @@ void ir_buf_clear(struct ir_buf *b);
  * empty afterwards.  Never NULL: an empty buffer gives "". */
 char *ir_buf_take(struct ir_buf *b);
 
+/* Append an item to the "; "-separated list in the NUL-terminated string
+ * dst (cap bytes); what does not fit is cut. */
+void ir_str_addf(char *dst, size_t cap, const char *fmt, ...) IR_PRINTF(3, 4);
+
 #endif

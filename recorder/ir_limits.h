@@ -37,6 +37,8 @@
 /* Git: deploy tags listed at most, and the patch text of local changes
  * (cut at a line boundary and marked). */
 #define IR_LIMIT_GIT_TAGS 100000
+/* Tags the checkout step records of the window its choice read. */
+#define IR_LIMIT_TARGET_TAGS 512
 #define IR_LIMIT_GIT_DIFF_BYTES (64 * 1024 * 1024)
 
 /* Configuration file size. */

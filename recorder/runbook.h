@@ -16,6 +16,7 @@
 #include "error.h"
 #include "rec.h"
 #include "state.h"
+#include "target.h"
 
 enum ir_action_kind {
 	IR_ACT_NONE,    /* nothing to do: the incident is closed */
@@ -66,24 +67,9 @@ struct ir_run {
 	void *interrupt_payload;
 };
 
-/* The rollback target and why: for `tag` (NULL: chosen by the rules of
- * DESIGN.md, "Known-good and known-bad").  t->skipped (an array of maps
- * tag/why) is the caller's to free with ir_val_free(). */
-struct ir_target {
-	char from[256];
-	char from_commit[41];
-	char to[256];
-	char to_commit[41];
-	char why[512];
-	struct ir_val *skipped;
-	/* An explicit tag: whether it is known-bad, and what it is next to
-	 * the deployed one ("... is known-bad (...)", "... is the deployed
-	 * tag: ...", "... is newer than the deployed ...: a roll-forward"),
-	 * "; "-separated; "" when nothing is worth saying. */
-	bool known_bad;
-	char note[768];
-};
-
+/* The rollback target and why, for `tag` (NULL: chosen by the rules of
+ * DESIGN.md, "Known-good and known-bad"), as the checkout step would
+ * choose it now (see target.h). */
 int ir_runbook_target(struct ir_run *run, const char *tag,
 		      struct ir_target *t, struct ir_ctx *ctx) IR_WUR;
 

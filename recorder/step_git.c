@@ -1,7 +1,6 @@
 /* The checkout and config steps: the deployment's git work tree. */
 #include "steps.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,129 +11,76 @@
 #include "files.h"
 #include "gitops.h"
 
-/* The deployed tag is the newest deploy tag at HEAD. */
-static const struct ir_git_tag *
-deployed_tag(const struct ir_git_tag *tags, size_t n, const char *head)
-{
-	size_t i;
+/* What the target choice reads, gathered from the work tree and the
+ * log's history: every matching tag with its verdict, HEAD, and TAG. */
+struct target_read {
+	struct ir_target_input in;
+	struct ir_git_tag *tags;
+	struct ir_tag_input *view;
+	char (*why)[256];
+	struct ir_tag_input asked;
+	char asked_commit[IR_GIT_OID_HEX], asked_why[256];
+	char head[IR_GIT_OID_HEX];
+};
 
-	for (i = n; i-- > 0;)
-		if (!strcmp(tags[i].commit, head))
-			return &tags[i];
-	return NULL;
+static bool
+verdict(struct ir_run *run, const char *tag, char *why, size_t cap)
+{
+	why[0] = '\0';
+	return run->known_bad &&
+	       run->known_bad(run->known_bad_payload, tag, why, cap);
 }
 
-static void IR_PRINTF(2, 3)
-add_note(struct ir_target *t, const char *fmt, ...)
-{
-	size_t used = strlen(t->note);
-	va_list ap;
-
-	if (used && used + 2 < sizeof(t->note)) {
-		memcpy(t->note + used, "; ", 3);
-		used += 2;
-	}
-	if (used + 1 >= sizeof(t->note))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(t->note + used, sizeof(t->note) - used, fmt, ap);
-	va_end(ap);
-}
-
-/* What an explicit TAG is next to the deployed one: known-bad, the
- * deployed code itself, or newer (a roll-forward). */
 static void
-classify(struct ir_run *run, const struct ir_git_tag *tags, size_t n,
-	 const struct ir_git_tag *cur, const char *head, struct ir_target *t)
+target_read_clear(struct target_read *r)
 {
-	char why[256] = "";
-	size_t i;
-
-	if (run->known_bad &&
-	    run->known_bad(run->known_bad_payload, t->to, why, sizeof(why))) {
-		t->known_bad = true;
-		add_note(t, "%s is known-bad (%s)", t->to, why);
-	}
-	if (cur && !strcmp(cur->name, t->to)) {
-		add_note(t, "%s is the deployed tag: the rollback would only "
-			 "restart it", t->to);
-		return;
-	}
-	if (!strcmp(t->to_commit, head)) {
-		add_note(t, "%s is the deployed commit (%s): the rollback "
-			 "would only restart it", t->to,
-			 cur ? cur->name : "HEAD");
-		return;
-	}
-	for (i = 0; cur && i < n; i++)
-		if (!strcmp(tags[i].name, t->to) && &tags[i] > cur)
-			add_note(t, "%s is newer than the deployed %s: a "
-				 "roll-forward, not a rollback", t->to,
-				 cur->name);
+	free(r->tags);
+	free(r->view);
+	free(r->why);
 }
 
 static int
-choose_target(struct ir_run *run, struct ir_git *git, const char *tag,
-	      struct ir_target *t, struct ir_ctx *ctx)
+target_read(struct ir_run *run, struct ir_git *git, const char *tag,
+	    struct target_read *r, struct ir_ctx *ctx)
 {
-	struct ir_git_tag *tags = NULL;
-	const struct ir_git_tag *cur;
-	char head[IR_GIT_OID_HEX], subject[256];
+	char subject[256];
 	bool detached;
-	size_t n = 0, i, from_idx;
+	size_t n = 0, i;
 	int rc;
 
-	rc = ir_git_tags(git, run->cfg->tag_pattern, &tags, &n, ctx);
+	memset(r, 0, sizeof(*r));
+	rc = ir_git_tags(git, run->cfg->tag_pattern, &r->tags, &n, ctx);
 	if (!rc)
-		rc = ir_git_head(git, head, subject, sizeof(subject),
+		rc = ir_git_head(git, r->head, subject, sizeof(subject),
 				 &detached, ctx);
+	if (!rc && tag && tag[0])
+		rc = ir_git_tag_commit(git, tag, r->asked_commit, ctx);
 	if (rc)
-		goto out;
-	cur = deployed_tag(tags, n, head);
-	snprintf(t->from, sizeof(t->from), "%s", cur ? cur->name : "");
-	snprintf(t->from_commit, sizeof(t->from_commit), "%s", head);
-	t->skipped = ir_val_array_new();
+		return rc;
+	r->view = calloc(n ? n : 1, sizeof(*r->view));
+	r->why = calloc(n ? n : 1, sizeof(*r->why));
+	if (!r->view || !r->why)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		r->view[i].name = r->tags[i].name;
+		r->view[i].commit = r->tags[i].commit;
+		r->view[i].known_bad = verdict(run, r->tags[i].name,
+					       r->why[i], sizeof(r->why[i]));
+		r->view[i].why = r->why[i];
+	}
+	r->in.tags = r->view;
+	r->in.n = n;
+	r->in.head = r->head;
+	r->in.pattern = run->cfg->tag_pattern;
 	if (tag && tag[0]) {
-		rc = ir_git_tag_commit(git, tag, t->to_commit, ctx);
-		if (rc)
-			goto out;
-		snprintf(t->to, sizeof(t->to), "%s", tag);
-		snprintf(t->why, sizeof(t->why), "asked for explicitly");
-		classify(run, tags, n, cur, head, t);
-		goto out;
+		r->asked.name = tag;
+		r->asked.commit = r->asked_commit;
+		r->asked.known_bad = verdict(run, tag, r->asked_why,
+					     sizeof(r->asked_why));
+		r->asked.why = r->asked_why;
+		r->in.asked = &r->asked;
 	}
-	from_idx = cur ? (size_t)(cur - tags) : n;
-	for (i = from_idx; i-- > 0;) {
-		char why[256] = "";
-
-		if (!strcmp(tags[i].commit, head))
-			continue; /* the same code under another name */
-		if (run->known_bad &&
-		    run->known_bad(run->known_bad_payload, tags[i].name, why,
-				   sizeof(why))) {
-			struct ir_val *m = ir_val_map_new();
-
-			ir_val_set_str(m, "tag", tags[i].name);
-			ir_val_set_str(m, "why", why);
-			ir_val_push_take(t->skipped, m);
-			continue;
-		}
-		snprintf(t->to, sizeof(t->to), "%s", tags[i].name);
-		snprintf(t->to_commit, sizeof(t->to_commit), "%s",
-			 tags[i].commit);
-		snprintf(t->why, sizeof(t->why),
-			 "the newest deploy tag older than %s that is not "
-			 "known-bad",
-			 cur ? cur->name : "HEAD");
-		goto out;
-	}
-	rc = ir_error_set(ctx, -ENOENT, IR_ORIGIN_GIT, 0,
-			  "no rollback target: no deploy tag matching \"%s\" "
-			  "older than %s that is not known-bad",
-			  run->cfg->tag_pattern, cur ? cur->name : "HEAD");
-out:
-	free(tags);
-	return rc;
+	return 0;
 }
 
 int
@@ -142,18 +88,18 @@ ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
 		  struct ir_ctx *ctx)
 {
 	struct ir_git *git = NULL;
+	struct target_read r;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	rc = ir_git_open(&git, run->cfg->deploy_dir, ctx);
 	if (rc)
 		return rc;
-	rc = choose_target(run, git, tag, t, ctx);
+	rc = target_read(run, git, tag, &r, ctx);
+	if (!rc)
+		rc = ir_target_choose(&r.in, t, ctx);
+	target_read_clear(&r);
 	ir_git_close(git);
-	if (rc) {
-		ir_val_free(t->skipped);
-		t->skipped = NULL;
-	}
 	return rc;
 }
 
@@ -340,14 +286,27 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 	/* The target is chosen once per incident: after the checkout HEAD is
 	 * at it, and choosing again would go one further back. */
 	if (!st->target[0]) {
-		rc = choose_target(run, git, st->opt_tag, &t, &local);
+		struct target_read r;
+		int chosen;
+
+		rc = target_read(run, git, st->opt_tag, &r, &local);
 		if (rc) {
+			target_read_clear(&r);
 			rc = ir_attempt_fail(&a, -2, "%s",
 					     ir_error_msg(&local, rc));
 			goto out;
 		}
-		rc = record_target(run, &t, ctx);
-		if (rc)
+		/* What the choice reads is in the log before the choice. */
+		chosen = ir_target_choose(&r.in, &t, &local);
+		rc = ir_attempt_observe(&a, "tags",
+					ir_target_record(&r.in, &t));
+		target_read_clear(&r);
+		if (!rc && chosen)
+			rc = ir_attempt_fail(&a, -2, "%s",
+					     ir_error_msg(&local, chosen));
+		if (!rc && !chosen)
+			rc = record_target(run, &t, ctx);
+		if (rc || chosen)
 			goto out;
 	}
 	/* The target is durable before the work tree changes. */

@@ -201,6 +201,30 @@ observation(struct ir_rpt_line *l, const struct ir_val *d)
 		}
 		opt_str(l, "error", d, "error");
 		opt_str(l, "body", d, "body");
+	} else if (!strcmp(what, "tags")) {
+		const struct ir_val *tags = ir_val_get(d, "tags");
+		const struct ir_val *asked = ir_val_get(d, "asked");
+		size_t n = tags && tags->type == IR_VAL_ARRAY
+				   ? tags->as.arr.len
+				   : 0, bad = 0, i;
+
+		for (i = 0; i < n; i++)
+			bad += ir_val_get_bool(&tags->as.arr.items[i],
+					       "known_bad", false);
+		ir_rpt_line_printf(l, "tags: %zu read, %zu known-bad", n, bad);
+		for (i = 0, v = 0; i < n; i++) {
+			const struct ir_val *tag = &tags->as.arr.items[i];
+
+			if (ir_val_get_bool(tag, "known_bad", false))
+				ir_rpt_line_printf(l, "%s%s", v++ ? ", " : " (",
+						   or_empty(str(tag, "tag")));
+		}
+		if (v)
+			ir_rpt_line_adds(l, ")");
+		ir_rpt_line_printf(l, ", HEAD %.12s", or_empty(str(d, "head")));
+		if (asked && asked->type == IR_VAL_MAP)
+			ir_rpt_line_printf(l, ", asked %s",
+					   or_empty(str(asked, "tag")));
 	} else if (!strcmp(what, "file")) {
 		ir_rpt_line_printf(l, "file %s", or_empty(str(d, "path")));
 		if (ir_val_get(d, "exists"))

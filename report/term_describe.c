@@ -145,6 +145,36 @@ describe_observation(struct ir_tline *l, const struct ir_val *d,
 		if (v && v->type == IR_VAL_ARRAY && v->as.arr.len)
 			ir_tline_printf(l, ", %zu local changes",
 			                v->as.arr.len);
+	} else if (ir_tline_val_is(d, "what", "tags")) {
+		size_t bad = 0, i, shown = 0;
+		const char *p;
+		size_t n;
+
+		v = ir_val_get(d, "tags");
+		if (!v || v->type != IR_VAL_ARRAY)
+			v = NULL;
+		for (i = 0; v && i < v->as.arr.len; i++)
+			bad += ir_val_get_bool(&v->as.arr.items[i],
+			                       "known_bad", false);
+		ir_tline_printf(l, "tags: %zu read, %zu known-bad",
+		                v ? v->as.arr.len : 0, bad);
+		for (i = 0; v && i < v->as.arr.len && shown < 4; i++) {
+			const struct ir_val *t = &v->as.arr.items[i];
+
+			if (!ir_val_get_bool(t, "known_bad", false))
+				continue;
+			ir_tline_puts(l, shown++ ? ", " : " (");
+			ir_tline_field(l, t, "tag", "", "");
+		}
+		if (shown)
+			ir_tline_puts(l, bad > shown ? ", \xe2\x80\xa6)" : ")");
+		if (ir_tline_val_str(d, "head", &p, &n)) {
+			ir_tline_puts(l, ", HEAD ");
+			ir_tline_add(l, p, n < 12 ? n : 12);
+		}
+		v = ir_val_get(d, "asked");
+		if (v && v->type == IR_VAL_MAP)
+			ir_tline_field(l, v, "tag", ", asked ", "");
 	} else if (ir_tline_val_is(d, "what", "file")) {
 		ir_tline_puts(l, "file");
 		ir_tline_field(l, d, "path", " ", "");

@@ -627,6 +627,25 @@ find_open_any(void *payload, const struct ir_incident *inc)
 	return 1;
 }
 
+/* The deployed tag by the executor's rule (ir_target_deployed): its
+ * index in tags, or n. */
+static size_t
+deployed_index(const struct ir_git_tag *tags, size_t n, const char *head)
+{
+	struct ir_tag_input *view = calloc(n ? n : 1, sizeof(*view));
+	size_t i, cur = n;
+
+	if (!view)
+		return n;
+	for (i = 0; i < n; i++) {
+		view[i].name = tags[i].name;
+		view[i].commit = tags[i].commit;
+	}
+	cur = ir_target_deployed(view, n, head);
+	free(view);
+	return cur;
+}
+
 int
 cmd_status(struct cli *cli)
 {
@@ -659,12 +678,10 @@ cmd_status(struct cli *cli)
 	    !ir_git_head(git, head, subject, sizeof(subject), &detached,
 			 &local) &&
 	    !ir_git_tags(git, cfg->tag_pattern, &tags, &ntags, &local)) {
-		for (i = ntags; i-- > 0;)
-			if (!strcmp(tags[i].commit, head)) {
-				snprintf(deployed, sizeof(deployed), "%s",
-					 tags[i].name);
-				break;
-			}
+		i = deployed_index(tags, ntags, head);
+		if (i < ntags)
+			snprintf(deployed, sizeof(deployed), "%s",
+				 tags[i].name);
 	}
 	free(tags);
 	ir_git_close(git);
@@ -750,9 +767,9 @@ cmd_tags(struct cli *cli)
 	struct ir_git *git = NULL;
 	struct ir_git_tag *tags = NULL;
 	char head[IR_GIT_OID_HEX], subject[256];
-	bool detached, deployed_seen = false;
+	bool detached;
 	json_t *arr = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, cur;
 	int rc;
 
 	if (cli->argc > 1)
@@ -775,13 +792,13 @@ cmd_tags(struct cli *cli)
 	}
 	if (cli->json)
 		arr = json_array();
-	/* Newest first; the deployed tag is the newest one at HEAD. */
+	/* Newest first. */
+	cur = deployed_index(tags, n, head);
 	for (i = n; i-- > 0;) {
 		struct cli_verdict v;
 		char text[sizeof(v.why) + 32];
-		bool deployed = !deployed_seen && !strcmp(tags[i].commit, head);
+		bool deployed = i == cur;
 
-		deployed_seen |= deployed;
 		rc = cli_tag_verdict(cli, tags[i].name, &v);
 		if (rc)
 			break;

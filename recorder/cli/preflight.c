@@ -4,7 +4,6 @@
  * JSON object with --json; docs/guide.md, "The plan as JSON").
  */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,23 +59,6 @@ cli_conflict_list(const struct cli_preflight *p, char *out, size_t cap)
 	}
 }
 
-static void IR_PRINTF(2, 3)
-add_block(struct cli_preflight *p, const char *fmt, ...)
-{
-	size_t used = strlen(p->blocked);
-	va_list ap;
-
-	if (used && used + 2 < sizeof(p->blocked)) {
-		memcpy(p->blocked + used, "; ", 3);
-		used += 2;
-	}
-	if (used + 1 >= sizeof(p->blocked))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->blocked + used, sizeof(p->blocked) - used, fmt, ap);
-	va_end(ap);
-}
-
 /* Everything the rollback checks before it changes anything.  0 with
  * p->blocked set when the run would refuse; a negative errno when the
  * target cannot be chosen at all. */
@@ -98,22 +80,24 @@ cli_preflight(struct cli *cli, const struct run_opts *o,
 		return rc;
 	cli_conflict_list(p, paths, sizeof(paths));
 	if (p->t.known_bad && !o->force)
-		add_block(p, "%s; give --force to roll back to it anyway",
-			  p->t.note);
+		ir_str_addf(p->blocked, sizeof(p->blocked),
+			    "%s; give --force to roll back to it anyway",
+			    p->t.note);
 	if (p->n_conflicts && !o->force)
-		add_block(p,
-			  "local change%s in %s would be overwritten by the "
-			  "checkout of %s: %s (commit or stash %s, or give "
-			  "--force: the backup archives %s first)",
-			  p->n_conflicts == 1 ? "" : "s", cli->cfg->deploy_dir,
-			  p->t.to, paths, p->n_conflicts == 1 ? "it" : "them",
-			  p->n_conflicts == 1 ? "it" : "them");
+		ir_str_addf(p->blocked, sizeof(p->blocked),
+			    "local change%s in %s would be overwritten by "
+			    "the checkout of %s: %s (commit or stash %s, or "
+			    "give --force: the backup archives %s first)",
+			    p->n_conflicts == 1 ? "" : "s",
+			    cli->cfg->deploy_dir, p->t.to, paths,
+			    p->n_conflicts == 1 ? "it" : "them",
+			    p->n_conflicts == 1 ? "it" : "them");
 	else if (p->n_conflicts && o->no_backup)
-		add_block(p,
-			  "--force would overwrite local changes (%s) that "
-			  "--no-backup would not archive first; drop "
-			  "--no-backup",
-			  paths);
+		ir_str_addf(p->blocked, sizeof(p->blocked),
+			    "--force would overwrite local changes (%s) that "
+			    "--no-backup would not archive first; drop "
+			    "--no-backup",
+			    paths);
 	return 0;
 }
 

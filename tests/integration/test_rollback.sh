@@ -96,6 +96,11 @@ expect_exit 0 incident rollback --yes
 ev=$(events 2)
 check "skipped v3" test "$(jq -r 'select(.type=="target.chosen") | .data.skipped[0].tag' <<<"$ev")" = "$TAG3"
 check "why" grep -q "INC-1" <<<"$(jq -r 'select(.type=="target.chosen") | .data.skipped[0].why' <<<"$ev")"
+tags_obs=$(jq -c 'select(.type=="observation" and .data.what=="tags") | .data' <<<"$ev")
+check "what the choice read, recorded" test "$(jq -r '[.tags[].tag] | join(" ")' <<<"$tags_obs")" = "$TAG2 $TAG3 deploy-20260104-100000"
+check "with each verdict" test "$(jq -r '[.tags[].known_bad] | join(" ")' <<<"$tags_obs")" = "false true false"
+check "and HEAD" test "$(jq -r '.head' <<<"$tags_obs")" = "$(tag_commit deploy-20260104-100000)"
+check "recorded before the choice" test "$(jq -r 'select(.type=="target.chosen" or (.type=="observation" and .data.what=="tags")) | .type' <<<"$ev" | head -n 1)" = observation
 check "landed on v2" test "$(head_commit)" = "$(tag_commit "$TAG2")"
 check "healthy again" test "$(http_status)" = 200
 

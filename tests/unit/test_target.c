@@ -1,0 +1,199 @@
+/* The target choice: a pure function of tags, HEAD and TAG, and the
+ * record the checkout step keeps of its input. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "target.h"
+
+/* Five tags, oldest first; t3 and t4 share a commit. */
+static struct ir_tag_input tags[] = {
+	{ "deploy-1", "c1", false, NULL },
+	{ "deploy-2", "c2", true, "INC-3 rolled back from it" },
+	{ "deploy-3", "c3", false, NULL },
+	{ "deploy-4", "c4", false, NULL },
+	{ "deploy-5", "c5", false, NULL },
+};
+
+static struct ir_target_input
+input(const char *head)
+{
+	struct ir_target_input in = { tags, 5, head, "deploy-*", NULL };
+
+	return in;
+}
+
+static void
+deployed_is_newest_at_head(void **state)
+{
+	struct ir_tag_input two[] = {
+		{ "deploy-a", "c9", false, NULL },
+		{ "deploy-b", "c9", false, NULL },
+	};
+
+	(void)state;
+	assert_int_equal(ir_target_deployed(tags, 5, "c4"), 3);
+	assert_int_equal(ir_target_deployed(tags, 5, "nope"), 5);
+	assert_int_equal(ir_target_deployed(two, 2, "c9"), 1);
+}
+
+static void
+newest_older_not_known_bad(void **state)
+{
+	struct ir_target_input in = input("c3");
+	struct ir_ctx ctx = { 0 };
+	struct ir_target t;
+
+	(void)state;
+	/* From deploy-3: deploy-2 is known-bad, passed over and named. */
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.from, "deploy-3");
+	assert_string_equal(t.to, "deploy-1");
+	assert_string_equal(t.to_commit, "c1");
+	assert_int_equal(t.skipped->as.arr.len, 1);
+	assert_string_equal(ir_val_get_str(&t.skipped->as.arr.items[0], "tag"),
+			    "deploy-2");
+	assert_string_equal(ir_val_get_str(&t.skipped->as.arr.items[0], "why"),
+			    "INC-3 rolled back from it");
+	ir_val_free(t.skipped);
+
+	/* Untagged HEAD: the newest tag of all. */
+	in = input("c0");
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.from, "");
+	assert_string_equal(t.to, "deploy-5");
+	ir_val_free(t.skipped);
+}
+
+static void
+same_commit_is_not_a_target(void **state)
+{
+	struct ir_tag_input same[] = {
+		{ "deploy-1", "c1", false, NULL },
+		{ "deploy-2", "c2", false, NULL },
+		{ "deploy-3", "c2", false, NULL },
+	};
+	struct ir_target_input in = { same, 3, "c2", "deploy-*", NULL };
+	struct ir_ctx ctx = { 0 };
+	struct ir_target t;
+
+	(void)state;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.from, "deploy-3");
+	assert_string_equal(t.to, "deploy-1");
+	ir_val_free(t.skipped);
+}
+
+static void
+none_left(void **state)
+{
+	struct ir_target_input in = input("c2");
+	struct ir_ctx ctx = { 0 };
+	struct ir_target t;
+
+	(void)state;
+	tags[0].known_bad = true;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), -ENOENT);
+	tags[0].known_bad = false;
+	assert_non_null(strstr(ctx.err.msg, "older than deploy-2"));
+	assert_non_null(strstr(ctx.err.msg, "\"deploy-*\""));
+	assert_null(t.skipped);
+}
+
+static void
+asked_tag_is_classified(void **state)
+{
+	struct ir_tag_input bad = { "deploy-2", "c2", true, "marked bad" };
+	struct ir_tag_input cur = { "deploy-4", "c4", false, NULL };
+	struct ir_tag_input newer = { "deploy-5", "c5", false, NULL };
+	struct ir_target_input in = input("c4");
+	struct ir_ctx ctx = { 0 };
+	struct ir_target t;
+
+	(void)state;
+	in.asked = &bad;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.to, "deploy-2");
+	assert_true(t.known_bad);
+	assert_string_equal(t.note, "deploy-2 is known-bad (marked bad)");
+	ir_val_free(t.skipped);
+
+	in.asked = &cur;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_false(t.known_bad);
+	assert_non_null(strstr(t.note, "deploy-4 is the deployed tag"));
+	ir_val_free(t.skipped);
+
+	in.asked = &newer;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.note, "deploy-5 is newer than the deployed "
+				    "deploy-4: a roll-forward, not a rollback");
+	ir_val_free(t.skipped);
+}
+
+/* What is recorded is enough to choose again, the same way. */
+static void
+record_reads_back_to_the_same_choice(void **state)
+{
+	struct ir_tag_input asked = { "deploy-5", "c5", false, NULL }, back_asked;
+	const char *heads[] = { "c3", "c4", "c0", "c5" };
+	size_t h;
+
+	(void)state;
+	for (h = 0; h < 8; h++) {
+		struct ir_target_input in = input(heads[h % 4]), back;
+		struct ir_tag_input *back_tags = NULL;
+		struct ir_target t1, t2;
+		struct ir_ctx ctx = { 0 };
+		struct ir_val *rec;
+
+		in.asked = h >= 4 ? &asked : NULL;
+		assert_int_equal(ir_target_choose(&in, &t1, &ctx), 0);
+		rec = ir_target_record(&in, &t1);
+		assert_int_equal(ir_target_read(rec, &back, &back_tags,
+						&back_asked),
+				 0);
+		assert_true(back.n <= in.n);
+		assert_int_equal(ir_target_choose(&back, &t2, &ctx), 0);
+		assert_string_equal(t1.from, t2.from);
+		assert_string_equal(t1.to, t2.to);
+		assert_string_equal(t1.note, t2.note);
+		assert_int_equal(t1.skipped->as.arr.len,
+				 t2.skipped->as.arr.len);
+		free(back_tags);
+		ir_val_free(rec);
+		ir_val_free(t1.skipped);
+		ir_val_free(t2.skipped);
+	}
+}
+
+static void
+a_record_with_tags_left_out_is_refused(void **state)
+{
+	struct ir_val *rec = ir_val_map_new();
+	struct ir_target_input back;
+	struct ir_tag_input *back_tags, asked;
+
+	(void)state;
+	ir_val_set_str(rec, "head", "c1");
+	ir_val_set_take(rec, "tags", ir_val_array_new());
+	ir_val_set_uint(rec, "omitted", 3);
+	assert_int_equal(ir_target_read(rec, &back, &back_tags, &asked),
+			 -EINVAL);
+	ir_val_free(rec);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(deployed_is_newest_at_head),
+		cmocka_unit_test(newest_older_not_known_bad),
+		cmocka_unit_test(same_commit_is_not_a_target),
+		cmocka_unit_test(none_left),
+		cmocka_unit_test(asked_tag_is_classified),
+		cmocka_unit_test(record_reads_back_to_the_same_choice),
+		cmocka_unit_test(a_record_with_tags_left_out_is_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
