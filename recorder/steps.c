@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "ir_limits.h"
 
 /* After an interrupt, how long the stop still watches the trading process
@@ -416,13 +417,20 @@ ir_step_decide(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
 	const struct ir_config *cfg = run->cfg;
+	const struct ir_question *q = ir_question_of(step);
+	struct ir_decide_input in = { .kind = st->kind };
+	struct ir_decision ans;
 	struct ir_attempt a;
-	char because[512];
+	struct ir_val *d;
+	char seen[512];
 	pid_t pids[IR_LIMIT_PIDS];
 	size_t n = 0;
 	int rc;
 
+	if (!q)
+		return -EINVAL;
 	ir_attempt_init(&a, run, step, 0, ctx);
+	/* What the rule reads is recorded before the answer. */
 	switch (step) {
 	case IR_STEP_STOP:
 		rc = find_trading(run, pids, &n, ctx);
@@ -436,38 +444,31 @@ ir_step_decide(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
 		rc = record_trading(&a, pids, n);
 		if (rc)
 			return rc;
-		describe_pids(because, sizeof(because), pids, n,
-			      cfg->stop_process);
-		return decision(run, step, "trading active?", n > 0, because,
-				ctx);
+		describe_pids(seen, sizeof(seen), pids, n, cfg->stop_process);
+		in.trading = n;
+		in.trading_seen = seen;
+		break;
 	case IR_STEP_BACKUP:
-		if (st->opt_no_backup)
-			return decision(run, step, "data at risk?", false,
-					"--no-backup was given", ctx);
-		snprintf(because, sizeof(because),
-			 strcmp(st->kind, "backup")
-				 ? "the rollback is about to change the "
-				   "deployment; archiving the state first"
-				 : "a backup was asked for");
-		return decision(run, step, "data at risk?", true, because,
-				ctx);
+		in.no_backup = st->opt_no_backup;
+		break;
 	case IR_STEP_DATABASE:
-		if (!cfg->database_restore)
-			return decision(run, step, "restore database?", false,
-					"database.restore is not configured",
-					ctx);
-		if (st->opt_with_db)
-			return decision(run, step, "restore database?", true,
-					"--with-db was given", ctx);
-		if (cfg->database_on_rollback)
-			return decision(run, step, "restore database?", true,
-					"database.on-rollback = true", ctx);
-		return decision(run, step, "restore database?", false,
-				"neither --with-db nor database.on-rollback",
-				ctx);
+		in.db_configured = cfg->database_restore != NULL;
+		in.with_db = st->opt_with_db;
+		in.db_on_rollback = cfg->database_on_rollback;
+		d = ir_val_map_new();
+		ir_val_set_bool(d, "database_restore", in.db_configured);
+		ir_val_set_bool(d, "on_rollback", in.db_on_rollback);
+		rc = ir_attempt_observe(&a, "config", d);
+		if (rc)
+			return rc;
+		break;
 	default:
 		return -EINVAL;
 	}
+	rc = ir_decide(step, &in, &ans);
+	if (rc)
+		return rc;
+	return decision(run, step, q->question, ans.yes, ans.because, ctx);
 }
 
 int
@@ -565,7 +566,7 @@ run_stop(struct ir_run *run, struct ir_ctx *ctx)
 				       : "%zu trading process(es) outlived the "
 					 "stop budget",
 			 left);
-		rc = decision(run, IR_STEP_STOP, "escalate?", true, because,
+		rc = decision(run, IR_STEP_STOP, IR_Q_ESCALATE, true, because,
 			      ctx);
 		if (!rc)
 			rc = ir_attempt_escalate(&a, cfg->stop_escalate,

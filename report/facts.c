@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
+
 const struct ir_rpt_check ir_rpt_checklist[IR_RPT_CHECKS] = {
 	{ "Document", "create the incident report (this report)" },
 	{ "Investigate", "what went wrong?" },
@@ -65,9 +67,9 @@ ir_rpt_decision_path(const struct ir_rpt_model *m,
 		const char *title, *action, *no_action, *question, *step;
 	} tree[IR_RPT_NODES] = {
 		{ "Is trading active?", "Emergency stop first",
-		  "No emergency stop needed", "trading active?", "stop" },
+		  "No emergency stop needed", IR_Q_TRADING, "stop" },
 		{ "Is data at risk?", "Backup current state",
-		  "No backup needed", "data at risk?", "backup" },
+		  "No backup needed", IR_Q_DATA, "backup" },
 		{ "Rollback to previous version", NULL, NULL, NULL,
 		  "checkout" },
 		{ "Verify system health", NULL, NULL, NULL, "health" },
@@ -115,10 +117,10 @@ ir_rpt_decision_path(const struct ir_rpt_model *m,
 		ir_rpt_line_adds(&lines[2], "; ");
 		step_words(&lines[2], m, "config", true);
 	}
-	db = ir_rpt_model_decision(m, "restore database?");
+	db = ir_rpt_model_decision(m, IR_Q_DATABASE);
 	if (db)
 		ir_rpt_line_printf(&lines[2],
-				   "; restore database? %s (seq %llu)",
+				   "; " IR_Q_DATABASE " %s (seq %llu)",
 				   db->answer ? db->answer : "?",
 				   (unsigned long long)db->seq);
 	if (ir_rpt_model_step(m, "database")) {
@@ -159,7 +161,7 @@ static bool
 trading_was_idle(const struct ir_rpt_model *m)
 {
 	const struct ir_rpt_decision *d =
-		ir_rpt_model_decision(m, "trading active?");
+		ir_rpt_model_decision(m, IR_Q_TRADING);
 
 	return d && d->answer && !strcmp(d->answer, "no");
 }
@@ -295,7 +297,7 @@ impact(const struct ir_rpt_model *m, ir_rpt_fact_fn fn, void *payload)
 		ir_rpt_line_printf(&l, "Trading was not active when the "
 				       "incident began (decision seq %llu).",
 				   (unsigned long long)ir_rpt_model_decision(
-					   m, "trading active?")->seq);
+					   m, IR_Q_TRADING)->seq);
 		say(fn, payload, &l);
 	} else if (m->stopped.seq && m->healthy.seq) {
 		ir_rpt_dur(a, m->healthy.ms - m->stopped.ms);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "decide.h"
 #include "files.h"
 #include "ir_limits.h"
 #include "proc.h"
@@ -164,11 +165,20 @@ plan_stop_backup(struct cli *cli, const struct run_opts *o, struct plan *pl)
 	json_t *s, *paths;
 	int rc;
 
+	struct ir_decide_input in = { .kind = "rollback" };
+	struct ir_decision stop, backup;
+
 	rc = ir_proc_find(cfg->stop_process, pids, IR_LIMIT_PIDS, &n,
 			  &cli->ctx);
 	if (rc)
 		return rc;
-	s = plan_step(pl, "stop", n > 0);
+	/* The executor's rules, over what is seen now. */
+	in.trading = n;
+	in.no_backup = o->no_backup;
+	if (ir_decide(IR_STEP_STOP, &in, &stop) ||
+	    ir_decide(IR_STEP_BACKUP, &in, &backup))
+		return -EINVAL;
+	s = plan_step(pl, "stop", stop.yes);
 	json_object_set_new(s, "processes", json_integer((json_int_t)n));
 	json_object_set_new(s, "match", json_string(cfg->stop_process));
 	json_object_set_new(s, "command", str_or_null(cfg->stop_command));
@@ -176,20 +186,21 @@ plan_stop_backup(struct cli *cli, const struct run_opts *o, struct plan *pl)
 	json_object_set_new(s, "budget_ms",
 			    json_integer((json_int_t)cfg->stop_budget_ms));
 	if (pl->text) {
-		printf("1. stop      trading active? %s (%zu process%s match "
-		       "\"%s\")\n",
-		       n ? "yes" : "no", n, n == 1 ? "" : "es",
+		printf("1. stop      %s %s (%zu process%s match \"%s\")\n",
+		       ir_question_of(IR_STEP_STOP)->question,
+		       stop.yes ? "yes" : "no", n, n == 1 ? "" : "es",
 		       cfg->stop_process);
-		if (n)
+		if (stop.yes)
 			printf("             would run: %s (budget %llus), "
 			       "escalate: %s\n",
 			       cfg->stop_command,
 			       (unsigned long long)cfg->stop_budget_ms / 1000,
 			       cfg->stop_escalate);
-		printf("2. backup    data at risk? %s\n",
-		       o->no_backup ? "no (--no-backup)" : "yes");
+		printf("2. backup    %s %s\n",
+		       ir_question_of(IR_STEP_BACKUP)->question,
+		       backup.yes ? "yes" : "no (--no-backup)");
 	}
-	s = plan_step(pl, "backup", !o->no_backup);
+	s = plan_step(pl, "backup", backup.yes);
 	paths = json_array();
 	for (i = 0; i < cfg->n_backup_paths; i++)
 		json_array_append_new(paths, json_string(cfg->backup_paths[i]));
@@ -325,9 +336,17 @@ static void
 plan_rest(struct cli *cli, const struct run_opts *o, struct plan *pl)
 {
 	const struct ir_config *cfg = cli->cfg;
-	bool db = cfg->database_restore &&
-		  (o->with_db || cfg->database_on_rollback);
+	struct ir_decide_input in = {
+		.kind = "rollback",
+		.db_configured = cfg->database_restore != NULL,
+		.with_db = o->with_db,
+		.db_on_rollback = cfg->database_on_rollback,
+	};
+	struct ir_decision ans;
+	bool db;
 	json_t *s;
+
+	db = !ir_decide(IR_STEP_DATABASE, &in, &ans) && ans.yes;
 
 	s = plan_step(pl, "database", db);
 	json_object_set_new(s, "command",
@@ -353,7 +372,9 @@ plan_rest(struct cli *cli, const struct run_opts *o, struct plan *pl)
 	if (db)
 		printf("5. database  would run: %s\n", cfg->database_restore);
 	else
-		printf("5. database  restore database? no: skipped\n");
+		printf("5. database  %s no (%s): skipped\n",
+		       ir_question_of(IR_STEP_DATABASE)->question,
+		       ans.because);
 	printf("6. start     would run: %s (budget %llus)\n",
 	       cfg->start_command,
 	       (unsigned long long)cfg->start_budget_ms / 1000);
