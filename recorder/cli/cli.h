@@ -220,6 +220,7 @@ int cmd_timeline(struct cli *cli);
 int cmd_report(struct cli *cli);
 int cmd_stats(struct cli *cli);
 int cmd_replay(struct cli *cli);
+int cmd_simulate(struct cli *cli);
 int cmd_note(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_export(struct cli *cli);

@@ -75,6 +75,16 @@ static const struct help helps[] = {
 	  "  --max-idle SECONDS\n"
 	  "                 wait at most this long between two events\n"
 	  "  (--json: one JSON object per event, at the replay's timing)\n" },
+	{ "simulate",
+	  "  INC            INC-7, 7 or last\n"
+	  "  --all          every closed incident that carries out a runbook\n"
+	  "  --keep-going   list every divergence, not only the first\n"
+	  "  --until SEQ    compare up to this event\n"
+	  "  today's planner, decision rules and target choice against the\n"
+	  "  recording; nothing is run, read from git or written. Exit 0 "
+	  "the same,\n"
+	  "  1 diverged, 2 unreplayable (--json: one object, an array with "
+	  "--all)\n" },
 	{ "note",
 	  "  INC            INC-7, 7 or last (a running incident too)\n"
 	  "  TEXT           the note, recorded with your user@host\n"

@@ -39,6 +39,9 @@ const struct cli_command cli_commands[] = {
 	  cmd_stats, false },
 	{ "replay", "replay INC [--speed X] [--max-idle SECONDS]",
 	  "replay the incident with its recorded timing", cmd_replay, false },
+	{ "simulate", "simulate INC|--all [--keep-going] [--until SEQ]",
+	  "re-run today's runbook against a recorded incident, touching "
+	  "nothing", cmd_simulate, false },
 	{ "note", "note INC TEXT [--corrects SEQ]",
 	  "annotate an incident (also while it runs)", cmd_note, false },
 	{ "abort", "abort INC",

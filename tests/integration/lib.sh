@@ -193,6 +193,20 @@ node_count() {
 }
 
 finish() {
+	# The golden corpus: whatever this test recorded, today's runbook
+	# replays without a divergence (a test that tampers with its log on
+	# purpose says so with SIMULATE_EXPECT=2).
+	if [ -e "$T/data/log/data.mdb" ]; then
+		local rc=0
+		"$INCIDENT_BIN" -c "$T/incident.conf" simulate --all --keep-going \
+			>"$T/simulate.out" 2>&1 || rc=$?
+		if [ "$rc" -ne "${SIMULATE_EXPECT:-0}" ]; then
+			fail "simulate --all exited $rc: $(cat "$T/simulate.out")"
+		else
+			ok
+			echo "# simulate --all: $(tail -n 1 "$T/simulate.out")"
+		fi
+	fi
 	echo "$CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }

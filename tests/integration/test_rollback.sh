@@ -206,4 +206,19 @@ check "aborted" test "$(incident list --json | jq -r '.[0].status')" = aborted
 expect_exit 2 incident abort last
 
 expect_exit 0 incident verify
+echo "# simulate: today's runbook against the recording"
+expect_exit 0 incident simulate 1
+contains "$OUT" "INC-1 rollback: the same as today's runbook" "simulate"
+expect_exit 0 incident --json simulate 1
+check "json result" test "$(jq -r .result <<<"$OUT")" = same
+check "json compared" test "$(jq -r .compared <<<"$OUT")" -ge 10
+expect_exit 0 incident --json simulate --all
+check "json --all is an array" test "$(jq -r 'type' <<<"$OUT")" = array
+expect_exit 2 incident simulate
+contains "$ERR" "simulate needs one incident" "no incident"
+expect_exit 2 incident simulate 1 --all
+expect_exit 2 incident simulate 1 --until soon
+contains "$ERR" "--until takes a seq" "bad --until"
+expect_exit 2 incident simulate INC-99
+
 finish

@@ -146,6 +146,10 @@ contains "$ERR" "INC-2 seq" "timeline stderr"
 expect_exit 1 incident replay 2 --speed 1000
 contains "$ERR" "INC-2 seq" "replay stderr"
 not_contains "$OUT" "TAMPER-ME" "replay of a tampered incident"
+expect_exit 2 incident simulate 2
+contains "$OUT" "INC-2 stop: unreplayable at seq" "simulate of a tampered incident"
+contains "$OUT" "head hash" "simulate says why"
+SIMULATE_EXPECT=2 # the golden corpus check at the end meets INC-2 too
 expect_exit 0 incident timeline 1
 
 echo "# help and version"
