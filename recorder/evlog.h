@@ -105,15 +105,7 @@ int ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
 		       const struct ir_event_head *head, int decode_rc,
 		       struct ir_ctx *ctx) IR_WUR;
 
-/* Test hook: overwrite the stored bytes of one event in place (no chain
- * update).  Used by tests to simulate tampering; never by the product. */
-int ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
-		  const void *bytes, size_t len, struct ir_ctx *ctx) IR_WUR;
-
 /* Current map size in bytes (for tests of map growth). */
 size_t ir_evlog_mapsize(struct ir_evlog *log);
-/* Test hook: set the map size now (it still grows on demand). */
-int ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes,
-			 struct ir_ctx *ctx) IR_WUR;
 
 #endif

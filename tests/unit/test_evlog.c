@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "evlog.h"
+#include "evlog_testhooks.h"
 #include "hash.h"
 
 struct fixture {

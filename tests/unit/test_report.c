@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "evlog.h"
+#include "evlog_testhooks.h"
 #include "hash.h"
 #include "report.h"
 #include "text.h"

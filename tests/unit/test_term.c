@@ -20,6 +20,7 @@
 
 #include "codec.h"
 #include "evlog.h"
+#include "evlog_testhooks.h"
 #include "hash.h"
 #include "jsonval.h"
 #include "replay.h"

@@ -1,0 +1,22 @@
+/*
+ * Test hooks into the event log: built into a library of their own that
+ * only the unit tests link, never into the incident binary.
+ */
+#ifndef IR_EVLOG_TESTHOOKS_H
+#define IR_EVLOG_TESTHOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evlog.h"
+
+/* Overwrite the stored bytes of one event in place (no chain update): a
+ * tampering, for the tests that must catch it. */
+int ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
+		  const void *bytes, size_t len, struct ir_ctx *ctx) IR_WUR;
+
+/* Set the map size now (it still grows on demand). */
+int ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes,
+			 struct ir_ctx *ctx) IR_WUR;
+
+#endif
