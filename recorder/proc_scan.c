@@ -3,7 +3,7 @@
  * a pattern, and whether a process group still has a live member (waiting
  * for it, then ending it).  The spawning half is proc.c.
  */
-#include "proc.h"
+#include "proc_scan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ir_limits.h"
 
 static int

@@ -100,34 +100,6 @@ ir_runbook_next(const struct ir_state *st)
 	return a;
 }
 
-char *
-ir_runbook_expand(const char *tmpl, const char *tag)
-{
-	const char *ts = tag, *p;
-	struct ir_buf b = IR_BUF_INIT(4096);
-
-	if (!strncmp(tag, "deploy-", 7))
-		ts = tag + 7;
-	for (p = tmpl; *p; p++) {
-		int rc;
-
-		if (!strncmp(p, "{tag}", 5)) {
-			rc = ir_buf_add(&b, tag, strlen(tag));
-			p += 4;
-		} else if (!strncmp(p, "{ts}", 4)) {
-			rc = ir_buf_add(&b, ts, strlen(ts));
-			p += 3;
-		} else {
-			rc = ir_buf_add(&b, p, 1);
-		}
-		if (rc) {
-			ir_buf_clear(&b);
-			return NULL;
-		}
-	}
-	return ir_buf_take(&b);
-}
-
 /*
  * Tell every [notify "name"] webhook how the incident ended.  The URL is a
  * secret: the log records the name and the outcome, never the URL.  A
@@ -379,4 +351,18 @@ ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 	}
 	run->fx = outer;
 	return rc;
+}
+
+int
+ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
+		  struct ir_ctx *ctx)
+{
+	return ir_checkout_target(run, tag, t, ctx);
+}
+
+int
+ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
+		     struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
+{
+	return ir_checkout_conflicts(cfg, tag, paths, n, ctx);
 }

@@ -17,6 +17,7 @@
 #include "rec.h"
 #include "state.h"
 #include "target.h"
+#include "attempt.h"
 
 enum ir_action_kind {
 	IR_ACT_NONE,    /* nothing to do: the incident is closed */
@@ -39,33 +40,6 @@ const enum ir_step *ir_runbook_steps(const char *kind, size_t *n);
 
 /* The next action for this state.  Pure: same state, same action. */
 struct ir_action ir_runbook_next(const struct ir_state *st);
-
-/* Called by the report step and after the incident closes, to write
- * DATA_DIR/reports/INC-<n>.md; supplied by the caller (report/ is not the
- * recorder's to include). */
-typedef int (*ir_runbook_report_fn)(void *payload, uint64_t id,
-				    struct ir_ctx *ctx);
-
-struct ir_run {
-	struct ir_rec *rec;
-	const struct ir_config *cfg;
-	const struct ir_effects *fx;
-	const char *data_dir;
-	ir_runbook_report_fn write_report;
-	void *report_payload;
-	/* Known-bad tags: called to learn whether tag is known-bad and why
-	 * (e.g. "INC-3 rolled back from it"); NULL means none are. */
-	bool (*known_bad)(void *payload, const char *tag, char *why,
-			  size_t cap);
-	void *known_bad_payload;
-	/* Interrupts (the CLI's SIGINT, SIGTERM, SIGHUP): the first signal
-	 * that came, 0 while none has; *kill (may be NULL) is set when the
-	 * running command's process group is to be ended too (a second
-	 * SIGINT).  Polled between actions and while a step waits; must not
-	 * block.  NULL: never interrupted. */
-	int (*interrupted)(void *payload, bool *kill);
-	void *interrupt_payload;
-};
 
 /* The rollback target and why, for `tag` (NULL: chosen by the rules of
  * DESIGN.md, "Known-good and known-bad"), as the checkout step would
@@ -93,8 +67,5 @@ int ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
  * interrupted step is recovered by the next action. */
 int ir_runbook_resume(struct ir_run *run, const char *actor,
 		      struct ir_ctx *ctx) IR_WUR;
-
-/* Fill {tag} and {ts} in a config.backup template; caller frees. */
-char *ir_runbook_expand(const char *tmpl, const char *tag);
 
 #endif

@@ -84,7 +84,7 @@ target_read(struct ir_run *run, struct ir_git *git, const char *tag,
 }
 
 int
-ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
+ir_checkout_target(struct ir_run *run, const char *tag, struct ir_target *t,
 		  struct ir_ctx *ctx)
 {
 	struct ir_git *git = NULL;
@@ -104,7 +104,7 @@ ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
 }
 
 /* The one rule for local changes in the way of a checkout: shared by the
- * pre-flight (ir_runbook_conflicts) and the checkout step. */
+ * pre-flight (ir_checkout_conflicts) and the checkout step. */
 static int
 find_conflicts(const struct ir_config *cfg, struct ir_git *git,
 	       const char *tag, struct ir_buf *paths, size_t *n,
@@ -115,7 +115,7 @@ find_conflicts(const struct ir_config *cfg, struct ir_git *git,
 }
 
 int
-ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
+ir_checkout_conflicts(const struct ir_config *cfg, const char *tag,
 		     struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
 {
 	struct ir_git *git = NULL;
