@@ -61,6 +61,8 @@ int cli_fail(struct cli *cli, int rc);
 int cli_read_done(struct cli *cli, int rc);
 /* A usage error: print "incident CMD: message" and the usage; exit 2. */
 int cli_usage(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
+/* cli_usage() for argv[i], which the command does not take. */
+int cli_unexpected(struct cli *cli, int i);
 /* A plain message on stderr ("incident: ..."). */
 void cli_say(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 

@@ -122,8 +122,7 @@ cmd_archives(struct cli *cli)
 	int rc;
 
 	if (cli->argc > 1)
-		return cli_usage(cli, "unexpected argument \"%s\"",
-				 cli->argv[1]);
+		return cli_unexpected(cli, 1);
 	rc = cli_open_log(cli);
 	if (!rc)
 		rc = load_known(cli, &l);
@@ -276,8 +275,7 @@ cmd_restore(struct cli *cli)
 		else if (!what && cli->argv[argi][0] != '-')
 			what = cli->argv[argi];
 		else
-			return cli_usage(cli, "unexpected argument \"%s\"",
-					 cli->argv[argi]);
+			return cli_unexpected(cli, argi);
 	}
 	if (!what || !to)
 		return cli_usage(cli, "restore needs ARCHIVE or INC and "

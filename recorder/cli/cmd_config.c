@@ -120,8 +120,7 @@ cmd_config(struct cli *cli)
 	int rc;
 
 	if (cli->argc > 1)
-		return cli_usage(cli, "unexpected argument \"%s\"",
-				 cli->argv[1]);
+		return cli_unexpected(cli, 1);
 	ir_config_search(src, cli->config_opt);
 	for (i = 0; i < IR_CONFIG_SOURCES; i++)
 		if (src[i].chosen && src[i].exists)

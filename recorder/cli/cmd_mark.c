@@ -266,8 +266,7 @@ cmd_mark(struct cli *cli)
 		else if (cli->argv[i][0] != '-' && !as)
 			as = cli->argv[i];
 		else
-			return cli_usage(cli, "unexpected argument \"%s\"",
-					 cli->argv[i]);
+			return cli_unexpected(cli, i);
 	}
 	if (!tag || !as)
 		return cli_usage(cli, "mark needs TAG and good, bad or clear");

@@ -354,8 +354,7 @@ parse_run_opts(struct cli *cli, struct run_opts *o, bool rollback)
 		} else if (rollback && cli->argv[i][0] != '-' && !o->tag) {
 			o->tag = cli->argv[i];
 		} else {
-			cli_usage(cli, "unexpected argument \"%s\"",
-				  cli->argv[i]);
+			cli_unexpected(cli, i);
 			return -EINVAL;
 		}
 	}

@@ -210,8 +210,7 @@ cmd_simulate(struct cli *cli)
 		} else if (!inc && cli->argv[i][0] != '-') {
 			inc = cli->argv[i];
 		} else {
-			return cli_usage(cli, "unexpected argument \"%s\"",
-					 cli->argv[i]);
+			return cli_unexpected(cli, i);
 		}
 	}
 	if (all == (inc != NULL))

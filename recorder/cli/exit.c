@@ -67,6 +67,12 @@ cli_usage(struct cli *cli, const char *fmt, ...)
 	return cli_fail(cli, -EINVAL);
 }
 
+int
+cli_unexpected(struct cli *cli, int i)
+{
+	return cli_usage(cli, "unexpected argument \"%s\"", cli->argv[i]);
+}
+
 void
 cli_say(struct cli *cli, const char *fmt, ...)
 {

@@ -214,8 +214,7 @@ cmd_help(struct cli *cli)
 	json_t *arr;
 
 	if (cli->argc > 2)
-		return cli_usage(cli, "unexpected argument \"%s\"",
-				 cli->argv[2]);
+		return cli_unexpected(cli, 2);
 	if (cli->argc == 2) {
 		c = cli_find_command(cli->argv[1]);
 		if (!c)
