@@ -31,20 +31,14 @@ ir_attempt_elapsed_ms(const struct ir_attempt *a)
 	return (ir_rec_mono(a->run->rec) - a->t0) / 1000000;
 }
 
-/*
- * Crash tests: INCIDENT_TEST_CRASH_AT=STEP makes the process kill itself
- * with SIGKILL right after that step's step.started is durable, the
- * worst instant for a resume.  It acts only on a step's first attempt, so
- * a resumed run goes through even with the variable still set.
- */
+/* The crash tests' hook (effects.h), once step.started is durable. */
 static void
 crash_point(struct ir_attempt *a, unsigned attempt)
 {
-	const char *at = getenv("INCIDENT_TEST_CRASH_AT");
+	const struct ir_effects *fx = a->run->fx;
 
-	if (!at || attempt != 1 || strcmp(at, a->name))
-		return;
-	kill(getpid(), SIGKILL);
+	if (fx->crash_point)
+		fx->crash_point(fx->self, a->name, attempt);
 }
 
 int

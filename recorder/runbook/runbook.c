@@ -203,7 +203,7 @@ ir_runbook_resume(struct ir_run *run, const char *actor, struct ir_ctx *ctx)
 			interrupted = ir_step_name((enum ir_step)i);
 	ir_val_set_str(d, "interrupted_step", interrupted);
 	ir_val_set_str(d, "actor", actor);
-	ir_val_set_int(d, "pid", getpid());
+	ir_val_set_int(d, "pid", run->fx->pid ? run->fx->pid(run->fx->self) : 0);
 	return ir_rec_emit(run->rec, "incident.resumed", NULL, d, ctx);
 }
 

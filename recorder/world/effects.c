@@ -1,5 +1,10 @@
 #include "effects.h"
 
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 static int64_t
 real_wall(void *self)
 {
@@ -59,6 +64,30 @@ real_http_post_json(void *self, const char *url, const char *json,
 	return ir_http_post_json(url, json, timeout_ms, ctx);
 }
 
+static pid_t
+real_pid(void *self)
+{
+	(void)self;
+	return getpid();
+}
+
+/*
+ * Crash tests: INCIDENT_TEST_CRASH_AT=STEP makes the process kill itself
+ * with SIGKILL right after that step's step.started is durable, the
+ * worst instant for a resume.  It acts only on a step's first attempt, so
+ * a resumed run goes through even with the variable still set.
+ */
+static void
+real_crash_point(void *self, const char *step, unsigned attempt)
+{
+	const char *at = getenv("INCIDENT_TEST_CRASH_AT");
+
+	(void)self;
+	if (!at || attempt != 1 || strcmp(at, step))
+		return;
+	kill(getpid(), SIGKILL);
+}
+
 const struct ir_effects ir_effects_real = {
 	.self = NULL,
 	.wall = real_wall,
@@ -70,6 +99,8 @@ const struct ir_effects ir_effects_real = {
 	.group_reap = real_group_reap,
 	.http_get = real_http_get,
 	.http_post_json = real_http_post_json,
+	.pid = real_pid,
+	.crash_point = real_crash_point,
 };
 
 /* ---- the waiting timer -------------------------------------------------- */
@@ -176,4 +207,7 @@ ir_effects_timer_init(struct ir_effects_timer *t,
 	t->table.http_get = timed_http_get;
 	t->table.http_post_json =
 		inner->http_post_json ? timed_http_post_json : NULL;
+	/* Neither waits: the inner ones as they are. */
+	t->table.pid = inner->pid;
+	t->table.crash_point = inner->crash_point;
 }

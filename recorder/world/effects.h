@@ -40,6 +40,14 @@ struct ir_effects {
 	/* A webhook POST (see health.h); NULL: notifications are off. */
 	int (*http_post_json)(void *self, const char *url, const char *json,
 			      uint64_t timeout_ms, struct ir_ctx *ctx);
+
+	/* Identity: the pid the log records (NULL: 0). */
+	pid_t (*pid)(void *self);
+	/* The crash tests' hook, called once a step's step.started is
+	 * durable (NULL: none).  The real one kills the process with
+	 * SIGKILL when INCIDENT_TEST_CRASH_AT names the step and this is
+	 * its first attempt. */
+	void (*crash_point)(void *self, const char *step, unsigned attempt);
 };
 
 /* The table that acts on the real world. */
