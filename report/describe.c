@@ -201,6 +201,22 @@ observation(struct ir_rpt_line *l, const struct ir_val *d)
 		}
 		opt_str(l, "error", d, "error");
 		opt_str(l, "body", d, "body");
+	} else if (!strcmp(what, "result")) {
+		ir_rpt_line_adds(l, "result: ");
+		if (ir_val_get_bool(d, "timed_out", false))
+			ir_rpt_line_adds(l, "cut off at its budget, ");
+		else if (ir_val_get_bool(d, "cancelled", false))
+			ir_rpt_line_adds(l, "ended on request, ");
+		if (ir_val_get_int(d, "signal", 0))
+			ir_rpt_line_printf(l, "killed by signal %lld",
+					   (long long)ir_val_get_int(d, "signal",
+								     0));
+		else
+			ir_rpt_line_printf(l, "exit %lld",
+					   (long long)ir_val_get_int(
+						   d, "exit_code", 0));
+		if (has_int(d, "duration_ms", &v))
+			ir_rpt_line_printf(l, " after %lld ms", (long long)v);
 	} else if (!strcmp(what, "tags")) {
 		const struct ir_val *tags = ir_val_get(d, "tags");
 		const struct ir_val *asked = ir_val_get(d, "asked");

@@ -145,6 +145,22 @@ describe_observation(struct ir_tline *l, const struct ir_val *d,
 		if (v && v->type == IR_VAL_ARRAY && v->as.arr.len)
 			ir_tline_printf(l, ", %zu local changes",
 			                v->as.arr.len);
+	} else if (ir_tline_val_is(d, "what", "result")) {
+		int64_t code = ir_val_get_int(d, "exit_code", 0);
+		int64_t sig = ir_val_get_int(d, "signal", 0);
+
+		ir_tline_puts(l, "result: ");
+		if (ir_val_get_bool(d, "timed_out", false))
+			ir_tline_puts(l, "cut off at its budget, ");
+		else if (ir_val_get_bool(d, "cancelled", false))
+			ir_tline_puts(l, "ended on request, ");
+		if (sig)
+			ir_tline_printf(l, "killed by signal %lld",
+			                (long long)sig);
+		else
+			ir_tline_printf(l, "exit %lld", (long long)code);
+		if (ir_tline_val_u64(d, "duration_ms", &u))
+			ir_tline_printf(l, " after %llu ms", (ull)u);
 	} else if (ir_tline_val_is(d, "what", "tags")) {
 		size_t bad = 0, i, shown = 0;
 		const char *p;

@@ -307,6 +307,21 @@ run_command(struct ir_attempt *a, const char *command, const char *escalation,
 	 * nothing acts on the world before that. */
 	if (a->log_rc)
 		return a->log_rc;
+	/* What the process came to, as the world said it. */
+	if (!rc) {
+		struct ir_val *d = ir_val_map_new();
+
+		ir_val_set_str(d, "command", command);
+		ir_val_set_int(d, "pgid", out->pgid);
+		ir_val_set_int(d, "exit_code", out->exit_code);
+		ir_val_set_int(d, "signal", out->signal);
+		ir_val_set_bool(d, "timed_out", out->timed_out);
+		ir_val_set_bool(d, "cancelled", out->cancelled);
+		ir_val_set_uint(d, "duration_ms", out->duration_ms);
+		rc = ir_attempt_observe(a, "result", d);
+		if (rc)
+			return rc;
+	}
 	if (rc || !out->cancelled)
 		return rc;
 	rc = ir_attempt_interrupt(a, out->exit_code, true,

@@ -51,6 +51,7 @@ report step.completed"
 check "steps in runbook order" test "$steps" = "$expected"
 check "target from" test "$(jq -r 'select(.type=="target.chosen") | .data.from' <<<"$ev")" = "$TAG3"
 check "target to" test "$(jq -r 'select(.type=="target.chosen") | .data.to' <<<"$ev")" = "$TAG2"
+check "the start command's result" test "$(jq -r 'select(.type=="observation" and .data.what=="result" and .step=="start") | "\(.data.exit_code) \(.data.signal) \(.data.timed_out)"' <<<"$ev")" = "0 0 false"
 check "to_commit" test "$(jq -r 'select(.type=="target.chosen") | .data.to_commit' <<<"$ev")" = "$(tag_commit "$TAG2")"
 check "data at risk decided" test "$(jq -r 'select(.type=="decision" and .step=="backup") | .data.answer' <<<"$ev")" = yes
 check "health probes observed" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.status' <<<"$ev" | tail -n1)" = 200
