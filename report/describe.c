@@ -201,6 +201,16 @@ observation(struct ir_rpt_line *l, const struct ir_val *d)
 		}
 		opt_str(l, "error", d, "error");
 		opt_str(l, "body", d, "body");
+	} else if (!strcmp(what, "conflicts")) {
+		v = ir_val_get_int(d, "count", 0);
+		if (!v) {
+			ir_rpt_line_adds(l, "conflicts: no local change in the way");
+		} else {
+			ir_rpt_line_printf(l, "conflicts: %lld local change%s in "
+					   "the way: ",
+					   (long long)v, v == 1 ? "" : "s");
+			strings(l, ir_val_get(d, "paths"), 8);
+		}
 	} else if (!strcmp(what, "result")) {
 		ir_rpt_line_adds(l, "result: ");
 		if (ir_val_get_bool(d, "timed_out", false))

@@ -145,6 +145,25 @@ describe_observation(struct ir_tline *l, const struct ir_val *d,
 		if (v && v->type == IR_VAL_ARRAY && v->as.arr.len)
 			ir_tline_printf(l, ", %zu local changes",
 			                v->as.arr.len);
+	} else if (ir_tline_val_is(d, "what", "conflicts")) {
+		if (!ir_tline_val_u64(d, "count", &u))
+			u = 0;
+		if (!u) {
+			ir_tline_puts(l, "conflicts: no local change in the way");
+			return;
+		}
+		ir_tline_printf(l, "conflicts: %llu local change%s in the way",
+		                (ull)u, u == 1 ? "" : "s");
+		v = ir_val_get(d, "paths");
+		for (size_t i = 0; v && v->type == IR_VAL_ARRAY &&
+		                   i < v->as.arr.len && i < 4;
+		     i++) {
+			ir_tline_puts(l, i ? ", " : " (");
+			describe_scalar(l, &v->as.arr.items[i]);
+		}
+		if (v && v->type == IR_VAL_ARRAY && v->as.arr.len)
+			ir_tline_puts(l, v->as.arr.len > 4 ? ", \xe2\x80\xa6)"
+			                                   : ")");
 	} else if (ir_tline_val_is(d, "what", "result")) {
 		int64_t code = ir_val_get_int(d, "exit_code", 0);
 		int64_t sig = ir_val_get_int(d, "signal", 0);

@@ -10,6 +10,7 @@
 #include "ir_archive.h"
 #include "files.h"
 #include "gitops.h"
+#include "ir_limits.h"
 
 /* What the target choice reads, gathered from the work tree and the
  * log's history: every matching tag with its verdict, HEAD, and TAG. */
@@ -142,6 +143,32 @@ list_paths(struct ir_buf *b)
 			*p = ',';
 	if (b->data[b->len - 1] == '\n')
 		b->data[b->len - 1] = '\0';
+}
+
+/* The local changes in the way of the checkout, as the rule found them
+ * (paths: one per line, NUL-terminated by the buffer). */
+static int
+observe_conflicts(struct ir_attempt *a, const struct ir_buf *paths, size_t n)
+{
+	struct ir_val *d = ir_val_map_new(), *arr = ir_val_array_new();
+	const char *p = paths->len ? (const char *)paths->data : "";
+	size_t kept = 0;
+
+	while (*p && kept < IR_LIMIT_REPORT_ITEMS) {
+		size_t len = strcspn(p, "\n");
+
+		if (len) {
+			char path[IR_LIMIT_ARCHIVE_PATH + 1];
+
+			snprintf(path, sizeof(path), "%.*s", (int)len, p);
+			ir_val_push_str(arr, path);
+			kept++;
+		}
+		p += len + (p[len] == '\n');
+	}
+	ir_val_set_uint(d, "count", n);
+	ir_val_set_take(d, "paths", arr);
+	return ir_attempt_observe(a, "conflicts", d);
 }
 
 static int
@@ -334,6 +361,9 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 				     st->target, ir_error_msg(&local, rc));
 		goto out;
 	}
+	rc = observe_conflicts(&a, &conflicts, n);
+	if (rc)
+		goto out;
 	force = st->opt_force && n;
 	if (force && st->steps[IR_STEP_BACKUP].status != IR_STEP_DONE) {
 		list_paths(&conflicts);

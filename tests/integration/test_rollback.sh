@@ -127,6 +127,7 @@ check "at v2 after force" test "$(head_commit)" = "$(tag_commit "$TAG2")"
 ev=$(events 4)
 arch=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
 check "the hotfix is in the backup" grep -q hotfix <(tar --zstd -xOf "$arch" git/diff)
+check "the conflict recorded before the checkout" test "$(jq -r 'select(.type=="observation" and .data.what=="conflicts") | "\(.data.count) \(.data.paths | join(","))"' <<<"$ev")" = "1 app/VERSION"
 
 echo "# a missing config backup: the config step is skipped"
 mv "$T/backup/config-20260101-100000" "$T/backup/hidden"
