@@ -15,6 +15,7 @@
 /* What the target choice reads, gathered from the work tree and the
  * log's history: every matching tag with its verdict, HEAD, and TAG. */
 struct target_read {
+	struct ir_run *run;
 	struct ir_target_input in;
 	struct ir_git_tag *tags;
 	struct ir_tag_input *view;
@@ -24,12 +25,18 @@ struct target_read {
 	char head[IR_GIT_OID_HEX];
 };
 
-static bool
-verdict(struct ir_run *run, const char *tag, char *why, size_t cap)
+static void
+consult(void *payload, struct ir_tag_input *tag)
 {
+	struct target_read *r = payload;
+	char *why = tag == &r->asked ? r->asked_why
+				     : r->why[tag - r->view];
+
 	why[0] = '\0';
-	return run->known_bad &&
-	       run->known_bad(run->known_bad_payload, tag, why, cap);
+	tag->known_bad = r->run->known_bad &&
+			 r->run->known_bad(r->run->known_bad_payload,
+					   tag->name, why, sizeof(r->asked_why));
+	tag->why = why;
 }
 
 static void
@@ -65,20 +72,17 @@ target_read(struct ir_run *run, struct ir_git *git, const char *tag,
 	for (i = 0; i < n; i++) {
 		r->view[i].name = r->tags[i].name;
 		r->view[i].commit = r->tags[i].commit;
-		r->view[i].known_bad = verdict(run, r->tags[i].name,
-					       r->why[i], sizeof(r->why[i]));
-		r->view[i].why = r->why[i];
 	}
 	r->in.tags = r->view;
 	r->in.n = n;
 	r->in.head = r->head;
 	r->in.pattern = run->cfg->tag_pattern;
+	r->in.consult = consult;
+	r->in.payload = r;
+	r->run = run;
 	if (tag && tag[0]) {
 		r->asked.name = tag;
 		r->asked.commit = r->asked_commit;
-		r->asked.known_bad = verdict(run, tag, r->asked_why,
-					     sizeof(r->asked_why));
-		r->asked.why = r->asked_why;
 		r->in.asked = &r->asked;
 	}
 	return 0;

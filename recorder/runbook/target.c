@@ -20,16 +20,26 @@ ir_target_deployed(const struct ir_tag_input *tags, size_t n,
 	return n;
 }
 
+/* A tag's verdict, asked for the first time it is read. */
+static bool
+is_bad(const struct ir_target_input *in, struct ir_tag_input *tag)
+{
+	if (!tag->consulted && in->consult)
+		in->consult(in->payload, tag);
+	tag->consulted = true;
+	return tag->known_bad;
+}
+
 /* What an explicit TAG is next to the deployed one: known-bad, the
  * deployed code itself, or newer (a roll-forward). */
 static void
 classify(const struct ir_target_input *in, size_t cur, struct ir_target *t)
 {
-	const struct ir_tag_input *asked = in->asked;
+	struct ir_tag_input *asked = in->asked;
 	const char *deployed = cur < in->n ? in->tags[cur].name : "HEAD";
 	size_t cap = sizeof(t->note), i;
 
-	if (asked->known_bad) {
+	if (is_bad(in, asked)) {
 		t->known_bad = true;
 		ir_str_addf(t->note, cap, "%s is known-bad (%s)", t->to,
 			    asked->why ? asked->why : "");
@@ -72,12 +82,12 @@ ir_target_choose(const struct ir_target_input *in, struct ir_target *t,
 		return 0;
 	}
 	for (i = cur; i-- > 0;) {
-		const struct ir_tag_input *c = &in->tags[i];
+		struct ir_tag_input *c = &in->tags[i];
 		struct ir_val *m;
 
 		if (!strcmp(c->commit, in->head))
 			continue; /* the same code under another name */
-		if (!c->known_bad) {
+		if (!is_bad(in, c)) {
 			snprintf(t->to, sizeof(t->to), "%s", c->name);
 			snprintf(t->to_commit, sizeof(t->to_commit), "%s",
 				 c->commit);
@@ -108,6 +118,8 @@ tag_map(const struct ir_tag_input *tag)
 
 	ir_val_set_str(m, "tag", tag->name);
 	ir_val_set_str(m, "commit", tag->commit);
+	if (!tag->consulted)
+		return m;
 	ir_val_set_bool(m, "known_bad", tag->known_bad);
 	if (tag->known_bad && tag->why)
 		ir_val_set_str(m, "why", tag->why);
@@ -156,6 +168,7 @@ read_tag(const struct ir_val *m, struct ir_tag_input *out)
 	out->name = ir_val_get_str(m, "tag");
 	out->commit = ir_val_get_str(m, "commit");
 	out->known_bad = ir_val_get_bool(m, "known_bad", false);
+	out->consulted = ir_val_get(m, "known_bad") != NULL;
 	out->why = ir_val_get_str(m, "why");
 	return out->name && out->commit ? 0 : -EINVAL;
 }

@@ -19,16 +19,22 @@ struct ir_tag_input {
 	const char *commit;
 	bool known_bad;
 	const char *why; /* why it is known-bad, or NULL */
+	bool consulted;  /* known_bad and why hold the verdict */
 };
 
 struct ir_target_input {
-	const struct ir_tag_input *tags; /* matching deploy tags, by name */
+	struct ir_tag_input *tags; /* matching deploy tags, by name */
 	size_t n;
 	const char *head;    /* the commit at HEAD */
 	const char *pattern; /* deploy.tag-pattern, for the messages */
 	/* An explicit TAG (NULL for the rules' choice), its commit and
 	 * verdict. */
-	const struct ir_tag_input *asked;
+	struct ir_tag_input *asked;
+	/* Fills a tag's verdict the first time the choice reads it (a
+	 * verdict costs a look through the log: only those the choice
+	 * needs are asked for).  NULL: every verdict is already there. */
+	void (*consult)(void *payload, struct ir_tag_input *tag);
+	void *payload;
 };
 
 /* The rollback target and why.  t->skipped (an array of maps tag/why:
@@ -61,8 +67,8 @@ int ir_target_choose(const struct ir_target_input *in, struct ir_target *t,
 
 /* The input as the checkout step records it (an observation's data,
  * without "what"): head, pattern, asked (map tag/commit/known_bad/why),
- * tags (the window the choice read, oldest first, each tag/commit/
- * known_bad/why) and omitted (tags of that window left out past
+ * tags (the window the choice read, oldest first, each tag/commit, and
+ * known_bad/why where the choice read the verdict) and omitted (tags of that window left out past
  * IR_LIMIT_TARGET_TAGS; then the input cannot be read back). */
 struct ir_val *ir_target_record(const struct ir_target_input *in,
 				const struct ir_target *t);

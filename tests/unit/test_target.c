@@ -8,17 +8,18 @@
 
 /* Five tags, oldest first; t3 and t4 share a commit. */
 static struct ir_tag_input tags[] = {
-	{ "deploy-1", "c1", false, NULL },
-	{ "deploy-2", "c2", true, "INC-3 rolled back from it" },
-	{ "deploy-3", "c3", false, NULL },
-	{ "deploy-4", "c4", false, NULL },
-	{ "deploy-5", "c5", false, NULL },
+	{ "deploy-1", "c1", false, NULL, true },
+	{ "deploy-2", "c2", true, "INC-3 rolled back from it", true },
+	{ "deploy-3", "c3", false, NULL, true },
+	{ "deploy-4", "c4", false, NULL, true },
+	{ "deploy-5", "c5", false, NULL, true },
 };
 
 static struct ir_target_input
 input(const char *head)
 {
-	struct ir_target_input in = { tags, 5, head, "deploy-*", NULL };
+	struct ir_target_input in = { tags, 5, head, "deploy-*", NULL, NULL,
+				      NULL };
 
 	return in;
 }
@@ -27,8 +28,8 @@ static void
 deployed_is_newest_at_head(void **state)
 {
 	struct ir_tag_input two[] = {
-		{ "deploy-a", "c9", false, NULL },
-		{ "deploy-b", "c9", false, NULL },
+		{ "deploy-a", "c9", false, NULL, true },
+		{ "deploy-b", "c9", false, NULL, true },
 	};
 
 	(void)state;
@@ -69,11 +70,12 @@ static void
 same_commit_is_not_a_target(void **state)
 {
 	struct ir_tag_input same[] = {
-		{ "deploy-1", "c1", false, NULL },
-		{ "deploy-2", "c2", false, NULL },
-		{ "deploy-3", "c2", false, NULL },
+		{ "deploy-1", "c1", false, NULL, true },
+		{ "deploy-2", "c2", false, NULL, true },
+		{ "deploy-3", "c2", false, NULL, true },
 	};
-	struct ir_target_input in = { same, 3, "c2", "deploy-*", NULL };
+	struct ir_target_input in = { same, 3, "c2", "deploy-*", NULL, NULL,
+				      NULL };
 	struct ir_ctx ctx = { 0 };
 	struct ir_target t;
 
@@ -103,9 +105,9 @@ none_left(void **state)
 static void
 asked_tag_is_classified(void **state)
 {
-	struct ir_tag_input bad = { "deploy-2", "c2", true, "marked bad" };
-	struct ir_tag_input cur = { "deploy-4", "c4", false, NULL };
-	struct ir_tag_input newer = { "deploy-5", "c5", false, NULL };
+	struct ir_tag_input bad = { "deploy-2", "c2", true, "marked bad", true };
+	struct ir_tag_input cur = { "deploy-4", "c4", false, NULL, true };
+	struct ir_tag_input newer = { "deploy-5", "c5", false, NULL, true };
 	struct ir_target_input in = input("c4");
 	struct ir_ctx ctx = { 0 };
 	struct ir_target t;
@@ -135,7 +137,7 @@ asked_tag_is_classified(void **state)
 static void
 record_reads_back_to_the_same_choice(void **state)
 {
-	struct ir_tag_input asked = { "deploy-5", "c5", false, NULL }, back_asked;
+	struct ir_tag_input asked = { "deploy-5", "c5", false, NULL, true }, back_asked;
 	const char *heads[] = { "c3", "c4", "c0", "c5" };
 	size_t h;
 
@@ -183,6 +185,52 @@ a_record_with_tags_left_out_is_refused(void **state)
 	ir_val_free(rec);
 }
 
+/* Each verdict costs a look through the log: only those the choice
+ * reads are asked for. */
+static void
+count_consult(void *payload, struct ir_tag_input *tag)
+{
+	unsigned *calls = payload;
+
+	(*calls)++;
+	tag->known_bad = !strcmp(tag->name, "deploy-2");
+	tag->why = tag->known_bad ? "bad" : NULL;
+}
+
+static void
+only_the_verdicts_read_are_asked_for(void **state)
+{
+	struct ir_tag_input lazy[5];
+	struct ir_target_input in = input("c3");
+	struct ir_ctx ctx = { 0 };
+	struct ir_target t;
+	struct ir_val *rec;
+	unsigned calls = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		lazy[i] = tags[i];
+		lazy[i].known_bad = false;
+		lazy[i].consulted = false;
+	}
+	in.tags = lazy;
+	in.consult = count_consult;
+	in.payload = &calls;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.to, "deploy-1");
+	assert_int_equal(calls, 2); /* deploy-2, then deploy-1 */
+	assert_false(lazy[3].consulted);
+	/* The record says what was read, and only that. */
+	rec = ir_target_record(&in, &t);
+	assert_non_null(ir_val_get(&ir_val_get(rec, "tags")->as.arr.items[1],
+				   "known_bad"));
+	assert_null(ir_val_get(&ir_val_get(rec, "tags")->as.arr.items[2],
+			       "known_bad"));
+	ir_val_free(rec);
+	ir_val_free(t.skipped);
+}
+
 int
 main(void)
 {
@@ -194,6 +242,7 @@ main(void)
 		cmocka_unit_test(asked_tag_is_classified),
 		cmocka_unit_test(record_reads_back_to_the_same_choice),
 		cmocka_unit_test(a_record_with_tags_left_out_is_refused),
+		cmocka_unit_test(only_the_verdicts_read_are_asked_for),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
