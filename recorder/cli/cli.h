@@ -47,7 +47,6 @@ struct cli_command {
 	const char *name;
 	const char *usage;
 	const char *summary;
-	int (*run)(struct cli *cli);
 	bool preload; /* may probe, notify or archive: load libcurl and
 		       * libarchive while it starts */
 };
@@ -102,9 +101,6 @@ int cli_output_open(struct cli *cli, struct cli_output *o,
 /* Finish o: with rc 0 flush and put the output in place, else discard a
  * temporary file.  Returns rc, or the error of finishing. */
 int cli_output_close(struct cli *cli, struct cli_output *o, int rc) IR_WUR;
-/* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
- * so ("INC-3 rolled back from it", "marked by ... : reason"). */
-bool cli_known_bad(void *payload, const char *tag, char *why, size_t cap);
 /* Option helpers: whether argv[*i] is opt (and take its value). */
 bool cli_flag(struct cli *cli, int *i, const char *name);
 int cli_value(struct cli *cli, int *i, const char *name,
@@ -140,8 +136,11 @@ void cli_verdict_text(const struct cli_verdict *v, char *out, size_t cap);
 /* The mark recorded by mark incident id; -ENOENT when it has none. */
 int cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out) IR_WUR;
 
-/* cmd_run.c: an explicit TAG must exist and match the pattern (exit 2
- * listing the recent tags otherwise). */
+/* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
+ * so ("INC-3 rolled back from it", "marked by ... : reason"). */
+bool cli_known_bad(void *payload, const char *tag, char *why, size_t cap);
+/* An explicit TAG must exist and match the pattern (exit 2 listing the
+ * recent tags otherwise). */
 int cli_check_tag(struct cli *cli, const char *tag) IR_WUR;
 
 /* What a command that opens an incident was asked. */
@@ -236,6 +235,7 @@ int cmd_help(struct cli *cli);
 void cli_usage_all(FILE *out);
 void cli_command_help(FILE *out, const struct cli_command *c);
 
+/* commands.c: every command, ended by a NULL name; one by name. */
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_find_command(const char *name);
 

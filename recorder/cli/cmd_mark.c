@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gitops.h"
 #include "hash.h"
 #include "ir_limits.h"
 #include "lock.h"
@@ -311,4 +312,65 @@ cmd_mark(struct cli *cli)
 			(unsigned long long)id, tag, as);
 	}
 	return IR_EXIT_OK;
+}
+
+bool
+cli_known_bad(void *payload, const char *tag, char *why, size_t cap)
+{
+	struct cli *cli = payload;
+	struct cli_verdict v;
+	struct ir_ctx saved = cli->ctx;
+
+	if (cli_tag_verdict(cli, tag, &v)) {
+		cli->ctx = saved;
+		return false;
+	}
+	if (v.bad)
+		snprintf(why, cap, "%s", v.why);
+	return v.bad;
+}
+
+/* An explicit TAG must exist and match the pattern; else exit 2 listing
+ * the recent tags, with nothing changed. */
+int
+cli_check_tag(struct cli *cli, const char *tag)
+{
+	struct ir_git *git = NULL;
+	struct ir_git_tag *tags = NULL;
+	size_t n = 0, i;
+	bool found = false;
+	int rc;
+
+	rc = ir_git_open(&git, cli->cfg->deploy_dir, &cli->ctx);
+	if (rc)
+		goto out;
+	rc = ir_git_tags(git, cli->cfg->tag_pattern, &tags, &n, &cli->ctx);
+	if (rc)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (!strcmp(tags[i].name, tag))
+			found = true;
+	if (!found) {
+		char list[1024] = "";
+		size_t used = 0;
+
+		for (i = n > 5 ? n - 5 : 0; i < n && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used,
+						 sizeof(list) - used, "%s%s",
+						 used ? ", " : "",
+						 tags[i].name);
+		rc = ir_error_set(&cli->ctx, -ENOENT, IR_ORIGIN_USAGE, 0,
+				  "no deploy tag \"%s\" matching \"%s\"; "
+				  "recent tags: %s",
+				  tag, cli->cfg->tag_pattern,
+				  n ? list : "(none)");
+	}
+out:
+	free(tags);
+	ir_git_close(git);
+	/* A deployment that is not a git work tree is a configuration
+	 * error: nothing was changed. */
+	if (rc && cli->ctx.err.origin != IR_ORIGIN_USAGE)
+		cli->ctx.err.origin = IR_ORIGIN_CONFIG;
+	return rc;
 }

@@ -278,22 +278,6 @@ cli_opened_data(struct cli *cli, const char *reason)
 }
 
 bool
-cli_known_bad(void *payload, const char *tag, char *why, size_t cap)
-{
-	struct cli *cli = payload;
-	struct cli_verdict v;
-	struct ir_ctx saved = cli->ctx;
-
-	if (cli_tag_verdict(cli, tag, &v)) {
-		cli->ctx = saved;
-		return false;
-	}
-	if (v.bad)
-		snprintf(why, cap, "%s", v.why);
-	return v.bad;
-}
-
-bool
 cli_flag(struct cli *cli, int *i, const char *name)
 {
 	return !strcmp(cli->argv[*i], name);

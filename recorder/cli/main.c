@@ -9,73 +9,44 @@
 #include "health.h"
 #include "ir_archive.h"
 
-const struct cli_command cli_commands[] = {
-	{ "rollback",
-	  "rollback [TAG] [--dry-run] [--yes] [--force] [--with-db] "
-	  "[--no-backup] [--reason TEXT]",
-	  "carry out the emergency rollback runbook (resumes an interrupted "
-	  "one)",
-	  cmd_rollback, true },
-	{ "stop", "stop [--yes] [--reason TEXT]",
-	  "emergency stop only, recorded", cmd_stop, true },
-	{ "status", "status",
-	  "open incident, deployed tag, trading process, health", cmd_status,
-	  true },
-	{ "tags", "tags",
-	  "deploy tags: which is deployed, known-good, known-bad", cmd_tags, false },
-	{ "mark", "mark TAG good|bad|clear --reason TEXT [--yes]",
-	  "correct a tag's known-good / known-bad verdict (recorded)",
-	  cmd_mark, false },
-	{ "list", "list", "incidents, newest first", cmd_list, false },
-	{ "show", "show INC [--at +DURATION]",
-	  "the incident as known at that moment (default: all of it)",
-	  cmd_show, false },
-	{ "timeline", "timeline INC", "the incident's timeline in the terminal",
-	  cmd_timeline, false },
-	{ "report", "report INC [--format md|html|json] [-o FILE]",
-	  "the incident report", cmd_report, false },
-	{ "stats", "stats",
-	  "across incidents: durations, steps over budget, key times",
-	  cmd_stats, false },
-	{ "replay", "replay INC [--speed X] [--max-idle SECONDS]",
-	  "replay the incident with its recorded timing", cmd_replay, false },
-	{ "simulate", "simulate INC|--all [--keep-going] [--until SEQ]",
-	  "re-run today's runbook against a recorded incident, touching "
-	  "nothing", cmd_simulate, false },
-	{ "note", "note INC TEXT [--corrects SEQ]",
-	  "annotate an incident (also while it runs)", cmd_note, false },
-	{ "abort", "abort INC",
-	  "close an interrupted incident without resuming it", cmd_abort, true },
-	{ "verify", "verify [INC]", "check hash chains and log integrity",
-	  cmd_verify, false },
-	{ "export", "export INC --format jsonl [-o FILE]",
-	  "the incident's events, one JSON object per line", cmd_export, false },
-	{ "backup", "backup [--reason TEXT]", "archive the current state now",
-	  cmd_backup, true },
-	{ "archives", "archives",
-	  "archives, their incidents, sizes, checksums", cmd_archives, false },
-	{ "restore", "restore ARCHIVE|INC --to DIR [--force] [--yes]",
-	  "extract an archive safely", cmd_restore, true },
-	{ "config", "config",
-	  "which file was read, every effective value, and warnings",
-	  cmd_config, false },
-	{ "help", "help [COMMAND]", "the usage, or what a command's options do",
-	  cmd_help, false },
-	{ "demo", "demo [DIR]",
-	  "a self-contained sandbox deployment, rolled back live", cmd_demo,
-	  true },
-	{ NULL, NULL, NULL, NULL, false },
+/* What each command runs (commands.c describes them). */
+static const struct {
+	const char *name;
+	int (*run)(struct cli *cli);
+} runners[] = {
+	{ "rollback", cmd_rollback },
+	{ "stop", cmd_stop },
+	{ "status", cmd_status },
+	{ "tags", cmd_tags },
+	{ "mark", cmd_mark },
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "timeline", cmd_timeline },
+	{ "report", cmd_report },
+	{ "stats", cmd_stats },
+	{ "replay", cmd_replay },
+	{ "simulate", cmd_simulate },
+	{ "note", cmd_note },
+	{ "abort", cmd_abort },
+	{ "verify", cmd_verify },
+	{ "export", cmd_export },
+	{ "backup", cmd_backup },
+	{ "archives", cmd_archives },
+	{ "restore", cmd_restore },
+	{ "config", cmd_config },
+	{ "help", cmd_help },
+	{ "demo", cmd_demo },
 };
 
-const struct cli_command *
-cli_find_command(const char *name)
+static int
+run(const struct cli_command *cmd, struct cli *cli)
 {
-	const struct cli_command *c;
+	size_t i;
 
-	for (c = cli_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
+	for (i = 0; i < sizeof(runners) / sizeof(*runners); i++)
+		if (!strcmp(runners[i].name, cmd->name))
+			return runners[i].run(cli);
+	return IR_EXIT_USAGE;
 }
 
 int
@@ -176,7 +147,7 @@ main(int argc, char **argv)
 		ir_archive_preload();
 		ir_sha256_preload();
 	}
-	rc = cmd->run(&cli);
+	rc = run(cmd, &cli);
 	cli_close(&cli);
 	free(rest);
 	return rc;
