@@ -232,6 +232,24 @@ print_interrupted(struct cli *cli, struct ir_rec *rec,
 	}
 }
 
+/* The lock this run holds, and on a resume the earlier owner found gone:
+ * what made it the one writer of the incident. */
+static int
+record_lock(struct cli *cli, struct ir_rec *rec, int64_t previous_pid)
+{
+	struct ir_val *d = ir_val_map_new();
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/lock", cli->data_dir);
+	ir_val_set_str(d, "what", "lock");
+	ir_val_set_str(d, "path", path);
+	ir_val_set_bool(d, "held", true);
+	ir_val_set_int(d, "pid", getpid());
+	if (previous_pid)
+		ir_val_set_int(d, "previous_pid", previous_pid);
+	return ir_rec_emit(rec, "observation", NULL, d, &cli->ctx);
+}
+
 int
 cli_run_incident(struct cli *cli, const struct run_opts *o)
 {
@@ -241,6 +259,7 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	struct ir_term_opts topts = { stderr, cli->tty_err, cli->color_err };
 	struct live live = { .term = NULL };
 	struct ir_run run = { 0 };
+	int64_t previous_pid = 0;
 	char actor[300];
 	int rc, code;
 
@@ -291,9 +310,11 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 					  (unsigned long long)w.id,
 					  (long long)ir_rec_state(rec)
 						  ->owner_pid);
-		if (!rc)
+		if (!rc) {
+			previous_pid = ir_rec_state(rec)->owner_pid;
 			cli_say(cli, "resuming interrupted INC-%llu",
 				(unsigned long long)w.id);
+		}
 		ir_lock_set_incident(lock, w.id);
 		cli_actor(actor, sizeof(actor));
 		if (!rc)
@@ -303,6 +324,8 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 		if (!rc)
 			ir_lock_set_incident(lock, ir_rec_id(rec));
 	}
+	if (!rc)
+		rc = record_lock(cli, rec, previous_pid);
 	if (!rc)
 		rc = ir_runbook_execute(&run, &cli->ctx);
 	ir_term_finish(live.term);

@@ -24,6 +24,7 @@ for step in stop backup checkout config start health verify report; do
 	contains "$ERR" "resuming interrupted INC-$n" "stderr"
 	ev=$(events "$n")
 	check "resumed event" test "$(jq -r 'select(.type=="incident.resumed") | .data.interrupted_step' <<<"$ev")" = "$step"
+	check "the lock and its earlier owner recorded" test "$(jq -r 'select(.type=="observation" and .data.what=="lock") | .data.previous_pid // empty' <<<"$ev")" = "$(jq -r 'select(.type=="incident.opened") | .data.pid' <<<"$ev")"
 	check "interrupted attempt closed" test "$(jq -r "select(.type==\"step.failed\" and .step==\"$step\") | .data.interrupted" <<<"$ev")" = true
 	check "succeeded" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = succeeded
 	check "one trading node" test "$(node_count)" -eq 1
