@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 
 make_deployment
-TAG1=deploy-20260101-100000
 TAG2=deploy-20260102-100000
 TAG3=deploy-20260103-100000
 commit_version v2 good "$TAG2" 120
