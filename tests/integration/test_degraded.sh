@@ -23,9 +23,12 @@ check "it answers 200" test "$(http_status)" = 200
 check "with a degraded body" grep -q "^degraded version=v2" <(curl -s "http://127.0.0.1:$PORT/status")
 ev=$(events 1)
 check "health failed" test "$(jq -r 'select(.type=="step.failed") | .step' <<<"$ev")" = health
-contains "$(jq -r 'select(.type=="step.failed" and .step=="health") | .data.error' <<<"$ev")" "$WHY" "step.failed error"
-check "the last probe saw 200" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.status' <<<"$ev" | tail -n 1)" = 200
-check "and judged it unhealthy" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.healthy' <<<"$ev" | sort -u)" = false
+# (The last probe may be cut short by the end of the budget: judge the
+# ones that got their answer.)
+ok200='select(.type=="observation" and .data.what=="http" and .data.status==200)'
+check "probes got 200" test "$(jq -r "$ok200 | .seq" <<<"$ev" | wc -l)" -ge 1
+check "each judged unhealthy" test "$(jq -r "$ok200 | .data.healthy" <<<"$ev" | sort -u)" = false
+check "for its body" test "$(jq -r "$ok200 | .data.why" <<<"$ev" | sort -u)" = "$WHY"
 check "failed" test "$(jq -r 'select(.type=="incident.closed") | .data.status' <<<"$ev")" = failed
 expect_exit 0 incident --json tags
 check "$TAG2 not known-good" test "$(jq -r ".[] | select(.tag==\"$TAG2\") | .known_good" <<<"$OUT")" = false
