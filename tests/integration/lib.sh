@@ -106,11 +106,15 @@ free_port() {
 make_deployment() {
 	D="$T/deploy"
 	PORT=$(free_port)
+	# This test's trading nodes, and no other test's (pgrep -f).
+	NODE_MATCH="trading_node --port $PORT --dir $D --port-file"
 	mkdir -p "$D/scripts" "$D/config" "$D/app" "$D/logs" "$D/run"
+	# Both scripts note what incident told them in run/env.log.
 	cat >"$D/scripts/start.sh" <<SH
 #!/bin/sh
 # Start the trading node in the background and return.
 cd "\$(dirname "\$0")/.."
+echo "\${INCIDENT_ID:-} \${INCIDENT_STEP:-} from=\${INCIDENT_FROM:-} target=\${INCIDENT_TARGET:-}" >>run/env.log
 nohup "$TRADING_NODE" --port $PORT --dir "$D" --port-file "$D/run/port" \${NODE_ARGS:-} >>"$D/run/node.out" 2>&1 &
 echo \$! > "$D/run/node.pid"
 echo "started trading node pid \$!"
@@ -118,6 +122,7 @@ SH
 	cat >"$D/scripts/emergency_stop.sh" <<'SH'
 #!/bin/sh
 # Stop the trading node: SIGTERM, as the runbook's emergency stop does.
+echo "${INCIDENT_ID:-} ${INCIDENT_STEP:-} from=${INCIDENT_FROM:-} target=${INCIDENT_TARGET:-}" >>run/env.log
 pid=$(cat run/node.pid 2>/dev/null) || exit 0
 echo "stopping trading node pid $pid"
 kill "$pid" 2>/dev/null || true
@@ -189,7 +194,7 @@ wait_for_port() {
 }
 
 node_count() {
-	pgrep -f "trading_node --port $PORT" | wc -l
+	pgrep -f -- "$NODE_MATCH" | wc -l
 }
 
 finish() {

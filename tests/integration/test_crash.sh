@@ -12,7 +12,7 @@ for step in stop backup checkout config start health verify report; do
 	# Each round starts from the broken deploy, running.
 	git -C "$D" checkout -q -f "$TAG3"
 	git -C "$D" clean -q -fd config
-	pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 	sleep 0.2
 	start_node
 	n=$((n + 1))
@@ -41,7 +41,7 @@ for lockfile in index.lock HEAD.lock; do
 echo "# a stale $lockfile left by our interrupted checkout is removed"
 git -C "$D" checkout -q -f "$TAG3"
 git -C "$D" clean -q -fd config
-pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 sleep 0.2
 start_node
 n=$((n + 1))
@@ -56,14 +56,17 @@ done
 echo "# kill -9 from outside while the stop command runs"
 git -C "$D" checkout -q -f "$TAG3"
 git -C "$D" clean -q -fd config
-pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 sleep 0.2
 start_node
-cat >"$D/scripts/emergency_stop.sh" <<'SH'
+# The stop's sleep runs by a name under $T: pgrep finds this test's, and
+# not any other sleep on the machine.
+ln -sf "$(command -v sleep)" "$T/sleep"
+cat >"$D/scripts/emergency_stop.sh" <<SH
 #!/bin/sh
 echo "slow stop"
-sleep 2
-kill "$(cat run/node.pid)"
+"$T/sleep" 2
+kill "\$(cat run/node.pid)"
 SH
 incident rollback --yes >"$T/bg.out" 2>&1 &
 bg=$!
@@ -76,7 +79,7 @@ for _ in $(seq 1 200); do
 done
 pkill -KILL -f "$T/incident.conf rollback --yes"
 wait "$bg" 2>/dev/null || true
-check "stop command still running" pgrep -x sleep >/dev/null
+check "stop command still running" pgrep -f -- "^$T/sleep 2\$" >/dev/null
 expect_exit 0 incident rollback --yes
 ev=$(events "$n")
 check "resumed" test "$(jq -r 'select(.type=="incident.resumed") | .data.interrupted_step' <<<"$ev")" = stop
@@ -93,7 +96,7 @@ for k in "health 1" "verify 2"; do
 	echo "# kill -9 during $step's request"
 	git -C "$D" checkout -q -f "$TAG3"
 	git -C "$D" clean -q -fd config
-	pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 	sleep 0.2
 	start_node
 	sed -i "s|^\turl = .*|\turl = http://127.0.0.1:$PORT/status?kill=${k#* }|" "$T/incident.conf"

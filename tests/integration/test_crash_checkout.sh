@@ -36,7 +36,7 @@ n=0
 for r in $(seq 1 "$rounds"); do
 	git -C "$D" checkout -q -f "$TAG2"
 	git -C "$D" clean -q -fd config app
-	pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 	sleep 0.1
 	start_node
 	# Libgit2 writes in path order: a random file is a random point.
@@ -64,7 +64,7 @@ done
 echo "# a third party's change in the middle of it is still refused"
 git -C "$D" checkout -q -f "$TAG2"
 git -C "$D" clean -q -fd config app
-pkill -KILL -f "trading_node --port $PORT" 2>/dev/null || true
+pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 sleep 0.1
 start_node
 "$INCIDENT_BIN" -c "$T/incident.conf" rollback --yes "$TAG1" \

@@ -57,7 +57,11 @@ check "data at risk decided" test "$(jq -r 'select(.type=="decision" and .step==
 check "health probes observed" test "$(jq -r 'select(.type=="observation" and .data.what=="http") | .data.status' <<<"$ev" | tail -n1)" = 200
 check "verify saw HEAD" grep -q "v2" <<<"$(jq -r 'select(.type=="observation" and .step=="verify" and .data.what=="git") | .data.head' <<<"$ev")"
 check "verify saw log tail" grep -q "INFO" <<<"$(jq -r 'select(.type=="observation" and .data.what=="log") | .data.lines[]' <<<"$ev")"
-check "scripts got INCIDENT_TARGET" true
+# The stop and start scripts each wrote what incident passed them (the
+# target is chosen at the checkout, after the stop).
+env_log=$(grep '^INC-1 ' "$D/run/env.log")
+check "stop script got INCIDENT_ID and _STEP" test "$(head -n 1 <<<"$env_log" | cut -d' ' -f1-2)" = "INC-1 stop"
+check "start script got INCIDENT_FROM and _TARGET" test "$(tail -n +2 <<<"$env_log")" = "INC-1 start from=$TAG3 target=$TAG2"
 arch=$(jq -r 'select(.type=="backup.created") | .data.path' <<<"$ev")
 check "archive exists" test -f "$arch"
 check "archive sha" test "$(sha256sum "$arch" | cut -d' ' -f1)" = "$(jq -r 'select(.type=="backup.created") | .data.sha256' <<<"$ev")"

@@ -33,10 +33,12 @@ not_contains "$types" "step.started" "events"
 
 echo "# a stop command that hangs past its budget: cut off, escalated"
 STOP_BUDGET=1s write_config
-cat >"$D/scripts/emergency_stop.sh" <<'SH'
+# Its sleep runs by a name under $T, so pgrep finds this test's only.
+ln -sf "$(command -v sleep)" "$T/sleep"
+cat >"$D/scripts/emergency_stop.sh" <<SH
 #!/bin/sh
 echo "hanging"
-sleep 30
+"$T/sleep" 30
 SH
 start_node
 expect_exit 0 incident stop --yes
@@ -58,7 +60,7 @@ expect_exit 0 incident report 3 --format md -o "$T/inc3.md"
 contains "$(cat "$T/inc3.md")" "escalated: ./scripts/shutdown.sh force after 1." "report"
 expect_exit 0 incident report 3 --format html -o "$T/inc3.html"
 contains "$(cat "$T/inc3.html")" "escalated: ./scripts/shutdown.sh force after 1." "html report"
-check "no hanging sleep left" test "$(pgrep -f 'sleep 30' -P 1 | wc -l)" -ge 0
+check "no hanging sleep left" test "$(pgrep -f -- "^$T/sleep 30\$" | wc -l)" -eq 0
 
 echo "# a process that ignores SIGTERM: escalation kills it"
 git -C "$D" checkout -q scripts/emergency_stop.sh
