@@ -75,7 +75,9 @@ demo_readme() {
 			</dev/null >>"$scratch.log" 2>&1 || rc=$?
 	fi
 	tail -n 4 "$scratch.log"
-	if [ $rc -eq 0 ] && grep -q "rolled back from" "$scratch.log"; then
+	# The sandbox is private: its data directory draws no warning.
+	if [ $rc -eq 0 ] && grep -q "rolled back from" "$scratch.log" &&
+		! grep -q "open to others" "$scratch.log"; then
 		echo "demo: OK"
 		passed=$((passed + 1))
 	else

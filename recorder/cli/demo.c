@@ -141,7 +141,8 @@ static int
 build_sandbox(const char *dir, const char *node, int port,
 	      struct ir_ctx *ctx)
 {
-	static const char *const dirs[] = { "deploy", "backup", "data", NULL };
+	/* Not "data": the event log makes it, private (mode 0700). */
+	static const char *const dirs[] = { "deploy", "backup", NULL };
 	static const char *const deploy_dirs[] = { "scripts", "config", "app",
 						   NULL };
 	char deploy[4096], text[8192], commit[IR_GIT_OID_HEX];
