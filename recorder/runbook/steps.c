@@ -1,3 +1,6 @@
+/* The runbook's steps as the planner names them: decide, skip, run and
+ * recover; the stop, database and start steps (the others have files of
+ * their own). */
 #include "steps.h"
 
 #include <stdio.h>
