@@ -55,12 +55,12 @@ keep_event(void *payload, const struct ir_event *ev, const void *raw,
 	/* Output lines are no input of the fold or the rules: only their
 	 * place is kept, so a chatty incident costs no more than a quiet
 	 * one. */
-	if (!strcmp(ev->type, "step.output"))
-		slot->data = NULL;
-	else
-		slot->data = ev->data ? ir_val_dup(ev->data) : NULL;
-	if (slot->data == NULL && ev->data && strcmp(ev->type, "step.output"))
-		return -ENOMEM;
+	slot->data = NULL;
+	if (ev->data && strcmp(ev->type, "step.output")) {
+		slot->data = ir_val_dup(ev->data);
+		if (!slot->data)
+			return -ENOMEM;
+	}
 	e->n++;
 	return 0;
 }
