@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "files.h"
 #include "ir_limits.h"
 #include "lock.h"
@@ -496,22 +496,19 @@ check_recent(struct cli *cli, const struct run_opts *o,
 {
 	struct recent_walk w = { 0 };
 	char question[1200], ago[32];
-	struct timespec now;
+	int64_t now;
 	int rc;
 
 	if (o->force || o->tag || !t->from[0] ||
 	    cli_known_bad(cli, t->from, ago, sizeof(ago)))
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &now);
-	w.since = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec -
-		  (int64_t)IR_LIMIT_RECENT_ROLLBACK_MS * 1000000;
+	now = ir_clock_wall();
+	w.since = now - (int64_t)IR_LIMIT_RECENT_ROLLBACK_MS * 1000000;
 	rc = ir_evlog_incidents(cli->log, find_recent, &w, &cli->ctx);
 	if (rc || !w.found.id || strcmp(w.found.target, t->from))
 		return rc;
 	ir_duration_format(ago, sizeof(ago),
-			   (uint64_t)((int64_t)now.tv_sec * 1000000000 +
-				      now.tv_nsec - w.found.closed) /
-				   1000000);
+			   (uint64_t)(now - w.found.closed) / 1000000);
 	snprintf(question, sizeof(question),
 		 "INC-%llu rolled back to %s %s ago, and %s is still "
 		 "deployed: this would roll back again, from %s to %s. Roll "
