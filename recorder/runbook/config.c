@@ -501,11 +501,9 @@ hash_text(struct ir_config *cfg, const char *path, struct ir_ctx *ctx)
 	FILE *f = NULL;
 	int rc = 0;
 
-	f = fopen(path, "re");
-	if (!f)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_CONFIG, errno,
-				    "cannot read \"%s\": %s", path,
-				    strerror(errno));
+	rc = ir_config_fopen(path, &f, ctx);
+	if (rc)
+		return rc;
 	h = ir_sha256_new();
 	if (!h) {
 		rc = -ENOMEM;

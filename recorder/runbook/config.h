@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "hash.h"
@@ -123,6 +124,10 @@ typedef void (*ir_config_warn_fn)(void *payload, const char *key,
 				  unsigned line, char ch, const char *rest);
 int ir_config_lint(const char *path, ir_config_warn_fn fn, void *payload,
 		   struct ir_ctx *ctx) IR_WUR;
+
+/* Open the configuration text at path for reading, the one error message
+ * for all its readers (the checks, the lint, the hash). */
+int ir_config_fopen(const char *path, FILE **out, struct ir_ctx *ctx) IR_WUR;
 
 /* What libgit2 would accept silently and read as something else: a NUL
  * byte (the value ends there) or a quote left open at the end of a

@@ -14,6 +14,17 @@
 
 #include "ir_limits.h"
 
+int
+ir_config_fopen(const char *path, FILE **out, struct ir_ctx *ctx)
+{
+	*out = fopen(path, "re");
+	if (!*out)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_CONFIG, errno,
+				    "cannot read \"%s\": %s", path,
+				    strerror(errno));
+	return 0;
+}
+
 /* Keys whose value is a shell command, where ';' and '#' mean something. */
 static const char *const command_keys[] = {
 	"stop.command",     "stop.escalate",    "start.command",
@@ -127,11 +138,9 @@ ir_config_lint(const char *path, ir_config_warn_fn fn, void *payload,
 	FILE *f;
 	int rc = 0;
 
-	f = fopen(path, "re");
-	if (!f)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_CONFIG, errno,
-				    "cannot read \"%s\": %s", path,
-				    strerror(errno));
+	rc = ir_config_fopen(path, &f, ctx);
+	if (rc)
+		return rc;
 	while (fgets(line, sizeof(line), f)) {
 		const char *p = line + strspn(line, " \t");
 		size_t len = strlen(line);
@@ -192,11 +201,9 @@ ir_config_check_text(const char *path, struct ir_ctx *ctx)
 	FILE *f;
 	int rc = 0;
 
-	f = fopen(path, "re");
-	if (!f)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_CONFIG, errno,
-				    "cannot read \"%s\": %s", path,
-				    strerror(errno));
+	rc = ir_config_fopen(path, &f, ctx);
+	if (rc)
+		return rc;
 	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
 		size_t len = (size_t)n;
 		const char *p = line, *eq;
