@@ -6,15 +6,19 @@
 
 make_three_tags
 
-n=0
-for step in stop backup checkout config start health verify report; do
-	echo "# crash during $step"
-	# Each round starts from the broken deploy, running.
+# Each round starts from the broken deploy, running, and nothing else.
+fresh_round() {
 	git -C "$D" checkout -q -f "$TAG3"
 	git -C "$D" clean -q -fd config
 	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
 	sleep 0.2
 	start_node
+}
+
+n=0
+for step in stop backup checkout config start health verify report; do
+	echo "# crash during $step"
+	fresh_round
 	n=$((n + 1))
 	INCIDENT_TEST_CRASH_AT=$step expect_exit 137 incident rollback --yes
 	check "left open" test "$(incident list --json | jq -r '.[0].status')" = open
@@ -39,11 +43,7 @@ done
 
 for lockfile in index.lock HEAD.lock; do
 echo "# a stale $lockfile left by our interrupted checkout is removed"
-git -C "$D" checkout -q -f "$TAG3"
-git -C "$D" clean -q -fd config
-pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
-sleep 0.2
-start_node
+fresh_round
 n=$((n + 1))
 INCIDENT_TEST_CRASH_AT=checkout expect_exit 137 incident rollback --yes
 touch "$D/.git/$lockfile"   # as libgit2 leaves it when killed mid-checkout
@@ -54,11 +54,7 @@ check "HEAD at target" test "$(head_commit)" = "$(tag_commit "$TAG2")"
 done
 
 echo "# kill -9 from outside while the stop command runs"
-git -C "$D" checkout -q -f "$TAG3"
-git -C "$D" clean -q -fd config
-pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
-sleep 0.2
-start_node
+fresh_round
 # The stop's sleep runs by a name under $T: pgrep finds this test's, and
 # not any other sleep on the machine.
 ln -sf "$(command -v sleep)" "$T/sleep"
@@ -94,11 +90,7 @@ git -C "$D" checkout -q "$TAG2" -- scripts/emergency_stop.sh 2>/dev/null || true
 for k in "health 1" "verify 2"; do
 	step=${k% *}
 	echo "# kill -9 during $step's request"
-	git -C "$D" checkout -q -f "$TAG3"
-	git -C "$D" clean -q -fd config
-	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
-	sleep 0.2
-	start_node
+	fresh_round
 	sed -i "s|^\turl = .*|\turl = http://127.0.0.1:$PORT/status?kill=${k#* }|" "$T/incident.conf"
 	n=$((n + 1))
 	expect_exit 137 bash -c 'echo $$ >"$1/run/kill.pid"; exec "$2" -c "$3" rollback --yes' \
