@@ -41,6 +41,9 @@ struct cli {
 	char *data_dir;
 	struct ir_evlog *log;
 	struct ir_ctx ctx;
+	/* The real world, with this data directory's report writer and
+	 * known-bad history (cli_world). */
+	struct ir_effects world;
 };
 
 struct cli_command {
@@ -50,6 +53,9 @@ struct cli_command {
 	bool preload; /* may probe, notify or archive: load libcurl and
 		       * libarchive while it starts */
 };
+
+/* common.c: the world the commands act on (see effects.h). */
+const struct ir_effects *cli_world(struct cli *cli);
 
 /* exit.c: report rc (with cli->ctx's message) on stderr and return the
  * exit code it maps to.  rc 0 is IR_EXIT_OK. */
@@ -189,7 +195,9 @@ void cli_preflight_clear(struct cli_preflight *p);
 void cli_conflict_list(const struct cli_preflight *p, char *out, size_t cap);
 /* Print the pre-flight's refusal (longer than an error message holds). */
 void cli_refuse(struct cli *cli, const char *why);
-/* rollback --dry-run: the plan with nothing changed; the exit code (2
+/* incident.opened's data for a run of o->kind with these options. */
+struct ir_val *cli_incident_data(struct cli *cli, const struct run_opts *o);
+/* rollback --dry-run (plan.c): the plan with nothing changed; the exit code (2
  * when the rollback would refuse).  open_id: the open rollback it would
  * resume, 0 for none. */
 int cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id);

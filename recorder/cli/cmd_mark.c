@@ -213,7 +213,7 @@ record_mark(struct cli *cli, const char *tag, const char *as,
 	rc = ir_lock_take(&lock, cli->data_dir, &cli->ctx);
 	if (rc)
 		return rc;
-	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
 	if (!rc)
 		rc = ir_rec_open(rec, "mark", mark_opened(cli, tag, as, reason),
 				 &cli->ctx);

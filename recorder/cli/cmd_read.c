@@ -429,7 +429,7 @@ cmd_note(struct cli *cli)
 		ir_val_set_uint(d, "corrects", corrects);
 	/* No lock: a note may be added while the incident runs; LMDB
 	 * serialises the writers and each append reads the current head. */
-	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
 	if (!rc)
 		rc = ir_rec_attach(rec, id, &cli->ctx);
 	if (!rc) {

@@ -86,31 +86,6 @@ find_open(void *payload, const struct ir_incident *inc)
 	return 1;
 }
 
-static struct ir_val *
-opened_data(struct cli *cli, const struct run_opts *o)
-{
-	struct ir_val *d = cli_opened_data(cli, o->reason ? o->reason : "");
-	struct ir_val *opts = ir_val_map_new();
-
-	if (!strcmp(o->kind, "rollback"))
-		ir_val_set_uint(d, "budget_ms", cli->cfg->rollback_budget_ms);
-	else if (!strcmp(o->kind, "stop"))
-		ir_val_set_uint(d, "budget_ms", cli->cfg->stop_budget_ms);
-	if (o->tag)
-		ir_val_set_str(opts, "tag", o->tag);
-	ir_val_set_bool(opts, "force", o->force);
-	ir_val_set_bool(opts, "with_db", o->with_db);
-	ir_val_set_bool(opts, "no_backup", o->no_backup);
-	if (o->archive)
-		ir_val_set_str(opts, "archive", o->archive);
-	if (o->to)
-		ir_val_set_str(opts, "to", o->to);
-	if (o->sha256)
-		ir_val_set_str(opts, "sha256", o->sha256);
-	ir_val_set_take(d, "options", opts);
-	return d;
-}
-
 static void
 print_outcome(struct cli *cli, struct ir_rec *rec)
 {
@@ -278,7 +253,7 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	if (rc)
 		goto out;
 	live.term = ir_term_new(&topts);
-	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
 	if (rc || !live.term) {
 		rc = rc ? rc : -ENOMEM;
 		goto out;
@@ -289,12 +264,8 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 	ir_rec_on_tick(rec, live_tick, &live);
 	run.rec = rec;
 	run.cfg = cli->cfg;
-	run.fx = &ir_effects_real;
+	run.fx = cli_world(cli);
 	run.data_dir = cli->data_dir;
-	run.write_report = cli_write_report;
-	run.report_payload = cli;
-	run.known_bad = cli_known_bad;
-	run.known_bad_payload = cli;
 	run.interrupted = cli_interrupted;
 	/* From here on an interrupt is recorded, never fatal. */
 	cli_interrupt_arm(cli->tty_err);
@@ -320,7 +291,7 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 		if (!rc)
 			rc = ir_runbook_resume(&run, actor, &cli->ctx);
 	} else {
-		rc = ir_rec_open(rec, o->kind, opened_data(cli, o), &cli->ctx);
+		rc = ir_rec_open(rec, o->kind, cli_incident_data(cli, o), &cli->ctx);
 		if (!rc)
 			ir_lock_set_incident(lock, ir_rec_id(rec));
 	}
@@ -537,7 +508,7 @@ note_reason(struct cli *cli, uint64_t id, const char *reason)
 	snprintf(text, sizeof(text), "resumed with --reason: %s", reason);
 	ir_val_set_str(d, "author", actor);
 	ir_val_set_str(d, "text", text);
-	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
 	if (!rc)
 		rc = ir_rec_attach(rec, id, &cli->ctx);
 	if (!rc) {
@@ -680,7 +651,7 @@ cmd_abort(struct cli *cli)
 	ir_val_set_int(d, "duration_ms",
 		       (ir_clock_wall() - inc.opened) / 1000000);
 	/* Through a recorder, so mono continues the incident's clock. */
-	rc = ir_rec_new(&rec, cli->log, &ir_effects_real);
+	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
 	if (!rc)
 		rc = ir_rec_attach(rec, id, &cli->ctx);
 	if (!rc && ir_lock_owner_alive(ir_rec_state(rec)->owner_pid))

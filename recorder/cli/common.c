@@ -209,6 +209,18 @@ cli_actor(char *buf, size_t cap)
 			 host);
 }
 
+const struct ir_effects *
+cli_world(struct cli *cli)
+{
+	if (!cli->world.wall) {
+		cli->world = ir_effects_real;
+		cli->world.self = cli;
+		cli->world.report_write = cli_write_report;
+		cli->world.known_bad = cli_known_bad;
+	}
+	return &cli->world;
+}
+
 int
 cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 {
@@ -274,6 +286,31 @@ cli_opened_data(struct cli *cli, const char *reason)
 	ir_val_set_str(d, "version", IR_VERSION);
 	ir_val_set_str(d, "config", cli->cfg->have_file ? hex : "");
 	ir_val_set_str(d, "deploy_dir", cli->cfg->deploy_dir);
+	return d;
+}
+
+struct ir_val *
+cli_incident_data(struct cli *cli, const struct run_opts *o)
+{
+	struct ir_val *d = cli_opened_data(cli, o->reason ? o->reason : "");
+	struct ir_val *opts = ir_val_map_new();
+
+	if (!strcmp(o->kind, "rollback"))
+		ir_val_set_uint(d, "budget_ms", cli->cfg->rollback_budget_ms);
+	else if (!strcmp(o->kind, "stop"))
+		ir_val_set_uint(d, "budget_ms", cli->cfg->stop_budget_ms);
+	if (o->tag)
+		ir_val_set_str(opts, "tag", o->tag);
+	ir_val_set_bool(opts, "force", o->force);
+	ir_val_set_bool(opts, "with_db", o->with_db);
+	ir_val_set_bool(opts, "no_backup", o->no_backup);
+	if (o->archive)
+		ir_val_set_str(opts, "archive", o->archive);
+	if (o->to)
+		ir_val_set_str(opts, "to", o->to);
+	if (o->sha256)
+		ir_val_set_str(opts, "sha256", o->sha256);
+	ir_val_set_take(d, "options", opts);
 	return d;
 }
 

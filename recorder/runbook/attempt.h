@@ -1,6 +1,6 @@
 /*
  * What a step works with: the run (the executor's context: recorder,
- * configuration, effects and the caller's hooks) and one attempt of a
+ * configuration, the world table and the interrupt hook) and one attempt of a
  * step, whose events it records.  Below the steps and the runbook.
  */
 #ifndef IR_ATTEMPT_H
@@ -16,24 +16,11 @@
 #include "rec.h"
 #include "state.h"
 
-/* Called by the report step and after the incident closes, to write
- * DATA_DIR/reports/INC-<n>.md; supplied by the caller (report/ is not the
- * recorder's to include). */
-typedef int (*ir_runbook_report_fn)(void *payload, uint64_t id,
-				    struct ir_ctx *ctx);
-
 struct ir_run {
 	struct ir_rec *rec;
 	const struct ir_config *cfg;
 	const struct ir_effects *fx;
 	const char *data_dir;
-	ir_runbook_report_fn write_report;
-	void *report_payload;
-	/* Known-bad tags: called to learn whether tag is known-bad and why
-	 * (e.g. "INC-3 rolled back from it"); NULL means none are. */
-	bool (*known_bad)(void *payload, const char *tag, char *why,
-			  size_t cap);
-	void *known_bad_payload;
 	/* Interrupts (the CLI's SIGINT, SIGTERM, SIGHUP): the first signal
 	 * that came, 0 while none has; *kill (may be NULL) is set when the
 	 * running command's process group is to be ended too (a second

@@ -31,6 +31,11 @@ typedef void (*ir_rec_sub_fn)(void *payload, const struct ir_event *ev);
 /* A recorder over log with clocks from fx; both are borrowed. */
 int ir_rec_new(struct ir_rec **out, struct ir_evlog *log,
 	       const struct ir_effects *fx) IR_WUR;
+/* Plan: from now on nothing reaches the log.  Events are folded and
+ * handed to the subscribers as ever; a new incident is numbered as the
+ * log would number it next; attaching still reads the log.  The dry run
+ * records its planned incident this way. */
+void ir_rec_plan(struct ir_rec *rec);
 /* Flushes pending output (errors are lost: call ir_rec_flush first). */
 void ir_rec_free(struct ir_rec *rec);
 

@@ -9,6 +9,7 @@
 #include "ir_limits.h"
 #include "jsontext.h"
 #include "steps.h"
+#include "wrap.h"
 
 static const enum ir_step rollback_steps[] = {
 	IR_STEP_STOP,     IR_STEP_BACKUP, IR_STEP_CHECKOUT,
@@ -180,11 +181,11 @@ close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
 		return rc;
 	/* The report step wrote the report before the close; write it again
 	 * so it holds the whole incident. */
-	if (run->write_report && !strcmp(st->kind, "rollback")) {
+	if (run->fx->report_write && !strcmp(st->kind, "rollback")) {
 		struct ir_ctx ignored = { 0 };
 
-		if (run->write_report(run->report_payload,
-				      ir_rec_id(run->rec), &ignored))
+		if (run->fx->report_write(run->fx->self, ir_rec_id(run->rec),
+					  &ignored))
 			ignored.err.code = 0; /* the step's copy stands */
 	}
 	return 0;
@@ -299,7 +300,7 @@ ir_runbook_execute(struct ir_run *run, struct ir_ctx *ctx)
 	int rc = 0;
 
 	ir_effects_timer_init(&timer, outer);
-	run->fx = &timer.table;
+	run->fx = &timer.wrap.table;
 	while (!rc) {
 		const struct ir_state *st = ir_rec_state(run->rec);
 		struct ir_action a;
@@ -361,8 +362,8 @@ ir_runbook_target(struct ir_run *run, const char *tag, struct ir_target *t,
 }
 
 int
-ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
+ir_runbook_conflicts(struct ir_run *run, const char *tag,
 		     struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
 {
-	return ir_checkout_conflicts(cfg, tag, paths, n, ctx);
+	return ir_checkout_conflicts(run, tag, paths, n, ctx);
 }

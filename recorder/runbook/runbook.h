@@ -47,11 +47,11 @@ struct ir_action ir_runbook_next(const struct ir_state *st);
 int ir_runbook_target(struct ir_run *run, const char *tag,
 		      struct ir_target *t, struct ir_ctx *ctx) IR_WUR;
 
-/* What the checkout of tag would find in the way in cfg->deploy_dir: the
+/* What the checkout of tag would find in the way in deploy_dir: the
  * conflicting local changes (those under config.dir aside, see DESIGN.md
  * "Local changes and the checkout"), one path per line appended to paths,
  * their count in *n.  The checkout step applies the same rule. */
-int ir_runbook_conflicts(const struct ir_config *cfg, const char *tag,
+int ir_runbook_conflicts(struct ir_run *run, const char *tag,
 			 struct ir_buf *paths, size_t *n,
 			 struct ir_ctx *ctx) IR_WUR;
 

@@ -1,16 +1,11 @@
 /* The backup step: archive the state before anything changes it. */
 #include "steps.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "ir_archive.h"
 #include "buf.h"
-#include "gitops.h"
 
 static int prune(struct ir_run *run, struct ir_ctx *ctx);
 
@@ -31,8 +26,8 @@ status_line(void *payload, const char *code, const char *path)
 
 /* git/HEAD, git/status and git/diff: what the work tree was. */
 static int
-add_git_state(struct ir_archive_writer *w, const char *deploy_dir,
-	      struct ir_ctx *ctx)
+add_git_state(const struct ir_effects *fx, struct ir_archive_writer *w,
+	      const char *deploy_dir, struct ir_ctx *ctx)
 {
 	struct ir_buf b = IR_BUF_INIT(0);
 	struct status_text s = { &b, 0 };
@@ -41,28 +36,32 @@ add_git_state(struct ir_archive_writer *w, const char *deploy_dir,
 	bool detached;
 	int rc;
 
-	rc = ir_git_open(&git, deploy_dir, ctx);
+	rc = fx->git_open(fx->self, deploy_dir, &git, ctx);
 	if (rc)
 		return rc;
-	rc = ir_git_head(git, head, subject, sizeof(subject), &detached, ctx);
+	rc = fx->git_head(fx->self, git, head, subject, sizeof(subject),
+			  &detached, ctx);
 	if (!rc)
 		rc = ir_buf_printf(&b, "%s %s\n", head, subject);
 	if (!rc)
-		rc = ir_archive_add_bytes(w, "git/HEAD", b.data, b.len, ctx);
+		rc = fx->archive_add_bytes(fx->self, w, "git/HEAD", b.data,
+					   b.len, ctx);
 	ir_buf_reset(&b);
 	if (!rc)
-		rc = ir_git_status(git, status_line, &s, ctx);
+		rc = fx->git_status(fx->self, git, status_line, &s, ctx);
 	if (!rc)
 		rc = s.rc;
 	if (!rc)
-		rc = ir_archive_add_bytes(w, "git/status", b.data, b.len, ctx);
+		rc = fx->archive_add_bytes(fx->self, w, "git/status", b.data,
+					   b.len, ctx);
 	ir_buf_reset(&b);
 	if (!rc)
-		rc = ir_git_diff(git, &b, ctx);
+		rc = fx->git_diff(fx->self, git, &b, ctx);
 	if (!rc)
-		rc = ir_archive_add_bytes(w, "git/diff", b.data, b.len, ctx);
+		rc = fx->archive_add_bytes(fx->self, w, "git/diff", b.data,
+					   b.len, ctx);
 	ir_buf_clear(&b);
-	ir_git_close(git);
+	fx->git_close(fx->self, git);
 	return rc;
 }
 
@@ -71,6 +70,7 @@ add_database_dump(struct ir_attempt *a, struct ir_archive_writer *w,
 		  const char *spool, bool *failed)
 {
 	const struct ir_config *cfg = a->run->cfg;
+	const struct ir_effects *fx = a->run->fx;
 	struct ir_proc_result res;
 	struct ir_ctx local = { 0 };
 	int rc;
@@ -88,15 +88,18 @@ add_database_dump(struct ir_attempt *a, struct ir_archive_writer *w,
 		return rc;
 	if (res.timed_out || res.exit_code) {
 		*failed = true;
-		unlink(spool);
+		if (fx->file_remove(fx->self, spool, &local))
+			ir_error_clear(&local); /* rewritten next time */
 		return ir_attempt_fail(a, res.exit_code,
 				       "database dump failed (exit %d%s)",
 				       res.exit_code,
 				       res.timed_out ? ", cut off at budget"
 						     : "");
 	}
-	rc = ir_archive_add_file_as(w, "database/dump", spool, &local);
-	unlink(spool);
+	rc = fx->archive_add_file_as(fx->self, w, "database/dump", spool,
+				     &local);
+	if (fx->file_remove(fx->self, spool, &local) && !rc)
+		ir_error_clear(&local); /* rewritten next time */
 	if (rc) {
 		*failed = true;
 		return ir_attempt_fail(a, -2, "cannot archive the dump: %s",
@@ -109,6 +112,7 @@ int
 ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_config *cfg = run->cfg;
+	const struct ir_effects *fx = run->fx;
 	struct ir_archive_writer *w = NULL;
 	struct ir_archive_info info;
 	struct ir_ctx local = { 0 };
@@ -125,20 +129,20 @@ ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 	if (rc)
 		return rc;
 	snprintf(dir, sizeof(dir), "%s/archives", run->data_dir);
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return ir_attempt_fail(&a, -2, "cannot create \"%s\": %s", dir,
-				       strerror(errno));
+	rc = fx->dir_make(fx->self, dir, &local);
+	if (rc)
+		return ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
 	snprintf(path, sizeof(path), "%s/INC-%llu-backup.tar.zst", dir, id);
 	snprintf(spool, sizeof(spool), "%s/.INC-%llu-dump.partial", dir, id);
 	/* A .partial from an interrupted attempt is simply rewritten. */
-	rc = ir_archive_create(&w, path, run->data_dir, &local);
+	rc = fx->archive_create(fx->self, &w, path, run->data_dir, &local);
 	if (rc)
 		return ir_attempt_fail(&a, -2, "cannot create the archive: %s",
 				       ir_error_msg(&local, rc));
 	missing = ir_val_array_new();
 	for (i = 0; i < cfg->n_backup_paths; i++) {
-		rc = ir_archive_add_path(w, cfg->deploy_dir,
-					 cfg->backup_paths[i], &local);
+		rc = fx->archive_add_path(fx->self, w, cfg->deploy_dir,
+					  cfg->backup_paths[i], &local);
 		if (rc == -ENOENT) {
 			ir_val_push_str(missing, cfg->backup_paths[i]);
 			ir_error_clear(&local);
@@ -148,10 +152,10 @@ ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 			break;
 	}
 	if (!rc)
-		rc = add_git_state(w, cfg->deploy_dir, &local);
+		rc = add_git_state(fx, w, cfg->deploy_dir, &local);
 	if (rc) {
 		ir_val_free(missing);
-		ir_archive_abort(w);
+		fx->archive_abort(fx->self, w);
 		return ir_attempt_fail(&a, -2, "backup failed: %s",
 				       ir_error_msg(&local, rc));
 	}
@@ -166,10 +170,10 @@ ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 	if (!rc && cfg->database_dump)
 		rc = add_database_dump(&a, w, spool, &failed);
 	if (rc || failed) {
-		ir_archive_abort(w);
+		fx->archive_abort(fx->self, w);
 		return rc;
 	}
-	rc = ir_archive_finish(w, &info, &local);
+	rc = fx->archive_finish(fx->self, w, &info, &local);
 	if (rc)
 		return ir_attempt_fail(&a, -2, "cannot finish the archive: %s",
 				       ir_error_msg(&local, rc));
@@ -245,58 +249,64 @@ newest_first(const void *a, const void *b)
 	return strcmp(y->name, x->name);
 }
 
+struct archive_list {
+	struct archive_file *files;
+	size_t n, cap;
+};
+
+/* The archives named INC-<n>-*.tar.zst in the archives folder. */
+static int
+list_archive(void *payload, const char *name)
+{
+	struct archive_list *l = payload;
+	unsigned long long id;
+	int used = 0;
+	size_t len = strlen(name);
+
+	if (sscanf(name, "INC-%llu-%n", &id, &used) != 1 || !used || len < 9 ||
+	    len >= sizeof(l->files->name) || strcmp(name + len - 8, ".tar.zst"))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct archive_file *f = realloc(l->files, cap * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		l->files = f;
+		l->cap = cap;
+	}
+	l->files[l->n].id = id;
+	snprintf(l->files[l->n].name, sizeof(l->files[l->n].name), "%s", name);
+	l->n++;
+	return 0;
+}
+
 /* Keep the newest backup.keep archives; never delete one that an open
  * incident, the current one or the last successful rollback made.  Each
  * deletion is an event. */
 static int
 prune(struct ir_run *run, struct ir_ctx *ctx)
 {
+	const struct ir_effects *fx = run->fx;
 	struct protect p = { ir_rec_id(run->rec), 0, NULL, 0, 0 };
-	struct archive_file *files = NULL;
-	size_t n = 0, cap = 0, i, kept = 0;
+	struct archive_list l = { NULL, 0, 0 };
+	struct ir_ctx local = { 0 };
+	size_t i, kept = 0;
 	bool flushed = false;
 	char dir[4096];
-	struct dirent *de;
-	DIR *d;
 	int rc;
 
 	rc = ir_evlog_incidents(ir_rec_log(run->rec), protect_walk, &p, ctx);
 	if (rc)
 		goto out;
 	snprintf(dir, sizeof(dir), "%s/archives", run->data_dir);
-	d = opendir(dir);
-	if (!d)
+	rc = fx->dir_list(fx->self, dir, list_archive, &l, &local);
+	if (rc == -ENOMEM)
 		goto out;
-	while ((de = readdir(d))) {
-		unsigned long long id;
-		int used = 0;
-		size_t len = strlen(de->d_name);
-
-		if (sscanf(de->d_name, "INC-%llu-%n", &id, &used) != 1 ||
-		    !used || len < 9 || len >= sizeof(files->name) ||
-		    strcmp(de->d_name + len - 8, ".tar.zst"))
-			continue;
-		if (n == cap) {
-			struct archive_file *f;
-
-			cap = cap ? cap * 2 : 32;
-			f = realloc(files, cap * sizeof(*f));
-			if (!f) {
-				rc = -ENOMEM;
-				closedir(d);
-				goto out;
-			}
-			files = f;
-		}
-		files[n].id = id;
-		snprintf(files[n].name, sizeof(files[n].name), "%s",
-			 de->d_name);
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(files, n, sizeof(*files), newest_first);
-	for (i = 0; i < n && !rc; i++) {
+	rc = 0; /* an archives folder that cannot be read is pruned next time */
+	if (l.n)
+		qsort(l.files, l.n, sizeof(*l.files), newest_first);
+	for (i = 0; i < l.n && !rc; i++) {
 		char path[4400], why[128];
 		struct ir_val *ev;
 
@@ -304,7 +314,7 @@ prune(struct ir_run *run, struct ir_ctx *ctx)
 			kept++;
 			continue;
 		}
-		if (protected_id(&p, files[i].id))
+		if (protected_id(&p, l.files[i].id))
 			continue;
 		/* A deletion is an effect: what came before it (the new
 		 * backup.created above all) is committed first. */
@@ -314,9 +324,11 @@ prune(struct ir_run *run, struct ir_ctx *ctx)
 				break;
 			flushed = true;
 		}
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-		if (unlink(path) && errno != ENOENT)
+		snprintf(path, sizeof(path), "%s/%s", dir, l.files[i].name);
+		if (fx->file_remove(fx->self, path, &local)) {
+			ir_error_clear(&local);
 			continue; /* not ours to force; the next run tries again */
+		}
 		snprintf(why, sizeof(why), "retention: backup.keep = %u",
 			 run->cfg->backup_keep);
 		ev = ir_val_map_new();
@@ -325,7 +337,7 @@ prune(struct ir_run *run, struct ir_ctx *ctx)
 		rc = ir_rec_emit(run->rec, "archive.deleted", NULL, ev, ctx);
 	}
 out:
-	free(files);
+	free(l.files);
 	free(p.open);
 	return rc;
 }
@@ -349,24 +361,43 @@ hex_to_bytes(uint8_t out[IR_SHA256_LEN], const char *hex)
 	return 0;
 }
 
+static int
+any_entry(void *payload, const char *name)
+{
+	*(bool *)payload = true;
+	return 1; /* one is enough */
+}
+
 /* Whether dir holds anything; a missing one holds nothing. */
 static int
-dir_entries(const char *dir, bool *any, struct ir_ctx *ctx)
+dir_entries(const struct ir_effects *fx, const char *dir, bool *any,
+	    struct ir_ctx *ctx)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	int rc;
 
 	*any = false;
-	if (!d && errno == ENOENT)
+	rc = fx->dir_list(fx->self, dir, any_entry, any, ctx);
+	if (rc == -ENOENT) {
+		ir_error_clear(ctx);
 		return 0;
-	if (!d)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
-				    "cannot read \"%s\": %s", dir,
-				    strerror(errno));
-	while (!*any && (de = readdir(d)))
-		*any = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return 0;
+	}
+	return rc > 0 ? 0 : rc;
+}
+
+struct add_entry {
+	const struct ir_effects *fx;
+	struct ir_archive_writer *w;
+	const char *dir;
+	struct ir_ctx *ctx;
+};
+
+static int
+add_entry(void *payload, const char *name)
+{
+	struct add_entry *e = payload;
+
+	return e->fx->archive_add_path(e->fx->self, e->w, e->dir, name,
+				       e->ctx);
 }
 
 /* Archive what a forced restore is about to replace, as the incident's
@@ -377,38 +408,34 @@ static int
 archive_replaced(struct ir_attempt *a, const char *dir, bool *failed)
 {
 	struct ir_run *run = a->run;
+	const struct ir_effects *fx = run->fx;
 	struct ir_archive_writer *w = NULL;
 	struct ir_archive_info info;
 	struct ir_ctx local = { 0 };
+	struct add_entry e = { fx, NULL, dir, &local };
 	struct ir_val *d;
-	struct dirent *de;
 	char adir[4096], path[4200], hex[IR_SHA256_HEX];
-	DIR *dd;
 	int rc = 0;
 
 	*failed = true;
 	snprintf(adir, sizeof(adir), "%s/archives", run->data_dir);
-	if (mkdir(adir, 0700) && errno != EEXIST)
-		return ir_attempt_fail(a, -2, "cannot create \"%s\": %s", adir,
-				       strerror(errno));
+	rc = fx->dir_make(fx->self, adir, &local);
+	if (rc)
+		return ir_attempt_fail(a, -2, "%s", ir_error_msg(&local, rc));
 	snprintf(path, sizeof(path), "%s/INC-%llu-restore.tar.zst", adir,
 		 (unsigned long long)ir_rec_id(run->rec));
-	dd = opendir(dir);
-	if (!dd)
-		return ir_attempt_fail(a, -2, "cannot read \"%s\": %s", dir,
-				       strerror(errno));
-	rc = ir_archive_create(&w, path, run->data_dir, &local);
-	while (!rc && (de = readdir(dd)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rc = ir_archive_add_path(w, dir, de->d_name, &local);
-	closedir(dd);
+	rc = fx->archive_create(fx->self, &w, path, run->data_dir, &local);
+	e.w = w;
+	if (!rc)
+		rc = fx->dir_list(fx->self, dir, add_entry, &e, &local);
 	if (rc) {
-		ir_archive_abort(w);
+		if (w)
+			fx->archive_abort(fx->self, w);
 		return ir_attempt_fail(a, -2, "cannot archive \"%s\" before "
 				       "replacing it: %s; nothing replaced",
 				       dir, ir_error_msg(&local, rc));
 	}
-	rc = ir_archive_finish(w, &info, &local);
+	rc = fx->archive_finish(fx->self, w, &info, &local);
 	if (rc)
 		return ir_attempt_fail(a, -2, "cannot finish the archive of "
 				       "\"%s\": %s; nothing replaced",
@@ -429,6 +456,7 @@ int
 ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
+	const struct ir_effects *fx = run->fx;
 	struct ir_extract_opts opts = IR_EXTRACT_OPTS_INIT;
 	struct ir_extract_info info;
 	struct ir_ctx local = { 0 };
@@ -468,7 +496,7 @@ ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 	if (st->opt_force && !st->backup_path[0]) {
 		bool any = false, failed = false;
 
-		rc = dir_entries(st->opt_to, &any, &local);
+		rc = dir_entries(fx, st->opt_to, &any, &local);
 		if (rc)
 			return ir_attempt_fail(&a, -2, "%s",
 					       ir_error_msg(&local, rc));
@@ -478,8 +506,8 @@ ir_step_restore(struct ir_run *run, struct ir_ctx *ctx)
 				return rc;
 		}
 	}
-	rc = ir_archive_extract(st->opt_archive, st->opt_to, &opts, &info,
-				&local);
+	rc = fx->archive_extract(fx->self, st->opt_archive, st->opt_to, &opts,
+				 &info, &local);
 	if (rc == -EBADMSG && verified)
 		return ir_attempt_fail(&a, -2,
 				       "\"%s\" does not match its recorded "

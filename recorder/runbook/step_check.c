@@ -5,7 +5,6 @@
  */
 #include "steps.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,90 +112,16 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 	return ir_attempt_complete(&a);
 }
 
-/* The last `want` lines of path (bounded read from the end). */
-static struct ir_val *
-log_tail(const char *path, unsigned want)
-{
-	struct ir_val *lines = ir_val_array_new();
-	char *buf = NULL, *p, *start;
-	size_t n = 0, count = 0;
-	struct stat st;
-	off_t off;
-	int fd;
-
-	if (want > IR_LIMIT_LOG_LINES)
-		want = IR_LIMIT_LOG_LINES;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st))
-		goto out;
-	off = st.st_size > IR_LIMIT_LOG_TAIL_BYTES
-		      ? st.st_size - IR_LIMIT_LOG_TAIL_BYTES
-		      : 0;
-	buf = malloc(IR_LIMIT_LOG_TAIL_BYTES + 1);
-	if (!buf)
-		goto out;
-	for (;;) {
-		ssize_t got = pread(fd, buf + n, IR_LIMIT_LOG_TAIL_BYTES - n,
-				    off + (off_t)n);
-
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	/* Walk back over want lines. */
-	start = buf;
-	for (p = buf + n; p > buf; p--) {
-		if (p[-1] == '\n' && ++count == want) {
-			start = p;
-			break;
-		}
-	}
-	if (off && start == buf) {
-		/* The first line may be cut: drop it. */
-		p = strchr(buf, '\n');
-		start = p ? p + 1 : buf + n;
-	}
-	while (start < buf + n) {
-		char *nl = strchr(start, '\n');
-		size_t len = nl ? (size_t)(nl - start) : strlen(start);
-
-		if (len > IR_LIMIT_OUTPUT_LINE)
-			len = IR_LIMIT_OUTPUT_LINE;
-		{
-			struct ir_val *slot = ir_val_array_slot(lines);
-
-			if (slot) {
-				slot->type = IR_VAL_STR;
-				slot->as.str.ptr = strndup(start, len);
-				slot->as.str.len = slot->as.str.ptr ? len : 0;
-				if (!slot->as.str.ptr) {
-					slot->type = IR_VAL_NIL;
-					lines->failed = true;
-				}
-			}
-		}
-		if (!nl)
-			break;
-		start = nl + 1;
-	}
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return lines;
-}
-
 int
 ir_step_verify(struct ir_run *run, struct ir_ctx *ctx)
 {
+	const struct ir_effects *fx = run->fx;
 	const struct ir_config *cfg = run->cfg;
 	struct ir_attempt a;
 	char path[4096];
 	char why[IR_HEALTH_WHY] = "";
 	struct ir_val *d;
+	unsigned mode;
 	bool ok = false;
 	int rc;
 
@@ -213,8 +138,9 @@ ir_step_verify(struct ir_run *run, struct ir_ctx *ctx)
 			 cfg->verify_log);
 	d = ir_val_map_new();
 	ir_val_set_str(d, "path", cfg->verify_log);
-	ir_val_set_bool(d, "exists", access(path, R_OK) == 0);
-	ir_val_set_take(d, "lines", log_tail(path, cfg->verify_lines));
+	ir_val_set_bool(d, "exists", !fx->file_mode(fx->self, path, &mode));
+	ir_val_set_take(d, "lines",
+			fx->log_tail(fx->self, path, cfg->verify_lines));
 	rc = ir_attempt_observe(&a, "log", d);
 	if (!rc)
 		rc = probe(&a, cfg->verify_budget_ms, &ok, why, sizeof(why));
@@ -243,10 +169,10 @@ ir_step_report(struct ir_run *run, struct ir_ctx *ctx)
 	rc = ir_attempt_start(&a, NULL, 0);
 	if (rc)
 		return rc;
-	if (!run->write_report)
+	if (!run->fx->report_write)
 		return ir_attempt_fail(&a, -2, "no report writer");
-	rc = run->write_report(run->report_payload, ir_rec_id(run->rec),
-			       &local);
+	rc = run->fx->report_write(run->fx->self, ir_rec_id(run->rec),
+				   &local);
 	if (rc)
 		return ir_attempt_fail(&a, -2, "cannot write the report: %s",
 				       ir_error_msg(&local, rc));

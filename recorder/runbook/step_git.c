@@ -7,9 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ir_archive.h"
-#include "files.h"
-#include "gitops.h"
 #include "ir_limits.h"
 
 /* What the target choice reads, gathered from the work tree and the
@@ -33,9 +30,11 @@ consult(void *payload, struct ir_tag_input *tag)
 				     : r->why[tag - r->view];
 
 	why[0] = '\0';
-	tag->known_bad = r->run->known_bad &&
-			 r->run->known_bad(r->run->known_bad_payload,
-					   tag->name, why, sizeof(r->asked_why));
+	const struct ir_effects *fx = r->run->fx;
+
+	tag->known_bad = fx->known_bad &&
+			 fx->known_bad(fx->self, tag->name, why,
+				       sizeof(r->asked_why));
 	tag->why = why;
 }
 
@@ -51,18 +50,21 @@ static int
 target_read(struct ir_run *run, struct ir_git *git, const char *tag,
 	    struct target_read *r, struct ir_ctx *ctx)
 {
+	const struct ir_effects *fx = run->fx;
 	char subject[256];
 	bool detached;
 	size_t n = 0, i;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = ir_git_tags(git, run->cfg->tag_pattern, &r->tags, &n, ctx);
+	rc = fx->git_tags(fx->self, git, run->cfg->tag_pattern, &r->tags, &n,
+			  ctx);
 	if (!rc)
-		rc = ir_git_head(git, r->head, subject, sizeof(subject),
-				 &detached, ctx);
+		rc = fx->git_head(fx->self, git, r->head, subject,
+				  sizeof(subject), &detached, ctx);
 	if (!rc && tag && tag[0])
-		rc = ir_git_tag_commit(git, tag, r->asked_commit, ctx);
+		rc = fx->git_tag_commit(fx->self, git, tag, r->asked_commit,
+					ctx);
 	if (rc)
 		return rc;
 	r->view = calloc(n ? n : 1, sizeof(*r->view));
@@ -92,45 +94,46 @@ int
 ir_checkout_target(struct ir_run *run, const char *tag, struct ir_target *t,
 		  struct ir_ctx *ctx)
 {
+	const struct ir_effects *fx = run->fx;
 	struct ir_git *git = NULL;
 	struct target_read r;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	rc = ir_git_open(&git, run->cfg->deploy_dir, ctx);
+	rc = fx->git_open(fx->self, run->cfg->deploy_dir, &git, ctx);
 	if (rc)
 		return rc;
 	rc = target_read(run, git, tag, &r, ctx);
 	if (!rc)
 		rc = ir_target_choose(&r.in, t, ctx);
 	target_read_clear(&r);
-	ir_git_close(git);
+	fx->git_close(fx->self, git);
 	return rc;
 }
 
 /* The one rule for local changes in the way of a checkout: shared by the
  * pre-flight (ir_checkout_conflicts) and the checkout step. */
 static int
-find_conflicts(const struct ir_config *cfg, struct ir_git *git,
-	       const char *tag, struct ir_buf *paths, size_t *n,
-	       struct ir_ctx *ctx)
+find_conflicts(const struct ir_run *run, struct ir_git *git, const char *tag,
+	       struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
 {
-	return ir_git_checkout_conflicts(git, tag, cfg->config_dir, paths, n,
-					 ctx);
+	return run->fx->git_conflicts(run->fx->self, git, tag,
+				      run->cfg->config_dir, paths, n, ctx);
 }
 
 int
-ir_checkout_conflicts(const struct ir_config *cfg, const char *tag,
-		     struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
+ir_checkout_conflicts(struct ir_run *run, const char *tag,
+		      struct ir_buf *paths, size_t *n, struct ir_ctx *ctx)
 {
+	const struct ir_effects *fx = run->fx;
 	struct ir_git *git = NULL;
 	int rc;
 
-	rc = ir_git_open(&git, cfg->deploy_dir, ctx);
+	rc = fx->git_open(fx->self, run->cfg->deploy_dir, &git, ctx);
 	if (rc)
 		return rc;
-	rc = find_conflicts(cfg, git, tag, paths, n, ctx);
-	ir_git_close(git);
+	rc = find_conflicts(run, git, tag, paths, n, ctx);
+	fx->git_close(fx->self, git);
 	return rc;
 }
 
@@ -193,14 +196,15 @@ record_target(struct ir_run *run, struct ir_target *t, struct ir_ctx *ctx)
 static int
 observe_head(struct ir_attempt *a, struct ir_git *git, char *head_out)
 {
+	const struct ir_effects *fx = a->run->fx;
 	char head[IR_GIT_OID_HEX], subject[256], line[300];
 	struct ir_ctx local = { 0 };
 	struct ir_val *d = ir_val_map_new();
 	bool detached = false;
 	int rc;
 
-	rc = ir_git_head(git, head, subject, sizeof(subject), &detached,
-			 &local);
+	rc = fx->git_head(fx->self, git, head, subject, sizeof(subject),
+			  &detached, &local);
 	if (rc) {
 		ir_val_set_str(d, "error", ir_error_msg(&local, rc));
 		head[0] = '\0';
@@ -219,9 +223,10 @@ observe_head(struct ir_attempt *a, struct ir_git *git, char *head_out)
 int
 ir_step_verify_git(struct ir_attempt *a)
 {
+	const struct ir_effects *fx = a->run->fx;
 	struct ir_git *git = NULL;
 	struct ir_ctx local = { 0 };
-	int rc = ir_git_open(&git, a->run->cfg->deploy_dir, &local);
+	int rc = fx->git_open(fx->self, a->run->cfg->deploy_dir, &git, &local);
 
 	if (rc) {
 		struct ir_val *d = ir_val_map_new();
@@ -230,7 +235,7 @@ ir_step_verify_git(struct ir_attempt *a)
 		return ir_attempt_observe(a, "git", d);
 	}
 	rc = observe_head(a, git, NULL);
-	ir_git_close(git);
+	fx->git_close(fx->self, git);
 	return rc;
 }
 
@@ -248,6 +253,7 @@ check_index_lock(struct ir_attempt *a, struct ir_git *git,
 		 bool was_interrupted, int64_t started_ts, bool *fail,
 		 char *why, size_t cap)
 {
+	const struct ir_effects *fx = a->run->fx;
 	char shown[64];
 	size_t i;
 	int rc = 0;
@@ -258,7 +264,8 @@ check_index_lock(struct ir_attempt *a, struct ir_git *git,
 		bool exists = false;
 		int64_t mtime = 0;
 
-		rc = ir_git_lock_file(git, name, &exists, &mtime, a->ctx);
+		rc = fx->git_lock_file(fx->self, git, name, &exists, &mtime,
+				       a->ctx);
 		if (rc || !exists)
 			continue;
 		snprintf(shown, sizeof(shown), ".git/%s", name);
@@ -266,7 +273,7 @@ check_index_lock(struct ir_attempt *a, struct ir_git *git,
 		    mtime >= started_ts - FS_CLOCK_SLACK_NS) {
 			struct ir_val *d = ir_val_map_new();
 
-			rc = ir_git_lock_file_remove(git, name, a->ctx);
+			rc = fx->git_lock_remove(fx->self, git, name, a->ctx);
 			if (rc) {
 				ir_val_free(d);
 				break;
@@ -292,6 +299,7 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
 	const struct ir_step_state *s = &st->steps[IR_STEP_CHECKOUT];
+	const struct ir_effects *fx = run->fx;
 	bool was_interrupted = s->interrupted, lock_fail;
 	int64_t started_ts = s->started_ts;
 	struct ir_buf conflicts = IR_BUF_INIT(64 * 1024);
@@ -309,7 +317,7 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 	rc = ir_attempt_start(&a, NULL, 0);
 	if (rc)
 		return rc;
-	rc = ir_git_open(&git, run->cfg->deploy_dir, &local);
+	rc = fx->git_open(fx->self, run->cfg->deploy_dir, &git, &local);
 	if (rc) {
 		rc = ir_attempt_fail(&a, -2, "%s", ir_error_msg(&local, rc));
 		goto out;
@@ -359,7 +367,7 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 		goto out;
 	/* The pre-flight's rule: only changes in the way need --force, and
 	 * --force overwrites them only once the backup has archived them. */
-	rc = find_conflicts(run->cfg, git, st->target, &conflicts, &n, &local);
+	rc = find_conflicts(run, git, st->target, &conflicts, &n, &local);
 	if (rc) {
 		rc = ir_attempt_fail(&a, -2, "checkout of %s failed: %s",
 				     st->target, ir_error_msg(&local, rc));
@@ -381,8 +389,8 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 	if (n && !force)
 		rc = -EEXIST;
 	else
-		rc = ir_git_checkout(git, st->target, force,
-				     run->cfg->config_dir, &conflicts, &local);
+		rc = fx->git_checkout(fx->self, git, st->target, force,
+				      run->cfg->config_dir, &conflicts, &local);
 	if (rc == -EEXIST && conflicts.len) {
 		list_paths(&conflicts);
 		rc = ir_attempt_fail(&a, -2,
@@ -403,7 +411,8 @@ ir_step_checkout(struct ir_run *run, struct ir_ctx *ctx)
 out:
 	ir_val_free(t.skipped);
 	ir_buf_clear(&conflicts);
-	ir_git_close(git);
+	if (git)
+		fx->git_close(fx->self, git);
 	return rc;
 }
 
@@ -466,12 +475,13 @@ ir_step_config(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
 	const struct ir_config *cfg = run->cfg;
+	const struct ir_effects *fx = run->fx;
 	char *tmpl = NULL, *src = NULL, *dst = NULL;
 	struct counts c = { 0 };
 	struct ir_ctx local = { 0 };
 	struct ir_attempt a;
 	struct ir_val *d;
-	struct stat sb;
+	unsigned mode = 0;
 	bool same = false;
 	int rc = -ENOMEM;
 
@@ -481,7 +491,7 @@ ir_step_config(struct ir_run *run, struct ir_ctx *ctx)
 	dst = join(cfg->deploy_dir, cfg->config_dir);
 	if (!src || !dst)
 		goto out;
-	if (stat(src, &sb)) {
+	if (fx->file_mode(fx->self, src, &mode)) {
 		d = ir_val_map_new();
 		ir_val_set_str(d, "why", "no config backup for this target");
 		ir_val_set_str(d, "path", src);
@@ -491,19 +501,21 @@ ir_step_config(struct ir_run *run, struct ir_ctx *ctx)
 	rc = ir_attempt_start(&a, NULL, 0);
 	if (rc)
 		goto out;
-	if (S_ISDIR(sb.st_mode)) {
+	if (S_ISDIR(mode)) {
 		c.paths = ir_val_array_new();
-		rc = ir_files_diff(src, dst, count_change, &c, &local);
+		rc = fx->files_diff(fx->self, src, dst, count_change, &c,
+				    &local);
 		if (!rc)
 			same = !c.added && !c.changed && !c.removed;
 		if (!rc && !same)
-			rc = ir_files_replace_dir(src, dst, &local);
-	} else if (S_ISREG(sb.st_mode) && is_archive(src)) {
+			rc = fx->files_replace_dir(fx->self, src, dst, &local);
+	} else if (S_ISREG(mode) && is_archive(src)) {
 		struct ir_extract_opts opts = IR_EXTRACT_OPTS_INIT;
 		struct ir_extract_info info;
 
 		opts.force = true;
-		rc = ir_archive_extract(src, dst, &opts, &info, &local);
+		rc = fx->archive_extract(fx->self, src, dst, &opts, &info,
+					 &local);
 		c.changed = (unsigned)info.files;
 	} else {
 		rc = ir_error_set(&local, -EINVAL, IR_ORIGIN_CONFIG, 0,

@@ -30,7 +30,7 @@ int ir_step_verify_git(struct ir_attempt *a) IR_WUR;
  * runbook's ir_runbook_target() and ir_runbook_conflicts(). */
 int ir_checkout_target(struct ir_run *run, const char *tag,
 		       struct ir_target *t, struct ir_ctx *ctx) IR_WUR;
-int ir_checkout_conflicts(const struct ir_config *cfg, const char *tag,
+int ir_checkout_conflicts(struct ir_run *run, const char *tag,
 			  struct ir_buf *paths, size_t *n,
 			  struct ir_ctx *ctx) IR_WUR;
 

@@ -1,8 +1,12 @@
 /*
- * Effects: everything that touches the world goes through this table, so
- * the same executor serves a real rollback, a resume, and a test driving it
- * with a table of its own.  ir_effects_real is the table over posix_spawn,
- * /proc, libgit2, libcurl, libarchive and the clocks.
+ * The world table: everything the executor touches outside its own log
+ * goes through it (clocks, processes, HTTP, git, archives, files, the
+ * report, the history the rules read, identity and the crash-test hook),
+ * so the same executor serves a real rollback, a resume, a dry run over a
+ * world that plans instead of acting (plan.h) and a test driving it with
+ * a table of its own.  ir_effects_real wires the real adapters: posix_spawn
+ * and /proc, libcurl, libgit2, libarchive, the file system and the clocks.
+ * No step includes an adapter; each reaches the world through run->fx.
  */
 #ifndef IR_EFFECTS_H
 #define IR_EFFECTS_H
@@ -12,9 +16,14 @@
 #include <sys/types.h>
 
 #include "ir_archive.h"
+#include "buf.h"
 #include "error.h"
+#include "files.h"
+#include "gitops.h"
 #include "health.h"
 #include "proc.h"
+#include "value.h"
+
 
 struct ir_effects {
 	void *self;
@@ -41,6 +50,76 @@ struct ir_effects {
 	int (*http_post_json)(void *self, const char *url, const char *json,
 			      uint64_t timeout_ms, struct ir_ctx *ctx);
 
+	/* Git: the deployment's work tree (see gitops.h). */
+	int (*git_open)(void *self, const char *workdir, struct ir_git **out,
+			struct ir_ctx *ctx);
+	void (*git_close)(void *self, struct ir_git *git);
+	int (*git_tags)(void *self, struct ir_git *git, const char *pattern,
+			struct ir_git_tag **out, size_t *n, struct ir_ctx *ctx);
+	int (*git_head)(void *self, struct ir_git *git,
+			char commit[IR_GIT_OID_HEX], char *subject, size_t cap,
+			bool *detached, struct ir_ctx *ctx);
+	int (*git_tag_commit)(void *self, struct ir_git *git, const char *tag,
+			      char commit[IR_GIT_OID_HEX], struct ir_ctx *ctx);
+	int (*git_status)(void *self, struct ir_git *git, ir_git_status_fn fn,
+			  void *payload, struct ir_ctx *ctx);
+	int (*git_diff)(void *self, struct ir_git *git, struct ir_buf *out,
+			struct ir_ctx *ctx);
+	int (*git_conflicts)(void *self, struct ir_git *git, const char *tag,
+			     const char *owned_dir, struct ir_buf *paths,
+			     size_t *n, struct ir_ctx *ctx);
+	int (*git_checkout)(void *self, struct ir_git *git, const char *tag,
+			    bool force, const char *owned_dir,
+			    struct ir_buf *conflicts, struct ir_ctx *ctx);
+	int (*git_lock_file)(void *self, struct ir_git *git, const char *name,
+			     bool *exists, int64_t *mtime_ns,
+			     struct ir_ctx *ctx);
+	int (*git_lock_remove)(void *self, struct ir_git *git,
+			       const char *name, struct ir_ctx *ctx);
+
+	/* Archives (see ir_archive.h). */
+	int (*archive_create)(void *self, struct ir_archive_writer **out,
+			      const char *final_path, const char *exclude,
+			      struct ir_ctx *ctx);
+	int (*archive_add_path)(void *self, struct ir_archive_writer *w,
+				const char *root, const char *rel,
+				struct ir_ctx *ctx);
+	int (*archive_add_bytes)(void *self, struct ir_archive_writer *w,
+				 const char *name, const void *p, size_t len,
+				 struct ir_ctx *ctx);
+	int (*archive_add_file_as)(void *self, struct ir_archive_writer *w,
+				   const char *name, const char *path,
+				   struct ir_ctx *ctx);
+	int (*archive_finish)(void *self, struct ir_archive_writer *w,
+			      struct ir_archive_info *out, struct ir_ctx *ctx);
+	void (*archive_abort)(void *self, struct ir_archive_writer *w);
+	int (*archive_extract)(void *self, const char *path, const char *dest,
+			       const struct ir_extract_opts *opts,
+			       struct ir_extract_info *out,
+			       struct ir_ctx *ctx);
+
+	/* Files (see files.h).  file_mode: 0 and *mode, or -errno. */
+	int (*file_mode)(void *self, const char *path, unsigned *mode);
+	int (*dir_make)(void *self, const char *path, struct ir_ctx *ctx);
+	int (*dir_list)(void *self, const char *dir, ir_files_list_fn fn,
+			void *payload, struct ir_ctx *ctx);
+	int (*file_remove)(void *self, const char *path, struct ir_ctx *ctx);
+	int (*files_diff)(void *self, const char *src, const char *dst,
+			  ir_files_diff_fn fn, void *payload,
+			  struct ir_ctx *ctx);
+	int (*files_replace_dir)(void *self, const char *src, const char *dst,
+				 struct ir_ctx *ctx);
+	/* The last `lines` lines of a log file, as an array of strings (an
+	 * empty one when it cannot be read). */
+	struct ir_val *(*log_tail)(void *self, const char *path,
+				   unsigned lines);
+
+	/* The report: writes DATA_DIR/reports/INC-<id>.md (NULL: none). */
+	int (*report_write)(void *self, uint64_t id, struct ir_ctx *ctx);
+	/* History the rules read: whether tag is known-bad and why (e.g.
+	 * "INC-3 rolled back from it"); NULL: none is. */
+	bool (*known_bad)(void *self, const char *tag, char *why, size_t cap);
+
 	/* Identity: the pid the log records (NULL: 0). */
 	pid_t (*pid)(void *self);
 	/* The crash tests' hook, called once a step's step.started is
@@ -50,22 +129,9 @@ struct ir_effects {
 	void (*crash_point)(void *self, const char *step, unsigned attempt);
 };
 
-/* The table that acts on the real world. */
+/* The table that acts on the real world.  Its operations ignore self, so
+ * a caller may copy it and set self, report_write and known_bad. */
 extern const struct ir_effects ir_effects_real;
 
 
-
-/*
- * A table that forwards to `inner` and adds up the time spent waiting on
- * the world: child processes, sleeps, HTTP requests, group reaping.  What
- * is left of an incident's wall time is the tool's own overhead.
- */
-struct ir_effects_timer {
-	struct ir_effects table; /* use this one */
-	const struct ir_effects *inner;
-	uint64_t wait_ns;
-};
-
-void ir_effects_timer_init(struct ir_effects_timer *t,
-			   const struct ir_effects *inner);
 #endif

@@ -639,3 +639,114 @@ out:
 	free(buf);
 	return rc;
 }
+
+/* ---- reading and listing ------------------------------------------------ */
+
+int
+ir_files_list(const char *dir, ir_files_list_fn fn, void *payload,
+	      struct ir_ctx *ctx)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return ir_files_os_fail(ctx, errno, "read folder", dir);
+	while (!rc && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = fn(payload, de->d_name);
+	closedir(d);
+	return rc;
+}
+
+int
+ir_files_mkdir(const char *path, struct ir_ctx *ctx)
+{
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return ir_files_os_fail(ctx, errno, "create", path);
+	return 0;
+}
+
+int
+ir_files_unlink(const char *path, struct ir_ctx *ctx)
+{
+	if (unlink(path) && errno != ENOENT)
+		return ir_files_os_fail(ctx, errno, "remove", path);
+	return 0;
+}
+
+struct ir_val *
+ir_files_tail(const char *path, unsigned want)
+{
+	struct ir_val *lines = ir_val_array_new();
+	char *buf = NULL, *p, *start;
+	size_t n = 0, count = 0;
+	struct stat st;
+	off_t off;
+	int fd;
+
+	if (want > IR_LIMIT_LOG_LINES)
+		want = IR_LIMIT_LOG_LINES;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		goto out;
+	off = st.st_size > IR_LIMIT_LOG_TAIL_BYTES
+		      ? st.st_size - IR_LIMIT_LOG_TAIL_BYTES
+		      : 0;
+	buf = malloc(IR_LIMIT_LOG_TAIL_BYTES + 1);
+	if (!buf)
+		goto out;
+	for (;;) {
+		ssize_t got = pread(fd, buf + n, IR_LIMIT_LOG_TAIL_BYTES - n,
+				    off + (off_t)n);
+
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* Walk back over want lines. */
+	start = buf;
+	for (p = buf + n; p > buf; p--) {
+		if (p[-1] == '\n' && ++count == want) {
+			start = p;
+			break;
+		}
+	}
+	if (off && start == buf) {
+		/* The first line may be cut: drop it. */
+		p = strchr(buf, '\n');
+		start = p ? p + 1 : buf + n;
+	}
+	while (start < buf + n) {
+		char *nl = strchr(start, '\n');
+		size_t len = nl ? (size_t)(nl - start) : strlen(start);
+
+		if (len > IR_LIMIT_OUTPUT_LINE)
+			len = IR_LIMIT_OUTPUT_LINE;
+		{
+			struct ir_val *slot = ir_val_array_slot(lines);
+
+			if (slot) {
+				slot->type = IR_VAL_STR;
+				slot->as.str.ptr = strndup(start, len);
+				slot->as.str.len = slot->as.str.ptr ? len : 0;
+				if (!slot->as.str.ptr) {
+					slot->type = IR_VAL_NIL;
+					lines->failed = true;
+				}
+			}
+		}
+		if (!nl)
+			break;
+		start = nl + 1;
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return lines;
+}
+

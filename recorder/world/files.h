@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "value.h"
 
 enum ir_files_change {
 	IR_FILES_ADDED = 'A',   /* in src, not in dst */
@@ -43,5 +44,22 @@ int ir_files_swap_in(const char *staged, const char *dst,
 
 /* rm -rf, not following symlinks; a missing path is fine. */
 int ir_files_remove_tree(const char *path, struct ir_ctx *ctx) IR_WUR;
+
+/* Call fn per entry of dir ("." and ".." aside); a non-zero fn return
+ * stops and is returned.  A missing dir is -ENOENT. */
+typedef int (*ir_files_list_fn)(void *payload, const char *name);
+int ir_files_list(const char *dir, ir_files_list_fn fn, void *payload,
+		  struct ir_ctx *ctx) IR_WUR;
+
+/* mkdir 0700; one that exists is fine. */
+int ir_files_mkdir(const char *path, struct ir_ctx *ctx) IR_WUR;
+
+/* unlink; a missing path is fine. */
+int ir_files_unlink(const char *path, struct ir_ctx *ctx) IR_WUR;
+
+/* The last `want` lines of path (at most IR_LIMIT_LOG_LINES, read from
+ * its last IR_LIMIT_LOG_TAIL_BYTES) as an array of strings, each cut to
+ * IR_LIMIT_OUTPUT_LINE; empty when path cannot be read. */
+struct ir_val *ir_files_tail(const char *path, unsigned want);
 
 #endif

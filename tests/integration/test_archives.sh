@@ -149,6 +149,14 @@ rb_arch="$T/data/archives/INC-$rb-backup.tar.zst"
 check "rollback archived" test -f "$rb_arch"
 EXTRA_CONFIG='[backup]
 	keep = 1' write_config
+echo "# the dry run is the executor: it plans the retention too"
+ls "$T/data/archives" >"$T/archives.before"
+expect_exit 0 incident rollback deploy-20260102-100000 --force --dry-run
+contains "$OUT" "would delete (retention): $T/data/archives/INC-" "dry run"
+not_contains "$OUT" "would delete (retention): $rb_arch" "dry run keeps the rollback's"
+check "json: deletions planned" test "$(incident --json rollback deploy-20260102-100000 --force --dry-run | jq '.deleted | length')" -ge 1
+check "nothing deleted" diff "$T/archives.before" <(ls "$T/data/archives")
+check "nothing recorded" test "$(incident list --json | jq -r '.[0].id')" = "$rb"
 for i in 1 2; do expect_exit 0 incident backup; done
 check "rollback archive kept" test -f "$rb_arch"
 check "only it and the newest remain" test "$(ls "$T/data/archives" | grep -c 'tar.zst$')" -eq 2

@@ -18,6 +18,17 @@ contains "$OUT" "scripts/start.sh" "dry run"
 check "HEAD unchanged" test "$(head_commit)" = "$before"
 check "node untouched" test "$(node_count)" -eq 1
 check "no incident" test "$(incident list --json | jq length)" -eq 0
+check "no archive" test ! -e "$T/data/archives"
+check "no report" test ! -e "$T/data/reports"
+contains "$OUT" "reports/INC-1.md" "dry run names the incident it would be"
+contains "$OUT" "the planned run would end: succeeded" "dry run"
+
+echo "# dry run: a git lock that is not ours refuses, as the rollback would"
+touch "$D/.git/index.lock"
+expect_exit 1 incident rollback --dry-run
+contains "$ERR" "the index is locked" "dry run"
+rm "$D/.git/index.lock"
+check "node untouched" test "$(node_count)" -eq 1
 
 echo "# a wrong TAG: exit 2 listing recent tags, nothing changed"
 expect_exit 2 incident rollback deploy-19990101-000000 --yes

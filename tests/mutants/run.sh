@@ -25,6 +25,8 @@ MUTANTS=(
 	"started-not-durable|script_env|step.started is not durable"
 	"health-started-not-durable|crash|health's step.started is not durable"
 	"crash-point-flushes|crash|the crash hook flushes, hiding deferred step.started"
+	"plan-acts|rollback|the dry run's planning world runs the commands"
+	"plan-records|rollback archives|the dry run's incident reaches the log"
 )
 
 want=("$@")
