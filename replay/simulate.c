@@ -359,6 +359,77 @@ compare_target(struct sim *s)
 }
 
 /* Where the recording acted, compare; everything else is an input. */
+/* The command today's configuration runs for the step (NULL: none). */
+static const char *
+today_command(const struct ir_config *cfg, enum ir_step step, bool escalation)
+{
+	switch (step) {
+	case IR_STEP_STOP:
+		return escalation ? cfg->stop_escalate : cfg->stop_command;
+	case IR_STEP_DATABASE:
+		return cfg->database_restore;
+	case IR_STEP_START:
+		return cfg->start_command;
+	default:
+		return NULL;
+	}
+}
+
+/* A step started (or escalated) with a command: is it the one today's
+ * configuration names for the step? */
+static int
+compare_command(struct sim *s, enum ir_step step, bool escalation)
+{
+	const struct ir_event *ev = &s->e->ev[s->k];
+	const char *recorded = ir_val_get_str(ev->data, "command");
+	const char *today;
+	struct ir_sim_divergence *d;
+	char detail[600];
+
+	if (!s->r->commands || !recorded || step == IR_STEP_NONE)
+		return 0;
+	today = today_command(s->o->cfg, step, escalation);
+	if (!today || !strcmp(today, recorded))
+		return 0;
+	d = diverge(s, IR_SIM_MISMATCH);
+	if (!d)
+		return -ENOMEM;
+	snprintf(detail, sizeof(detail), "command %s", recorded);
+	set_action(&d->recorded, escalation ? "escalate" : "run", ev->step,
+		   detail);
+	snprintf(detail, sizeof(detail), "command %s", today);
+	set_action(&d->actual, escalation ? "escalate" : "run", ev->step,
+		   detail);
+	snprintf(d->why, sizeof(d->why),
+		 "today's code runs another command for this step under the "
+		 "same configuration");
+	return 1;
+}
+
+/* Commands are compared only under the configuration they were recorded
+ * with: a changed file is no change of the code. */
+static void
+commands_gate(struct sim *s, const struct ir_event *opened)
+{
+	const char *rec = ir_val_get_str(opened->data, "config");
+	char hex[IR_SHA256_HEX];
+
+	if (!s->o->cfg) {
+		snprintf(s->r->commands_why, sizeof(s->r->commands_why),
+			 "no configuration given");
+		return;
+	}
+	ir_hex(hex, s->o->cfg->sha256, sizeof(s->o->cfg->sha256));
+	if (!s->o->cfg->have_file)
+		hex[0] = '\0';
+	s->r->commands = rec && !strcmp(rec, hex);
+	if (!s->r->commands)
+		snprintf(s->r->commands_why, sizeof(s->r->commands_why),
+			 "recorded under another configuration (%.12s, today "
+			 "%.12s)",
+			 rec && rec[0] ? rec : "none", hex[0] ? hex : "none");
+}
+
 static int
 look(struct sim *s)
 {
@@ -386,10 +457,15 @@ look(struct sim *s)
 						 : IR_ACT_RUN,
 				      step, "skipped");
 	if (!strcmp(ev->type, "step.started")) {
+		int rc;
+
 		snprintf(detail, sizeof(detail), "attempt %lld",
 			 (long long)ir_val_get_int(ev->data, "attempt", 1));
-		return compare_action(s, IR_ACT_RUN, step, detail);
+		rc = compare_action(s, IR_ACT_RUN, step, detail);
+		return rc ? rc : compare_command(s, step, false);
 	}
+	if (!strcmp(ev->type, "step.escalated"))
+		return compare_command(s, step, true);
 	if (!strcmp(ev->type, "step.failed") && ss &&
 	    ss->status == IR_STEP_RUNNING && ss->session < s->st.session &&
 	    ir_val_get_bool(ev->data, "interrupted", false))
@@ -450,6 +526,7 @@ ir_simulate(struct ir_evlog *log, uint64_t id, const struct ir_sim_opts *opts,
 		if (s.o->until && ev->seq > s.o->until)
 			break;
 		if (s.k == 0) {
+			commands_gate(&s, ev);
 			if (!ir_sim_kind_has_runbook(out->kind)) {
 				rc = unreplayable(&s, "an incident of this "
 						  "kind carries out no "

@@ -15,6 +15,7 @@
 
 #include "decide.h"
 #include "error.h"
+#include "config.h"
 #include "evlog.h"
 #include "runbook.h"
 
@@ -56,6 +57,10 @@ struct ir_sim_result {
 	uint64_t id;
 	char kind[16];
 	size_t events, compared;
+	/* Whether commands were compared (see ir_sim_opts.cfg), and why
+	 * not when they were not. */
+	bool commands;
+	char commands_why[160];
 	struct ir_sim_divergence *div;
 	size_t n_div;
 	bool unreplayable;
@@ -64,6 +69,12 @@ struct ir_sim_result {
 struct ir_sim_opts {
 	bool keep_going; /* list every divergence, not the first */
 	uint64_t until;  /* compare up to this seq (0: all) */
+	/* Today's configuration: each command a step started (and the
+	 * escalation) is compared with the one it names for that step, when
+	 * the incident was recorded under the same configuration (by its
+	 * SHA-256 in incident.opened), so that today's code, not an edited
+	 * file, is what is tried.  NULL: commands are not compared. */
+	const struct ir_config *cfg;
 	/* Stand-ins, for tests (NULL: today's ir_runbook_next, ir_decide,
 	 * ir_target_choose). */
 	struct ir_action (*plan)(const struct ir_state *st);

@@ -54,6 +54,10 @@ result_json(const struct ir_sim_result *r)
 	json_object_set_new(j, "events", json_integer((json_int_t)r->events));
 	json_object_set_new(j, "compared",
 			    json_integer((json_int_t)r->compared));
+	json_object_set_new(j, "commands", json_boolean(r->commands));
+	if (!r->commands)
+		json_object_set_new(j, "commands_why",
+				    json_string(r->commands_why));
 	for (i = 0; i < r->n_div; i++) {
 		const struct ir_sim_divergence *d = &r->div[i];
 		json_t *o = json_object();
@@ -110,9 +114,10 @@ result_text(const struct ir_sim_result *r)
 
 	if (!r->n_div) {
 		printf("INC-%llu %s: the same as today's runbook (%zu actions "
-		       "compared over %zu events)\n",
+		       "compared over %zu events; commands %s%s)\n",
 		       (unsigned long long)r->id, r->kind, r->compared,
-		       r->events);
+		       r->events, r->commands ? "compared" : "not compared: ",
+		       r->commands ? "" : r->commands_why);
 		return;
 	}
 	for (i = 0; i < r->n_div; i++) {
@@ -221,6 +226,7 @@ cmd_simulate(struct cli *cli)
 		rc = cli_incident_arg(cli, inc, &id);
 	if (rc)
 		return cli_fail(cli, rc);
+	opts.cfg = cli->cfg;
 	if (cli->json)
 		w.arr = json_array();
 	if (inc) {

@@ -11,8 +11,13 @@ struct fx {
 	char *dir;
 	struct ir_evlog *log;
 	uint64_t id;
-	uint64_t decide_backup_seq, target_seq, decide_stop_seq;
+	uint64_t decide_backup_seq, target_seq, decide_stop_seq, stop_seq;
 };
+
+/* The configuration the recording was made under: its hash, its stop. */
+#define RECORDED_CONFIG                                                      \
+	"0101010101010101010101010101010101010101010101010101010101010101"
+#define RECORDED_STOP "./scripts/emergency_stop.sh"
 
 static void
 emit(struct ir_rec *rec, const char *type, const char *step,
@@ -65,6 +70,7 @@ record_rollback(struct fx *f, const char *recorded_to)
 	assert_int_equal(ir_rec_new(&rec, f->log, &ir_effects_real), 0);
 	d = ir_val_map_new();
 	ir_val_set_take(d, "options", ir_val_map_new());
+	ir_val_set_str(d, "config", RECORDED_CONFIG);
 	assert_int_equal(ir_rec_open(rec, "rollback", d, &ctx), 0);
 	f->id = ir_rec_id(rec);
 
@@ -74,7 +80,11 @@ record_rollback(struct fx *f, const char *recorded_to)
 	f->decide_stop_seq = ir_rec_state(rec)->last_seq + 1;
 	emit(rec, "decision", "stop",
 	     map2("question", "trading active?", "answer", "yes"));
-	run_step(rec, "stop");
+	f->stop_seq = ir_rec_state(rec)->last_seq + 1;
+	d = map2("command", RECORDED_STOP, NULL, NULL);
+	ir_val_set_uint(d, "attempt", 1);
+	emit(rec, "step.started", "stop", d);
+	emit(rec, "step.completed", "stop", NULL);
 	f->decide_backup_seq = ir_rec_state(rec)->last_seq + 1;
 	emit(rec, "decision", "backup",
 	     map2("question", "data at risk?", "answer", "yes"));
@@ -280,6 +290,47 @@ another_target_is_a_mismatch(void **state)
 	ir_sim_result_clear(&r);
 }
 
+/* Today's code under the recording's configuration names another stop
+ * command: a mismatch at the stop's step.started.  Under an edited
+ * configuration commands are not compared. */
+static void
+another_command_is_a_mismatch(void **state)
+{
+	struct fx *f = *state;
+	struct ir_config cfg = { 0 };
+	struct ir_sim_opts o = { .cfg = &cfg };
+	struct ir_sim_result r;
+
+	memset(cfg.sha256, 1, sizeof(cfg.sha256));
+	cfg.have_file = true;
+	cfg.stop_command = RECORDED_STOP;
+	record_rollback(f, "deploy-2");
+	simulate(f, &o, &r);
+	assert_true(r.commands);
+	assert_int_equal(r.n_div, 0);
+	ir_sim_result_clear(&r);
+
+	cfg.stop_command = "./scripts/stop_gently.sh";
+	simulate(f, &o, &r);
+	assert_true(r.commands);
+	assert_int_equal(r.n_div, 1);
+	assert_int_equal(r.div[0].kind, IR_SIM_MISMATCH);
+	assert_int_equal(r.div[0].seq, f->stop_seq);
+	assert_string_equal(r.div[0].step, "stop");
+	assert_string_equal(r.div[0].recorded.detail,
+			    "command " RECORDED_STOP);
+	assert_string_equal(r.div[0].actual.detail,
+			    "command ./scripts/stop_gently.sh");
+	ir_sim_result_clear(&r);
+
+	cfg.sha256[0] = 2;
+	simulate(f, &o, &r);
+	assert_false(r.commands);
+	assert_non_null(strstr(r.commands_why, "another configuration"));
+	assert_int_equal(r.n_div, 0);
+	ir_sim_result_clear(&r);
+}
+
 int
 main(void)
 {
@@ -291,6 +342,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			planted_rule_is_an_answer_divergence, setup, teardown),
 		cmocka_unit_test_setup_teardown(another_target_is_a_mismatch,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(another_command_is_a_mismatch,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
