@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "evlog.h"
 #include "rec.h"
@@ -556,6 +557,289 @@ expand_template(void **state)
 	free(s);
 }
 
+
+/* ---- a whole rollback in a world of the test's own --------------------
+ * git, archives, files, the report and the history are the test's too:
+ * deploy_dir does not exist, so a step that went around the table to a
+ * real adapter would fail the rollback. */
+
+struct fake_git {
+	char head[IR_GIT_OID_HEX];
+	char checked_out[64];
+	unsigned checkouts, replaced, reports, archives, added;
+};
+
+static struct fake_git fake;
+
+#define FAKE_GIT ((struct ir_git *)&fake)
+
+static int
+g_open(void *self, const char *workdir, struct ir_git **out,
+       struct ir_ctx *ctx)
+{
+	*out = FAKE_GIT;
+	return 0;
+}
+
+static void
+g_close(void *self, struct ir_git *git)
+{
+}
+
+static const char *const fake_tags[] = { "deploy-1", "deploy-2", "deploy-3" };
+
+static int
+g_tags(void *self, struct ir_git *git, const char *pattern,
+       struct ir_git_tag **out, size_t *n, struct ir_ctx *ctx)
+{
+	size_t i;
+
+	*out = calloc(3, sizeof(**out));
+	for (i = 0; i < 3; i++) {
+		snprintf((*out)[i].name, sizeof((*out)[i].name), "%s",
+			 fake_tags[i]);
+		snprintf((*out)[i].commit, IR_GIT_OID_HEX, "c%zu", i + 1);
+	}
+	*n = 3;
+	return 0;
+}
+
+static int
+g_head(void *self, struct ir_git *git, char commit[IR_GIT_OID_HEX],
+       char *subject, size_t cap, bool *detached, struct ir_ctx *ctx)
+{
+	snprintf(commit, IR_GIT_OID_HEX, "%s", fake.head);
+	snprintf(subject, cap, "subject of %s", fake.head);
+	*detached = true;
+	return 0;
+}
+
+static int
+g_tag_commit(void *self, struct ir_git *git, const char *tag,
+	     char commit[IR_GIT_OID_HEX], struct ir_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(tag, fake_tags[i])) {
+			snprintf(commit, IR_GIT_OID_HEX, "c%zu", i + 1);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int
+g_status(void *self, struct ir_git *git, ir_git_status_fn fn, void *payload,
+	 struct ir_ctx *ctx)
+{
+	return fn(payload, " M", "app/VERSION");
+}
+
+static int
+g_diff(void *self, struct ir_git *git, struct ir_buf *out, struct ir_ctx *ctx)
+{
+	return ir_buf_printf(out, "diff\n");
+}
+
+static int
+g_conflicts(void *self, struct ir_git *git, const char *tag,
+	    const char *owned_dir, struct ir_buf *paths, size_t *n,
+	    struct ir_ctx *ctx)
+{
+	*n = 0;
+	return 0;
+}
+
+static int
+g_checkout(void *self, struct ir_git *git, const char *tag, bool force,
+	   const char *owned_dir, struct ir_buf *conflicts, struct ir_ctx *ctx)
+{
+	fake.checkouts++;
+	snprintf(fake.checked_out, sizeof(fake.checked_out), "%s", tag);
+	return g_tag_commit(self, git, tag, fake.head, ctx);
+}
+
+static int
+g_lock_file(void *self, struct ir_git *git, const char *name, bool *exists,
+	    int64_t *mtime_ns, struct ir_ctx *ctx)
+{
+	*exists = false;
+	return 0;
+}
+
+static int
+a_create(void *self, struct ir_archive_writer **out, const char *final_path,
+	 const char *exclude, struct ir_ctx *ctx)
+{
+	fake.archives++;
+	*out = (struct ir_archive_writer *)&fake;
+	return 0;
+}
+
+static int
+a_add_path(void *self, struct ir_archive_writer *w, const char *root,
+	   const char *rel, struct ir_ctx *ctx)
+{
+	fake.added++;
+	return 0;
+}
+
+static int
+a_add_bytes(void *self, struct ir_archive_writer *w, const char *name,
+	    const void *p, size_t len, struct ir_ctx *ctx)
+{
+	fake.added++;
+	return 0;
+}
+
+static int
+a_finish(void *self, struct ir_archive_writer *w, struct ir_archive_info *out,
+	 struct ir_ctx *ctx)
+{
+	memset(out, 0, sizeof(*out));
+	out->bytes = 123;
+	out->files = fake.added;
+	return 0;
+}
+
+static int
+f_mode(void *self, const char *path, unsigned *mode)
+{
+	*mode = S_IFDIR | 0700;
+	return 0;
+}
+
+static int
+f_ok(void *self, const char *path, struct ir_ctx *ctx)
+{
+	return 0;
+}
+
+static int
+f_list(void *self, const char *dir, ir_files_list_fn fn, void *payload,
+       struct ir_ctx *ctx)
+{
+	return 0;
+}
+
+static int
+f_diff(void *self, const char *src, const char *dst, ir_files_diff_fn fn,
+       void *payload, struct ir_ctx *ctx)
+{
+	return fn(payload, IR_FILES_CHANGED, "risk.conf");
+}
+
+static int
+f_replace(void *self, const char *src, const char *dst, struct ir_ctx *ctx)
+{
+	fake.replaced++;
+	return 0;
+}
+
+static struct ir_val *
+f_tail(void *self, const char *path, unsigned lines)
+{
+	struct ir_val *arr = ir_val_array_new();
+
+	ir_val_push_str(arr, "started");
+	return arr;
+}
+
+static int
+h_get(void *self, const char *url, uint64_t connect_ms, uint64_t total_ms,
+      struct ir_http_result *out, struct ir_ctx *ctx)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = 200;
+	out->body_len = (size_t)snprintf(out->body, sizeof(out->body), "ok");
+	return 0;
+}
+
+static int
+r_write(void *self, uint64_t id, struct ir_ctx *ctx)
+{
+	fake.reports++;
+	return 0;
+}
+
+static bool
+h_known_bad(void *self, const char *tag, char *why, size_t cap)
+{
+	if (strcmp(tag, "deploy-2"))
+		return false;
+	snprintf(why, cap, "INC-7 rolled back from it");
+	return true;
+}
+
+static void
+rollback_in_a_world_of_its_own(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_rec *rec = NULL;
+	struct trace t = { .n = 0 };
+	struct ir_run run = { 0 };
+	const struct ir_state *st;
+
+	memset(&fake, 0, sizeof(fake));
+	snprintf(fake.head, sizeof(fake.head), "c3");
+	f->fx.git_open = g_open;
+	f->fx.git_close = g_close;
+	f->fx.git_tags = g_tags;
+	f->fx.git_head = g_head;
+	f->fx.git_tag_commit = g_tag_commit;
+	f->fx.git_status = g_status;
+	f->fx.git_diff = g_diff;
+	f->fx.git_conflicts = g_conflicts;
+	f->fx.git_checkout = g_checkout;
+	f->fx.git_lock_file = g_lock_file;
+	f->fx.archive_create = a_create;
+	f->fx.archive_add_path = a_add_path;
+	f->fx.archive_add_bytes = a_add_bytes;
+	f->fx.archive_finish = a_finish;
+	f->fx.file_mode = f_mode;
+	f->fx.dir_make = f_ok;
+	f->fx.dir_list = f_list;
+	f->fx.file_remove = f_ok;
+	f->fx.files_diff = f_diff;
+	f->fx.files_replace_dir = f_replace;
+	f->fx.log_tail = f_tail;
+	f->fx.http_get = h_get;
+	f->fx.report_write = r_write;
+	f->fx.known_bad = h_known_bad;
+	free(f->cfg->deploy_dir);
+	f->cfg->deploy_dir = strdup("/nonexistent/incident-test/deploy");
+	free(f->cfg->health_url);
+	f->cfg->health_url = strdup("http://127.0.0.1:9/status");
+	f->cfg->health_expect_status = 200;
+	f->w.trading = 1;
+
+	assert_int_equal(ir_rec_new(&rec, f->log, &f->fx), 0);
+	assert_int_equal(ir_rec_subscribe(rec, record, &t), 0);
+	assert_int_equal(ir_rec_open(rec, "rollback", NULL, &f->ctx), 0);
+	run.rec = rec;
+	run.cfg = f->cfg;
+	run.fx = &f->fx;
+	run.data_dir = f->dir;
+	assert_int_equal(ir_runbook_execute(&run, &f->ctx), 0);
+	st = ir_rec_state(rec);
+	assert_string_equal(st->status, "succeeded");
+	/* The known-bad deploy-2 is passed over, by the history the world
+	 * gave. */
+	assert_string_equal(st->target, "deploy-1");
+	assert_string_equal(fake.checked_out, "deploy-1");
+	assert_int_equal(fake.checkouts, 1);
+	assert_int_equal(fake.archives, 1);
+	assert_int_equal(fake.replaced, 1);
+	assert_int_equal(fake.reports, 2); /* the step's, and after close */
+	assert_int_equal(f->w.runs, 2);    /* stop and start */
+	assert_string_equal(f->w.commands[0], "stop-cmd");
+	assert_true(has(&t, "target.chosen checkout"));
+	assert_true(has(&t, "backup.created backup"));
+	assert_true(has(&t, "step.completed verify"));
+	assert_true(has(&t, "step.skipped database"));
+	ir_rec_free(rec);
+}
+
 int
 main(void)
 {
@@ -580,6 +864,8 @@ main(void)
 						teardown),
 		cmocka_unit_test(plan_halts_when_interrupted),
 		cmocka_unit_test(expand_template),
+		cmocka_unit_test_setup_teardown(rollback_in_a_world_of_its_own,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
