@@ -27,58 +27,10 @@ ir_sim_kind_has_runbook(const char *kind)
 }
 
 /* Every event of the incident, decoded and kept. */
-struct events {
-	struct ir_event *ev;
-	size_t n, cap;
-};
-
-static int
-keep_event(void *payload, const struct ir_event *ev, const void *raw,
-	   size_t len)
-{
-	struct events *e = payload;
-	struct ir_event *slot;
-
-	(void)raw;
-	(void)len;
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 64;
-		struct ir_event *grown = realloc(e->ev, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		e->ev = grown;
-		e->cap = cap;
-	}
-	slot = &e->ev[e->n];
-	*slot = *ev;
-	/* Output lines are no input of the fold or the rules: only their
-	 * place is kept, so a chatty incident costs no more than a quiet
-	 * one. */
-	slot->data = NULL;
-	if (ev->data && strcmp(ev->type, "step.output")) {
-		slot->data = ir_val_dup(ev->data);
-		if (!slot->data)
-			return -ENOMEM;
-	}
-	e->n++;
-	return 0;
-}
-
-static void
-events_clear(struct events *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		ir_event_clear(&e->ev[i]);
-	free(e->ev);
-}
-
 struct sim {
 	const struct ir_sim_opts *o;
 	struct ir_sim_result *r;
-	const struct events *e;
+	const struct ir_event_list *e;
 	size_t k; /* the event being looked at */
 	struct ir_state st;
 };
@@ -489,7 +441,7 @@ ir_simulate(struct ir_evlog *log, uint64_t id, const struct ir_sim_opts *opts,
 	    struct ir_sim_result *out, struct ir_ctx *ctx)
 {
 	struct ir_sim_opts defaults = { 0 };
-	struct events e = { 0 };
+	struct ir_event_list e = { .drop_output = true };
 	struct ir_ctx scan = { 0 };
 	struct sim s = { 0 };
 	int rc;
@@ -500,10 +452,12 @@ ir_simulate(struct ir_evlog *log, uint64_t id, const struct ir_sim_opts *opts,
 	s.r = out;
 	s.e = &e;
 	ir_state_init(&s.st);
-	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
-			   keep_event, &e, &scan);
+	/* Output lines are no input of the fold or the rules: only their
+	 * place is kept, so a chatty incident costs no more than a quiet
+	 * one. */
+	rc = ir_evlog_load(log, id, &e, &scan);
 	if (rc == -ENOMEM || rc == -ENOENT) {
-		events_clear(&e);
+		ir_event_list_clear(&e);
 		if (ctx && scan.err.code)
 			ctx->err = scan.err;
 		return rc;
@@ -517,7 +471,7 @@ ir_simulate(struct ir_evlog *log, uint64_t id, const struct ir_sim_opts *opts,
 		rc = unreplayable(&s, rc ? ir_error_msg(&scan, rc)
 					 : "the incident has no "
 					   "incident.opened");
-		events_clear(&e);
+		ir_event_list_clear(&e);
 		return rc < 0 ? rc : 0;
 	}
 	for (s.k = 0; s.k < e.n; s.k++) {
@@ -542,7 +496,7 @@ ir_simulate(struct ir_evlog *log, uint64_t id, const struct ir_sim_opts *opts,
 		ir_state_apply(&s.st, ev);
 		rc = 0;
 	}
-	events_clear(&e);
+	ir_event_list_clear(&e);
 	return rc < 0 ? rc : 0;
 }
 

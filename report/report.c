@@ -1,6 +1,9 @@
 /* `incident report`: fold the log once, then render. */
 #include "report.h"
 
+#include <string.h>
+
+#include "drill_report.h"
 #include "model.h"
 
 int
@@ -16,6 +19,16 @@ ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
 	    fmt != IR_REPORT_JSON)
 		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
 				    "unknown report format");
+	{
+		struct ir_incident inc;
+
+		rc = ir_evlog_incident(log, id, &inc, ctx);
+		if (rc)
+			return rc;
+		/* A drill is reported as its score, not as a runbook. */
+		if (!strcmp(inc.kind, "drill"))
+			return ir_rpt_drill(out, log, id, fmt, ctx);
+	}
 	rc = ir_rpt_model_build(&m, log, id, -1, ctx);
 	if (rc)
 		goto out;

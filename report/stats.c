@@ -32,6 +32,7 @@ struct step_stats {
 
 struct stats {
 	uint64_t incidents, unreadable;
+	uint64_t drills; /* left out: training, not incidents */
 	struct count kinds[NAMES], statuses[NAMES];
 	uint64_t other_kinds, other_statuses;
 	struct sample rollback;
@@ -147,6 +148,7 @@ add_incident(struct stats *st, const struct ir_rpt_model *m)
 struct ids {
 	uint64_t *v;
 	size_t n, cap;
+	uint64_t drills;
 };
 
 static int
@@ -154,6 +156,11 @@ collect(void *payload, const struct ir_incident *inc)
 {
 	struct ids *ids = payload;
 
+	/* A drill is training: it stays out of every figure. */
+	if (!strcmp(inc->kind, "drill")) {
+		ids->drills++;
+		return 0;
+	}
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? ids->cap * 2 : 64;
 		uint64_t *p = realloc(ids->v, cap * sizeof(*p));
@@ -172,7 +179,7 @@ collect(void *payload, const struct ir_incident *inc)
 static int
 gather(struct stats *st, struct ir_evlog *log, struct ir_ctx *ctx)
 {
-	struct ids ids = { NULL, 0, 0 };
+	struct ids ids = { NULL, 0, 0, 0 };
 	size_t i;
 	int rc;
 
@@ -196,6 +203,7 @@ gather(struct stats *st, struct ir_evlog *log, struct ir_ctx *ctx)
 		ir_rpt_model_clear(&m);
 	}
 	free(ids.v);
+	st->drills = ids.drills;
 	if (rc == -ENOMEM)
 		return ir_error_set(ctx, rc, IR_ORIGIN_OS, 0,
 				    "out of memory for the statistics");
@@ -299,6 +307,10 @@ stats_text(FILE *out, struct stats *st)
 	if (st->unreadable)
 		fprintf(out, " (%llu unreadable: run incident verify)",
 			(unsigned long long)st->unreadable);
+	if (st->drills)
+		fprintf(out, " (%llu drill%s left out)",
+			(unsigned long long)st->drills,
+			st->drills == 1 ? "" : "s");
 	fputs("\n", out);
 	counts_text(out, "by kind", st->kinds, st->other_kinds);
 	counts_text(out, "by status", st->statuses, st->other_statuses);
@@ -385,6 +397,7 @@ stats_json(struct ir_rpt_jb *b, struct stats *st)
 	ir_rpt_jset(b, o, "incidents", json_integer((json_int_t)st->incidents));
 	ir_rpt_jset(b, o, "unreadable",
 		    json_integer((json_int_t)st->unreadable));
+	ir_rpt_jset(b, o, "drills", json_integer((json_int_t)st->drills));
 	ir_rpt_jset(b, o, "by_kind",
 		    counts_json(b, st->kinds, st->other_kinds));
 	ir_rpt_jset(b, o, "by_status",

@@ -109,6 +109,11 @@ int cli_output_open(struct cli *cli, struct cli_output *o,
 int cli_output_close(struct cli *cli, struct cli_output *o, int rc) IR_WUR;
 /* Option helpers: whether argv[*i] is opt (and take its value). */
 bool cli_flag(struct cli *cli, int *i, const char *name);
+/* --speed X or --max-idle SECONDS at argv[*i] (replay, drill): 1 taken,
+ * 0 not one of them, -1 a usage error (said). */
+int cli_pace(struct cli *cli, int *i, double *speed, double *max_idle);
+/* A decimal number, whole (strtod): 0, or -EINVAL. */
+int cli_number(const char *s, double *out) IR_WUR;
 int cli_value(struct cli *cli, int *i, const char *name,
 	      const char **out) IR_WUR; /* 1: matched, 0: not, <0: error */
 /* Print JSON (jansson json_t*) on stdout and free it. */
@@ -230,6 +235,7 @@ int cmd_report(struct cli *cli);
 int cmd_stats(struct cli *cli);
 int cmd_replay(struct cli *cli);
 int cmd_simulate(struct cli *cli);
+int cmd_drill(struct cli *cli);
 int cmd_note(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_export(struct cli *cli);

@@ -45,6 +45,28 @@ struct list_walk {
 };
 
 static int
+first_source(void *payload, const struct ir_event *ev, const void *raw,
+	     size_t len)
+{
+	*(uint64_t *)payload = (uint64_t)ir_val_get_int(ev->data, "source", 0);
+	return 1; /* incident.opened is all it needs */
+}
+
+/* The incident a drill was made from (0: not a drill). */
+static uint64_t
+drill_source(struct cli *cli, const struct ir_incident *inc)
+{
+	struct ir_ctx ignored = { 0 };
+	uint64_t source = 0;
+
+	if (strcmp(inc->kind, "drill") ||
+	    ir_evlog_scan(cli->log, inc->id, 1, IR_EVLOG_DECODE, first_source,
+			  &source, &ignored))
+		return 0;
+	return source;
+}
+
+static int
 list_one(void *payload, const struct ir_incident *inc)
 {
 	struct list_walk *w = payload;
@@ -52,6 +74,7 @@ list_one(void *payload, const struct ir_incident *inc)
 	struct cli_mark mark;
 	bool marked = !strcmp(inc->kind, "mark") &&
 		      !cli_mark_of(w->cli, inc->id, &mark);
+	uint64_t source = drill_source(w->cli, inc);
 
 	cli_utc(opened, sizeof(opened), inc->opened);
 	if (inc->closed)
@@ -89,6 +112,9 @@ list_one(void *payload, const struct ir_incident *inc)
 					    json_string(mark.reason));
 			json_object_set_new(j, "mark", m);
 		}
+		if (source)
+			json_object_set_new(j, "drill_of",
+					    json_integer((json_int_t)source));
 		json_object_set_new(j, "events",
 				    json_integer((json_int_t)inc->events));
 		json_object_set_new(j, "head", json_string(head));
@@ -102,6 +128,12 @@ list_one(void *payload, const struct ir_incident *inc)
 			       "%s\n",
 			       (unsigned long long)inc->id, inc->kind,
 			       inc->status, opened, dur, mark.tag, mark.as);
+		else if (source)
+			printf("INC-%-4llu %-9s %-10s %-21s %8s  drill of "
+			       "INC-%llu\n",
+			       (unsigned long long)inc->id, inc->kind,
+			       inc->status, opened, dur,
+			       (unsigned long long)source);
 		else
 			printf("INC-%-4llu %-9s %-10s %-21s %8s  %s%s%s\n",
 			       (unsigned long long)inc->id, inc->kind,
@@ -313,20 +345,6 @@ replay_no_tick(void *payload, uint64_t mono)
 	(void)mono;
 }
 
-static int
-parse_number(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 int
 cmd_replay(struct cli *cli)
 {
@@ -346,7 +364,7 @@ cmd_replay(struct cli *cli)
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (r) {
-			if (parse_number(v, &opts.speed) || opts.speed <= 0 ||
+			if (cli_number(v, &opts.speed) || opts.speed <= 0 ||
 			    opts.speed > 1e6)
 				return cli_usage(cli, "--speed takes a number "
 						      "above 0, like 10");
@@ -357,7 +375,7 @@ cmd_replay(struct cli *cli)
 			return IR_EXIT_USAGE;
 		if (!r)
 			return cli_unexpected(cli, i);
-		if (parse_number(v, &opts.max_idle) || opts.max_idle < 0)
+		if (cli_number(v, &opts.max_idle) || opts.max_idle < 0)
 			return cli_usage(cli, "--max-idle takes seconds, like "
 					      "2 or 0.5");
 	}

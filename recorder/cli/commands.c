@@ -43,6 +43,10 @@ const struct cli_command cli_commands[] = {
 	  "re-run today's runbook against a recorded incident, touching "
 	  "nothing",
 	  false },
+	{ "drill", "drill INC [--key FILE] [--blind] [--speed X] "
+		   "[--max-idle SECONDS]",
+	  "a scored training drill from a recorded incident",
+	  false },
 	{ "note", "note INC TEXT [--corrects SEQ]",
 	  "annotate an incident (also while it runs)",
 	  false },

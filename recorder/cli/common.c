@@ -314,6 +314,46 @@ cli_incident_data(struct cli *cli, const struct run_opts *o)
 	return d;
 }
 
+int
+cli_number(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+cli_pace(struct cli *cli, int *i, double *speed, double *max_idle)
+{
+	const char *v;
+	int r = cli_value(cli, i, "--speed", &v);
+
+	if (r < 0)
+		return -1;
+	if (r) {
+		if (cli_number(v, speed) || *speed <= 0 || *speed > 1e6) {
+			cli_usage(cli, "--speed takes a number above 0, like "
+				       "10");
+			return -1;
+		}
+		return 1;
+	}
+	r = cli_value(cli, i, "--max-idle", &v);
+	if (r <= 0)
+		return r;
+	if (cli_number(v, max_idle) || *max_idle < 0) {
+		cli_usage(cli, "--max-idle takes seconds, like 2 or 0.5");
+		return -1;
+	}
+	return 1;
+}
+
 bool
 cli_flag(struct cli *cli, int *i, const char *name)
 {

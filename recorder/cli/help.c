@@ -89,6 +89,28 @@ static const struct help helps[] = {
 	  "the same,\n"
 	  "  1 diverged, 2 unreplayable (--json: one object, an array with "
 	  "--all)\n" },
+	{ "drill",
+	  "  INC            the source: a closed incident (INC-7, 7 or last)\n"
+	  "  --key FILE     the answer key (git-config syntax: [stop] "
+	  "[escalate]\n"
+	  "                 [backup] [target] [database], each with accept, "
+	  "partial,\n"
+	  "                 forbid); else the recorded answers of a "
+	  "succeeded\n"
+	  "                 incident, else today's rules\n"
+	  "  --blind        show nothing a question gates on until you type "
+	  "'look'\n"
+	  "  --speed X      X times as fast as recorded (default 1)\n"
+	  "  --max-idle SECONDS\n"
+	  "                 wait at most this long between two events "
+	  "(default 2)\n"
+	  "  answers come from the terminal, or one per line on stdin; "
+	  "'look' and\n"
+	  "  'hint' (-3 points) at any question; Ctrl-C ends the drill, "
+	  "scored as\n"
+	  "  far as it got.  Exit 0 passed, 1 not passed, 130 interrupted.  "
+	  "Touches\n"
+	  "  no deployment; recorded as an incident of kind drill.\n" },
 	{ "note",
 	  "  INC            INC-7, 7 or last (a running incident too)\n"
 	  "  TEXT           the note, recorded with your user@host\n"

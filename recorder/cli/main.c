@@ -26,6 +26,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "replay", cmd_replay },
 	{ "simulate", cmd_simulate },
+	{ "drill", cmd_drill },
 	{ "note", cmd_note },
 	{ "abort", cmd_abort },
 	{ "verify", cmd_verify },

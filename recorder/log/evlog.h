@@ -98,6 +98,21 @@ int ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 		  unsigned flags, ir_evlog_event_fn fn, void *payload,
 		  struct ir_ctx *ctx) IR_WUR;
 
+/* An incident's events, decoded, in one array. */
+struct ir_event_list {
+	struct ir_event *ev;
+	size_t n, cap;
+	bool drop_output; /* step.output is kept without its data */
+};
+
+/* Read every event of incident id into l (chain checked, as
+ * ir_evlog_scan with IR_EVLOG_DECODE | IR_EVLOG_CHAIN); set
+ * l->drop_output first to keep only the place of output lines.  Clear l
+ * with ir_event_list_clear() whatever the result. */
+int ir_evlog_load(struct ir_evlog *log, uint64_t id, struct ir_event_list *l,
+		  struct ir_ctx *ctx) IR_WUR;
+void ir_event_list_clear(struct ir_event_list *l);
+
 /* For IR_EVLOG_RAW callers: check the fixed fields they decoded (decode_rc
  * is the decoder's result) against what the scan knows (key->seq).  0, or
  * -EBADMSG (-ENOMEM passed on) with a message naming incident and seq. */

@@ -243,3 +243,55 @@ ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
 		return bad(ctx, id, key->seq, "seq disagrees with its key");
 	return 0;
 }
+
+/* ---- a whole incident in an array ---------------------------------------- */
+
+static int
+list_keep(void *payload, const struct ir_event *ev, const void *raw,
+	  size_t len)
+{
+	struct ir_event_list *l = payload;
+	struct ir_event *slot;
+
+	(void)raw;
+	(void)len;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ir_event *grown = realloc(l->ev, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		l->ev = grown;
+		l->cap = cap;
+	}
+	slot = &l->ev[l->n];
+	*slot = *ev;
+	slot->data = NULL;
+	if (ev->data && !(l->drop_output && !strcmp(ev->type, "step.output"))) {
+		slot->data = ir_val_dup(ev->data);
+		if (!slot->data)
+			return -ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+int
+ir_evlog_load(struct ir_evlog *log, uint64_t id, struct ir_event_list *l,
+	      struct ir_ctx *ctx)
+{
+	return ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+			     list_keep, l, ctx);
+}
+
+void
+ir_event_list_clear(struct ir_event_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		ir_event_clear(&l->ev[i]);
+	free(l->ev);
+	l->ev = NULL;
+	l->n = l->cap = 0;
+}

@@ -82,6 +82,17 @@ events() {
 	incident export "$1" --format jsonl
 }
 
+# drill_answers INC: the answers the incident recorded, one per line, in
+# the order a drill asks them (each question once, the first time).
+drill_answers() {
+	events "$1" | jq -r 'select((.type == "decision" and (.data.question |
+		IN("trading active?", "escalate?", "data at risk?",
+		   "restore database?"))) or .type == "target.chosen")
+		| if .type == "target.chosen" then "target " + .data.to
+		  else .data.question + " " + .data.answer end' |
+		awk '!seen[$0 ~ /^target / ? "target" : substr($0, 1, index($0, "?"))]++ { sub(/^target /, ""); sub(/^.*\? /, ""); print }'
+}
+
 # event_types INC: "type step" per line.
 event_types() {
 	events "$1" | jq -r '.type + (if .step then " " + .step else "" end)'
@@ -211,6 +222,29 @@ finish() {
 			ok
 			echo "# simulate --all: $(tail -n 1 "$T/simulate.out")"
 		fi
+	fi
+	# Every closed runbook incident is also a drill: answered as it was
+	# recorded, it runs end to end; from a succeeded one it scores 100.
+	if [ -e "$T/data/log/data.mdb" ]; then
+		local id kind status got score
+		while read -r id kind status; do
+			case "$kind" in rollback | stop | backup) ;; *) continue ;; esac
+			[ "$status" != open ] || continue
+			[ "$(events "$id" | jq -s '[.[] | select(.type == "decision" or .type == "target.chosen")] | length')" -gt 0 ] || continue
+			got=0
+			drill_answers "$id" | "$INCIDENT_BIN" -c "$T/incident.conf" \
+				--json drill "$id" --speed 1000000 --max-idle 0 \
+				>"$T/drill.out" 2>"$T/drill.err" || got=$?
+			score=$(jq -r .score "$T/drill.out" 2>/dev/null || echo none)
+			if [ "$got" -gt 1 ] || [ "$score" = none ]; then
+				fail "drill of INC-$id exited $got: $(tail -n 3 "$T/drill.err")"
+			elif [ "$status" = succeeded ] && [ "$score" != 100 ]; then
+				fail "drill of succeeded INC-$id scored $score: answers $(drill_answers "$id" | tr '\n' ' '); $(grep -E 'off-script|: (wrong|forbidden|partial)' "$T/drill.err" | tr '\n' ' ')"
+			else
+				ok
+			fi
+		done < <("$INCIDENT_BIN" -c "$T/incident.conf" list --json |
+			jq -r '.[] | "\(.id) \(.kind) \(.status)"')
 	fi
 	echo "$CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
