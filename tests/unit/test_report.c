@@ -681,8 +681,8 @@ test_markdown(void **state)
 	}
 	/* the timeline */
 	has(&o, "| 5-6 | 2024-05-01T10:40:00.200Z | +00:00.200 | step.output "
-		"x2 | stop | 2 lines (1 on stderr); first: <code>closing "
-		"positions</code>; last: <code>warn: &lt;b&gt;slow&lt;/b&gt; "
+		"x2 | stop | 2 lines (1 on stderr): <code>closing "
+		"positions</code><br><code>warn: &lt;b&gt;slow&lt;/b&gt; "
 		"\\| pipes \\| \\\\x1b\\]0;x\\\\x07</code> |");
 	has(&o, "| 35 | 2024-05-01T10:50:00.000Z | +10:00.000 | note | - | "
 		"bob: "
@@ -1538,11 +1538,18 @@ test_large(void **state)
 
 	o = report(&w, inc.id, IR_REPORT_MD);
 	has(&o, "| 4-200003 | 2024-05-01T10:40:00.030Z | +00:00.030 | "
-		"step.output x200000 | stop | 200000 lines (20000 on stderr); "
-		"first: <code>line 0 &lt;x&gt;</code>; last: <code>line 199999 "
-		"&lt;x&gt;</code> |");
+		"step.output x200000 | stop | 200000 lines (20000 on stderr): "
+		"<code>line 0 &lt;x&gt;</code><br><code>line 1 "
+		"&lt;x&gt;</code>");
+	/* folded: the first and last 10 lines and where the rest is */
+	has(&o, "<code>line 9 &lt;x&gt;</code><br>\u2026 199980 more lines "
+		"folded (seq 14-199993): <code>incident export INC-1</code> "
+		"shows them all<br><code>line 199990 &lt;x&gt;</code>");
+	has(&o, "<code>line 199999 &lt;x&gt;</code> |");
+	lacks(&o, "line 10 &lt;x&gt;");
+	lacks(&o, "line 199989 &lt;x&gt;");
 	has(&o, "| 200005 | 2024-05-01T10:40:03.100Z | +00:03.100 | "
-		"step.output x1 | backup | 1 line (0 on stderr); first: "
+		"step.output x1 | backup | 1 line (0 on stderr): "
 		"<code>after</code> |");
 	has(&o, "| Events | 200006 (200001 lines of step output) |");
 	has(&o, "seq 3-200004; 200000 output lines");
@@ -1550,10 +1557,16 @@ test_large(void **state)
 	out_free(&o);
 
 	o = report(&w, inc.id, IR_REPORT_HTML);
-	has(&o, "<details><summary>show the output (first 200 lines)"
+	has(&o, "<details><summary>show the output (first and last 10 lines)"
 		"</summary>");
-	has(&o, "<span>line 199 &lt;x&gt;</span>\n</pre>and 199800 more lines "
-		"not shown</details>");
+	has(&o, "<span>line 9 &lt;x&gt;</span>\n<span class=\"fold\">"
+		"\u2026 199980 more lines folded (seq 14-199993): "
+		"<code>incident export INC-1</code> shows them all</span>\n"
+		"<span class=\"err\">"
+		"line 199990 "
+		"&lt;x&gt;</span>");
+	has(&o, "<span>line 199999 &lt;x&gt;</span>\n</pre></details>");
+	lacks(&o, "line 10 &lt;x&gt;");
 	lacks(&o, "line 200 &lt;x&gt;");
 	assert_true(o.len < 256 * 1024);
 	out_free(&o);
