@@ -310,6 +310,21 @@ size_str(char *out, size_t cap, long long bytes)
 		snprintf(out, cap, "%lld B", bytes);
 }
 
+/* A command's figures against its baseline (named by basis). */
+static void
+line(const char *what, struct run r, double base, const char *basis,
+     double target)
+{
+	char sz[32];
+	double ratio = r.wall / base;
+
+	size_str(sz, sizeof(sz), r.out_bytes);
+	printf("  %-21s %.3fs  %5.2fx %-9s (target <= %.1fx: %s)  RSS %ld MB"
+	       "  %s\n",
+	       what, r.wall, ratio, basis, target,
+	       verdict(ratio, target), r.rss_kb / 1024, sz);
+}
+
 /* One shape: the baselines (this program again, as a child), then each
  * command against them. */
 static void
@@ -344,33 +359,20 @@ bench_shape(const char *self, const char *bin, const char *dir, uint64_t id,
 		char *v[] = { (char *)bin, "-d", (char *)dir, "verify", idbuf,
 			      NULL };
 
-		r = run_cmd(v, out);
-		ratio = r.wall / sha.wall;
-		printf("  verify                %.3fs  %5.2fx scan+SHA  (target "
-		       "<= 1.3x: %s)  RSS %ld MB\n",
-		       r.wall, ratio, verdict(ratio, 1.3), r.rss_kb / 1024);
+		line("verify", run_cmd(v, out), sha.wall, "scan+SHA", 1.3);
 	}
 	{
 		char *v[] = { (char *)bin, "-d", (char *)dir, "export", idbuf,
 			      "--format", "jsonl", NULL };
 
-		r = run_cmd(v, out);
-		ratio = r.wall / base.wall;
-		size_str(sz, sizeof(sz), r.out_bytes);
-		printf("  export --format jsonl %.3fs  %5.2fx scan      (target "
-		       "<= 2x:   %s)  RSS %ld MB  %s\n",
-		       r.wall, ratio, verdict(ratio, 2), r.rss_kb / 1024, sz);
+		line("export --format jsonl", run_cmd(v, out), base.wall,
+		     "scan", 2);
 	}
 	{
 		char *v[] = { (char *)bin, "-d", (char *)dir, "timeline",
 			      idbuf, NULL };
 
-		r = run_cmd(v, out);
-		ratio = r.wall / base.wall;
-		size_str(sz, sizeof(sz), r.out_bytes);
-		printf("  timeline              %.3fs  %5.2fx scan      (target "
-		       "<= 2x:   %s)  RSS %ld MB  %s\n",
-		       r.wall, ratio, verdict(ratio, 2), r.rss_kb / 1024, sz);
+		line("timeline", run_cmd(v, out), base.wall, "scan", 2);
 	}
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		char *v[] = { (char *)bin, "-d", (char *)dir, "report", idbuf,
