@@ -633,7 +633,9 @@ timeline_prefix(struct timeline *tl, struct ir_tline *l,
 	ir_tline_utc(utc, sizeof(utc), ev->ts);
 	ir_tline_offset(off, sizeof(off), ev->mono);
 	ir_tline_tone(l, IR_TONE_DIM);
-	ir_tline_printf(l, "%s  %s", utc, off);
+	ir_tline_puts(l, utc);
+	ir_tline_puts(l, "  ");
+	ir_tline_puts(l, off);
 	ir_tline_tone(l, IR_TONE_OFF);
 	ir_tline_puts(l, "  ");
 	ir_tline_column(l, ev);
