@@ -737,12 +737,23 @@ timeline_raw(void *payload, const struct ir_event *key, const void *raw,
 	struct ir_event_head h;
 	struct ir_output_view out;
 	struct ir_event ev = {0};
-	int rc = ir_codec_peek_output(&h, &out, raw, len);
+	int rc;
 
+	if (!tl->run) {
+		/* No run to go on: decoded at once (one read, not two). */
+		rc = ir_codec_decode(&ev, raw, len);
+		h.seq = ev.seq;
+		rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
+		if (!rc)
+			rc = timeline_event(tl, &ev);
+		ir_event_clear(&ev);
+		return rc;
+	}
+	rc = ir_codec_peek_output(&h, &out, raw, len);
 	rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
 	if (rc)
 		return rc;
-	if (out.is_output && out.line && tl->run &&
+	if (out.is_output && out.line &&
 	    !strncmp(tl->first->step, h.step, sizeof(h.step))) {
 		if (h.mono > tl->t->now)
 			tl->t->now = h.mono;
