@@ -10,6 +10,7 @@
 #include "evlog.h"
 #include "evlog_testhooks.h"
 #include "hash.h"
+#include "ir_limits.h"
 #include "report.h"
 #include "text.h"
 
@@ -1584,6 +1585,66 @@ test_large(void **state)
 	tu_rmtree(dir);
 }
 
+/* Beyond IR_LIMIT_REPORT_KINDS kinds the rest fold as one; a note that
+ * folding leaves out still shows under the event it corrects. */
+static void
+test_fold_kinds(void **state)
+{
+	struct ir_ctx ctx = { 0 };
+	struct ir_evlog *log = NULL;
+	char *dir = tu_tempdir(), step[16], text[32];
+	struct world w = { 0 };
+	struct inc inc;
+	struct out o;
+	json_t *j, *tl, *other = NULL;
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(ir_evlog_open(&log, dir, &ctx), 0);
+	open_incident(&inc, log, "rollback", "kinds", 0);
+	/* notes at seq 2..31; the one at seq 17 corrects the opening */
+	for (i = 0; i < 30; i++) {
+		snprintf(text, sizeof(text), "note %zu", i);
+		note(&inc, 10 + (int64_t)i, "bob", text, i == 15 ? 1 : 0);
+	}
+	/* 80 kinds of 25 rows each: process scans of 80 steps */
+	for (i = 0; i < 80; i++)
+		for (k = 0; k < 25; k++) {
+			snprintf(step, sizeof(step), "s%zu", i);
+			process(&inc, step, 1000 + (int64_t)(i * 25 + k), 1);
+		}
+	w.log = log;
+
+	o = report(&w, inc.id, IR_REPORT_MD);
+	has(&o, "\u2026 10 more notes folded (seq 12-21): <code>incident "
+		"timeline INC-1</code> shows them all");
+	has(&o, "| \u2026 | - | - | (others) | - | \u2026 ");
+	has(&o, "more events of other kinds folded");
+	/* seq 17 is folded, its correction shows on the opening's row */
+	has(&o, "**Corrected** by note seq 17 (bob): note 15");
+	lacks(&o, "| 17 |");
+	assert_true(o.len < 256 * 1024);
+	out_free(&o);
+
+	o = report(&w, inc.id, IR_REPORT_JSON);
+	j = parse(&o);
+	tl = get(get(j, "folded", JSON_OBJECT), "timeline", JSON_ARRAY);
+	/* 82 kinds: the opening, the notes, 80 steps; 64 told apart */
+	for (i = 0; i < json_array_size(tl); i++)
+		if (json_is_null(json_object_get(json_array_get(tl, i),
+						 "type")))
+			other = json_array_get(tl, i);
+	assert_non_null(other);
+	assert_int_equal(get_int(other, "count"),
+			 18 * 25 - IR_LIMIT_REPORT_FOLD);
+	assert_int_equal(json_array_size(get(j, "notes", JSON_ARRAY)), 20);
+	json_decref(j);
+	out_free(&o);
+
+	ir_evlog_close(log);
+	tu_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -1605,6 +1666,7 @@ main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_fold_kinds),
 	};
 	int rc;
 
