@@ -35,9 +35,13 @@ ir_rpt_status_name(enum ir_rpt_status s)
 static void *
 list_add(struct ir_rpt_model *m, struct ir_rpt_list *list, size_t size)
 {
+	/* Folded, the items hold at most FOLD of each kind: all of them. */
+	size_t limit = list == &m->items ? (IR_LIMIT_REPORT_KINDS + 1) *
+						   IR_LIMIT_REPORT_FOLD
+					 : IR_LIMIT_REPORT_ITEMS;
 	char *p;
 
-	if (list->n >= IR_LIMIT_REPORT_ITEMS && !m->full) {
+	if (list->n >= limit && !m->full) {
 		list->dropped++;
 		return NULL;
 	}
