@@ -619,9 +619,14 @@ struct timeline {
 	FILE *out;
 	bool color;
 	int rc;
-	/* A run of step.output lines of one step, shown collapsed. */
-	struct ir_event *first, *last;
+	/* A run of step.output lines of one step, shown collapsed: the
+	 * first decoded, the last one's stored bytes (decoded at the
+	 * flush: nothing between them is). */
+	struct ir_event *first;
+	struct ir_buf last;
 	uint64_t run;
+	uint64_t id;
+	struct ir_ctx *ctx;
 };
 
 static void
@@ -633,7 +638,9 @@ timeline_prefix(struct timeline *tl, struct ir_tline *l,
 	ir_tline_utc(utc, sizeof(utc), ev->ts);
 	ir_tline_offset(off, sizeof(off), ev->mono);
 	ir_tline_tone(l, IR_TONE_DIM);
-	ir_tline_printf(l, "%s  %s", utc, off);
+	ir_tline_puts(l, utc);
+	ir_tline_puts(l, "  ");
+	ir_tline_puts(l, off);
 	ir_tline_tone(l, IR_TONE_OFF);
 	ir_tline_puts(l, "  ");
 	ir_tline_column(l, ev);
@@ -662,7 +669,11 @@ static void
 timeline_flush(struct timeline *tl)
 {
 	struct ir_tline *l = &tl->t->line;
+	struct ir_event last = { 0 };
 	int col;
+
+	if (tl->run > 1 && ir_codec_decode(&last, tl->last.data, tl->last.len))
+		tl->rc = -EBADMSG; /* it was read in place already */
 
 	if (tl->run == 1) {
 		timeline_line(tl, tl->first, 0);
@@ -675,7 +686,7 @@ timeline_flush(struct timeline *tl)
 		if (tl->run > 2) {
 			/* Under the text column of the lines around it. */
 			ir_tline_init(l, tl->t->width, tl->color);
-			timeline_prefix(tl, l, tl->last);
+			timeline_prefix(tl, l, &last);
 			col = l->cols;
 			ir_tline_init(l, tl->t->width, tl->color);
 			ir_tline_pad(l, col);
@@ -687,32 +698,23 @@ timeline_flush(struct timeline *tl)
 			                tl->run == 3 ? "" : "s");
 			timeline_put(tl, l);
 		}
-		timeline_line(tl, tl->last, 0);
+		timeline_line(tl, &last, 0);
 	}
+	ir_event_clear(&last);
 	event_free(tl->first);
-	event_free(tl->last);
-	tl->first = tl->last = NULL;
+	tl->first = NULL;
+	ir_buf_reset(&tl->last);
 	tl->run = 0;
 }
 
 static int
-timeline_event(void *payload, const struct ir_event *ev, const void *raw,
-               size_t len)
+timeline_event(struct timeline *tl, const struct ir_event *ev)
 {
-	struct timeline *tl = payload;
 	struct step *st;
 
-	(void)raw;
-	(void)len;
 	update(tl->t, ev);
 	if (ir_tline_is_type(ev, "step.output") &&
 	    ir_val_get(ev->data, "line")) {
-		if (tl->run &&
-		    !strncmp(tl->first->step, ev->step, sizeof(ev->step))) {
-			keep(&tl->last, ev);
-			tl->run++;
-			return tl->last ? tl->rc : -ENOMEM;
-		}
 		timeline_flush(tl);
 		keep(&tl->first, ev);
 		tl->run = 1;
@@ -722,6 +724,56 @@ timeline_event(void *payload, const struct ir_event *ev, const void *raw,
 	st = ir_tline_is_probe(ev) ? step_get(tl->t, ev->step, false) : NULL;
 	timeline_line(tl, ev, st ? st->probes : 0);
 	return tl->rc;
+}
+
+/* The scan hands over the stored bytes: a line of output that goes on
+ * the run being collapsed is only read in place (its bytes kept, the
+ * last one's shown); every other event is decoded. */
+static int
+timeline_raw(void *payload, const struct ir_event *key, const void *raw,
+             size_t len)
+{
+	struct timeline *tl = payload;
+	struct ir_event_head h;
+	struct ir_output_view out;
+	struct ir_event ev = {0};
+	int rc;
+
+	if (!tl->run) {
+		/* No run to go on: decoded at once (one read, not two). */
+		rc = ir_codec_decode(&ev, raw, len);
+		h.seq = ev.seq;
+		rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
+		if (!rc)
+			rc = timeline_event(tl, &ev);
+		ir_event_clear(&ev);
+		return rc;
+	}
+	rc = ir_codec_peek_output(&h, &out, raw, len);
+	rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
+	if (rc)
+		return rc;
+	if (out.is_output && out.line &&
+	    !strncmp(tl->first->step, h.step, sizeof(h.step))) {
+		if (h.mono > tl->t->now)
+			tl->t->now = h.mono;
+		ir_buf_reset(&tl->last);
+		if (ir_buf_add(&tl->last, raw, len))
+			return -ENOMEM;
+		tl->run++;
+		return tl->rc;
+	}
+	rc = ir_codec_decode(&ev, raw, len);
+	if (rc)
+		return rc == -ENOMEM
+		           ? rc
+		           : ir_error_set(tl->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
+		                          "INC-%llu seq %llu: record does not "
+		                          "decode",
+		                          (ull)tl->id, (ull)h.seq);
+	rc = timeline_event(tl, &ev);
+	ir_event_clear(&ev);
+	return rc;
 }
 
 static void
@@ -774,13 +826,15 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 		return -ENOMEM;
 	tl.out = out;
 	tl.color = color;
+	tl.id = id;
+	tl.ctx = ctx;
 	timeline_header(&tl, &inc);
 	/* Lines are written as the scan goes, inside its read snapshot; a
 	 * timeline is short work unless the reader stops reading.  The chain
 	 * is checked alongside: a tampered incident fails (-EBADMSG, naming
 	 * the first bad event) after the lines read so far. */
-	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
-	                   timeline_event, &tl, ctx);
+	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN,
+	                   timeline_raw, &tl, ctx);
 	if (!rc)
 		timeline_flush(&tl);
 	if (!rc)
@@ -795,7 +849,7 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 		rc = ir_error_set(ctx, rc, IR_ORIGIN_NONE, 0,
 		                  "timeline: out of memory");
 	event_free(tl.first);
-	event_free(tl.last);
+	ir_buf_clear(&tl.last);
 	ir_term_free(tl.t);
 	return rc;
 }

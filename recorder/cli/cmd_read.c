@@ -246,6 +246,7 @@ cmd_report(struct cli *cli)
 	const char *out_path = NULL;
 	struct cli_output o;
 	FILE *out = stdout;
+	unsigned flags = 0;
 	uint64_t id;
 	int i = 1, rc, code;
 
@@ -256,8 +257,13 @@ cmd_report(struct cli *cli)
 		fmt = IR_REPORT_JSON;
 	for (; i < cli->argc; i++) {
 		const char *v;
-		int r = cli_value(cli, &i, "--format", &v);
+		int r;
 
+		if (!strcmp(cli->argv[i], "--full")) {
+			flags |= IR_REPORT_FULL;
+			continue;
+		}
+		r = cli_value(cli, &i, "--format", &v);
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (r) {
@@ -286,7 +292,7 @@ cmd_report(struct cli *cli)
 			return cli_fail(cli, rc);
 		out = o.f;
 	}
-	rc = ir_report_write(out, cli->log, id, fmt, &cli->ctx);
+	rc = ir_report_write_flags(out, cli->log, id, fmt, flags, &cli->ctx);
 	if (out_path) {
 		rc = cli_output_close(cli, &o, rc);
 		if (!rc && strcmp(out_path, "-"))

@@ -30,7 +30,7 @@ const struct cli_command cli_commands[] = {
 	  false },
 	{ "timeline", "timeline INC", "the incident's timeline in the terminal",
 	  false },
-	{ "report", "report INC [--format md|html|json] [-o FILE]",
+	{ "report", "report INC [--format md|html|json] [--full] [-o FILE]",
 	  "the incident report",
 	  false },
 	{ "stats", "stats",

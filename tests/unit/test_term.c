@@ -25,6 +25,7 @@
 #include "jsonval.h"
 #include "replay.h"
 #include "term.h"
+#include "term_line.h"
 
 #define MS 1000000ULL
 #define SEC (1000 * MS)
@@ -906,10 +907,77 @@ test_export_tampered(void **state)
 		free_ev(evs[i]);
 }
 
+/* The digit-by-digit time formatters agree with gmtime_r and snprintf. */
+static void
+test_time_formats(void **state)
+{
+	static const int64_t fixed[] = {
+		0, -1, -1000000, 951782400000000000LL /* 2000-02-29 */,
+		4107542399999000000LL /* 2100-02-28T23:59:59.999 */,
+		4107542400000000000LL, INT64_MIN, INT64_MAX,
+		1764108000123456789LL,
+	};
+	char got[80], want[80];
+	uint64_t x = 88172645463325252ULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 100000; i++) {
+		int64_t ns, s, r;
+		struct tm tm;
+		time_t tt;
+
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			ns = fixed[i];
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			ns = (int64_t)x; /* 1677 to 2262 */
+		}
+		s = ns / 1000000000LL;
+		r = ns % 1000000000LL;
+		if (r < 0)
+			r += 1000000000LL, s--;
+		tt = (time_t)s;
+		assert_non_null(gmtime_r(&tt, &tm));
+		snprintf(want, sizeof(want),
+			 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(r / 1000000));
+		ir_tline_utc(got, sizeof(got), ns);
+		assert_string_equal(got, want);
+	}
+	for (i = 0; i < 100000; i++) {
+		uint64_t ns, ms, sec;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		ns = i < 50000 ? x % (3600ULL * 1000000000ULL) : x >> 8;
+		ms = ns / 1000000;
+		sec = ms / 1000;
+		if (sec < 3600)
+			snprintf(want, sizeof(want), "+%02llu:%02llu.%03llu",
+				 (unsigned long long)(sec / 60),
+				 (unsigned long long)(sec % 60),
+				 (unsigned long long)(ms % 1000));
+		else
+			snprintf(want, sizeof(want),
+				 "+%llu:%02llu:%02llu.%03llu",
+				 (unsigned long long)(sec / 3600),
+				 (unsigned long long)(sec / 60 % 60),
+				 (unsigned long long)(sec % 60),
+				 (unsigned long long)(ms % 1000));
+		ir_tline_offset(got, sizeof(got), ns);
+		assert_string_equal(got, want);
+	}
+	ir_tline_utc(got, 8, 0);
+	assert_string_equal(got, "1970-01");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_time_formats),
 	    cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_plain_open_and_no_budget,
 	                                    setup, teardown),
