@@ -20,6 +20,7 @@
 /* What the planned incident did, gathered from its events. */
 struct plan {
 	uint64_t id;                  /* the incident's number */
+	char from[256], to[256];      /* as the planned incident chose */
 	json_t *step[IR_STEP__COUNT]; /* the steps it reached */
 	json_t *deleted;              /* archive.deleted paths */
 	char status[16];              /* incident.closed */
@@ -172,6 +173,8 @@ plan_run(struct cli *cli, const struct run_opts *o, uint64_t open_id,
 	if (!rc)
 		rc = ir_runbook_execute(&run, &cli->ctx);
 	pl->id = ir_rec_id(rec);
+	snprintf(pl->from, sizeof(pl->from), "%s", ir_rec_state(rec)->from);
+	snprintf(pl->to, sizeof(pl->to), "%s", ir_rec_state(rec)->target);
 	ir_rec_free(rec);
 	return rc;
 }
@@ -414,12 +417,20 @@ cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id)
 	const enum ir_step *order;
 	const char *c;
 	size_t n, i;
-	unsigned shown = 0;
 	int rc;
 
-	rc = cli_preflight(cli, o, &p);
+	/* A resume, like the rollback's own, has no pre-flight: its target
+	 * is the one the incident chose. */
+	memset(&p, 0, sizeof(p));
+	rc = open_id ? 0 : cli_preflight(cli, o, &p);
 	if (!rc)
 		rc = plan_run(cli, o, open_id, &pl);
+	if (!rc && open_id) {
+		snprintf(p.t.from, sizeof(p.t.from), "%s", pl.from);
+		snprintf(p.t.to, sizeof(p.t.to), "%s", pl.to);
+		snprintf(p.t.why, sizeof(p.t.why), "chosen by INC-%llu",
+			 (unsigned long long)open_id);
+	}
 	if (rc) {
 		cli_preflight_clear(&p);
 		for (i = 0; i < IR_STEP__COUNT; i++)
@@ -470,7 +481,7 @@ cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id)
 		if (order[i] == IR_STEP_CHECKOUT)
 			json_object_set(s, "conflicts", cf);
 		if (!cli->json)
-			print_step(cli, o, &p, ++shown, s);
+			print_step(cli, o, &p, (unsigned)i + 1, s);
 		json_array_append_new(steps, s);
 	}
 	if (!cli->json) {
