@@ -386,7 +386,7 @@ add_item(struct ir_rpt_model *m, const struct ir_event *ev)
 	struct ir_rpt_runidx e = entry_of(ev);
 	struct ir_rpt_kind *k;
 
-	if (!m->full) {
+	if (!m->full && !m->summary) {
 		k = kind_of(m, &m->item_kinds, "", "", item_what(ev));
 		if (!k || !series_add(&k->s, &e))
 			return;
@@ -593,7 +593,7 @@ on_note(struct ir_rpt_model *m, const struct ir_event *ev)
 
 	if (ir_val_get_int(ev->data, "corrects", 0) > 0)
 		keep_note(m, &m->corrections, ev);
-	if (m->full || series_add(&m->note_series, &e))
+	if (m->full || m->summary || series_add(&m->note_series, &e))
 		keep_note(m, &m->notes, ev);
 }
 
@@ -663,7 +663,7 @@ commit_run(struct ir_rpt_model *m)
 
 	if (!r->count)
 		return;
-	if (!m->full) {
+	if (!m->full && !m->summary) {
 		k = kind_of(m, &m->kinds, "step.output", r->step, "");
 		if (k)
 			series_add(&k->s, r);
@@ -744,7 +744,7 @@ light_note(const struct ir_rpt_model *m, const struct ir_event_head *h,
 {
 	static const char key[] = "\xa8" "corrects";
 
-	return !m->full && m->note_series.n >= KEEP &&
+	return !m->full && !m->summary && m->note_series.n >= KEEP &&
 	       !strcmp(h->type, "note") &&
 	       !memmem(raw, len, key, sizeof(key) - 1);
 }
@@ -812,7 +812,7 @@ fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
 	if (ms_of(ev->mono) > m->last_ms)
 		m->last_ms = ms_of(ev->mono);
 	count_type(m, t);
-	if (!m->full && !out->is_output) {
+	if (!m->full && !m->summary && !out->is_output) {
 		struct ir_rpt_runidx e = entry_of(ev);
 		struct ir_rpt_kind *k = kind_of(
 			m, &m->kinds, t, ev->step,
@@ -989,10 +989,9 @@ ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
 	return ir_rpt_model_build_full(m, log, id, at_ns, false, ctx);
 }
 
-int
-ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
-			uint64_t id, int64_t at_ns, bool full,
-			struct ir_ctx *ctx)
+static int
+build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
+      int64_t at_ns, bool full, bool summary, struct ir_ctx *ctx)
 {
 	struct ir_incident inc;
 	int rc;
@@ -1000,6 +999,7 @@ ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
 	memset(m, 0, sizeof(*m));
 	m->id = id;
 	m->full = full;
+	m->summary = summary;
 	m->at_ns = at_ns;
 	m->budget_ms = IR_RPT_BUDGET_MS;
 	copy_name(m->status, sizeof(m->status), "open");
@@ -1027,4 +1027,19 @@ ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
 	ir_buf_clear(&m->last_raw);
 	finish_steps(m);
 	return describe_corrections(m, log, ctx);
+}
+
+int
+ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
+			uint64_t id, int64_t at_ns, bool full,
+			struct ir_ctx *ctx)
+{
+	return build(m, log, id, at_ns, full, false, ctx);
+}
+
+int
+ir_rpt_model_build_summary(struct ir_rpt_model *m, struct ir_evlog *log,
+			   uint64_t id, struct ir_ctx *ctx)
+{
+	return build(m, log, id, -1, false, true, ctx);
 }

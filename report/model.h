@@ -258,6 +258,9 @@ struct ir_rpt_model {
 	/* Folding (not with full): the notes, the observations by what, the
 	 * timeline rows by kind (a run of step output is one row). */
 	bool full;
+	/* Figures only (stats): no folding and no second look, the lists
+	 * capped as ever. */
+	bool summary;
 	struct ir_rpt_series note_series;
 	struct ir_rpt_kinds item_kinds;
 	struct ir_rpt_kinds kinds;
@@ -283,6 +286,10 @@ int ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log,
 int ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
 			    uint64_t id, int64_t at_ns, bool full,
 			    struct ir_ctx *ctx) IR_WUR;
+/* The same for figures only (stats): nothing is kept for folding, so a
+ * thousand small incidents cost no more than their events. */
+int ir_rpt_model_build_summary(struct ir_rpt_model *m, struct ir_evlog *log,
+			       uint64_t id, struct ir_ctx *ctx) IR_WUR;
 void ir_rpt_model_clear(struct ir_rpt_model *m);
 
 /* The total so far: incident.closed's duration, else the last event. */
