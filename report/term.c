@@ -468,8 +468,13 @@ redraw(struct ir_term *t, bool force)
 	width = t->fixed ? t->width : term_width(t->opts.out, true);
 	ir_buf_reset(&t->frame);
 	/* Back to the top of the block; each line clears itself, and what
-	 * is left below a shorter block is erased at the end. */
-	if (t->drawn && ir_buf_printf(&t->frame, "\r\x1b[%dA", t->drawn))
+	 * is left below a shorter block is erased at the end.  A fixed
+	 * terminal's block fills it from the top: every frame stands alone,
+	 * whichever came before it. */
+	if (t->fixed && ir_buf_add(&t->frame, "\x1b[H", 3))
+		return;
+	if (!t->fixed && t->drawn &&
+	    ir_buf_printf(&t->frame, "\r\x1b[%dA", t->drawn))
 		return;
 
 	ir_tline_init(l, width, color);
