@@ -92,6 +92,15 @@ describe(struct ir_tline *l, const struct ir_state *st,
 			ir_tline_puts(l, "?");
 		return true;
 	}
+	/* The choice of target is the rollback's other decision. */
+	if (ir_tline_is_type(ev, "target.chosen")) {
+		if (!ir_tline_val_str(d, "to", &p, &n))
+			return false;
+		ir_tline_puts(l, "target: ");
+		ir_tline_field(l, d, "from", "", " -> ");
+		ir_tline_add(l, p, n);
+		return true;
+	}
 	if (ir_tline_is_type(ev, "step.completed") ||
 	    ir_tline_is_type(ev, "step.failed")) {
 		char what[sizeof(ev->step) + 1];

@@ -2,8 +2,8 @@
  * Markers: the moments of an incident worth jumping to, named the same in
  * `incident replay` (a line on the live display, where --pause-at-markers
  * stops) and in an asciicast ("m" events): each step's start, each
- * decision, each budget overrun, the close, and last the chain head that
- * ties what was played to the log.
+ * decision (the target chosen among them), each budget overrun, the close,
+ * and last the chain head that ties what was played to the log.
  */
 #ifndef IR_MARKER_H
 #define IR_MARKER_H
@@ -22,7 +22,8 @@
 
 /* The marker ev sets, st being the incident folded up to the event before
  * ev: true with its label in out ("3/9 checkout", "trading active? = yes",
- * "stop over budget: 7.2s of 5s", "closed: succeeded"), NUL-ended, text
+ * "target: deploy-a -> deploy-b", "stop over budget: 7.2s of 5s",
+ * "closed: succeeded"), NUL-ended, text
  * from the log sanitized as the terminal display sanitizes it and cut at
  * IR_MARKER_COLS; false (out "") when ev marks nothing or memory ran
  * out. */
