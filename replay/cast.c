@@ -17,6 +17,10 @@
 #define NS_PER_US 1000ULL
 /* While a gap plays, the display's timers move: a frame this often. */
 #define CAST_TICK_US (500 * 1000ULL)
+/* Frames at most this often on the cast's clock, as the live display
+ * draws at most 10 a second on the real one: a burst of step output is a
+ * few frames, not one per line. */
+#define CAST_FRAME_US (100 * 1000ULL)
 /* One frame of the display (term.c draws at most 256 KiB), with room for
  * the \r each \n gains. */
 #define CAST_FRAME_MAX (1024 * 1024)
@@ -30,12 +34,17 @@ struct cast {
 	const struct ir_cast_opts *opts;
 	struct ir_ctx *ctx;
 	struct ir_term *term;
-	/* The display draws into mem; each call's bytes become one "o"
-	 * event. */
+	/* The display draws into mem; each call's bytes are one frame, and
+	 * each frame stands alone (ir_term_fixed): one held back too soon
+	 * after the last written is replaced by the next. */
 	FILE *mem;
 	char *mem_buf;
 	size_t mem_len;
-	struct ir_buf frame;
+	struct ir_buf frame; /* the frame held back, as written */
+	bool held;
+	uint64_t held_us;
+	bool shown;
+	uint64_t shown_us;  /* when the last frame written was */
 	struct ir_state st; /* what the markers read */
 	uint64_t t_us;      /* the cast's clock at the last event */
 	uint64_t last_mono; /* recorded mono of the last event */
@@ -74,9 +83,34 @@ capture(struct cast *c)
 	rewind(c->mem);
 }
 
-/* What the display drew since capture(), as one "o" event at t_us (none
- * when it drew nothing).  The newlines become \r\n: a terminal's own
- * output processing does that, a player does not. */
+/* Write the frame held back, at its time or, to keep the pace, when the
+ * one before it has stood CAST_FRAME_US (paced false: at its time, for a
+ * marker or the end). */
+static int
+flush(struct cast *c, bool paced)
+{
+	uint64_t t = c->held_us;
+
+	if (!c->held)
+		return 0;
+	if (paced && c->shown && t < c->shown_us + CAST_FRAME_US)
+		t = c->shown_us + CAST_FRAME_US;
+	c->held = false;
+	c->shown = true;
+	c->shown_us = t;
+	return write_json(
+	    c, event(t, "o", (const char *)c->frame.data, c->frame.len));
+}
+
+static bool
+due(const struct cast *c, uint64_t t_us)
+{
+	return !c->shown || t_us >= c->shown_us + CAST_FRAME_US;
+}
+
+/* What the display drew since capture() is the frame at t_us (none when
+ * it drew nothing).  The newlines become \r\n: a terminal's own output
+ * processing does that, a player does not. */
 static int
 emit(struct cast *c, uint64_t t_us)
 {
@@ -88,6 +122,11 @@ emit(struct cast *c, uint64_t t_us)
 	end = ftell(c->mem);
 	if (end <= 0)
 		return 0;
+	/* What was held back stood until now: it is written first. */
+	if (c->held && due(c, t_us))
+		rc = flush(c, true);
+	if (rc)
+		return rc;
 	ir_buf_reset(&c->frame);
 	for (long i = 0; i < end && !rc; i++) {
 		if (c->mem_buf[i] == '\n')
@@ -99,8 +138,9 @@ emit(struct cast *c, uint64_t t_us)
 		return ir_error_set(c->ctx, -ENOMEM, IR_ORIGIN_NONE, 0,
 		                    "export: a frame of the display is too "
 		                    "large");
-	return write_json(
-	    c, event(t_us, "o", (const char *)c->frame.data, c->frame.len));
+	c->held = true;
+	c->held_us = t_us;
+	return due(c, t_us) ? flush(c, true) : 0;
 }
 
 static int
@@ -111,6 +151,9 @@ marker(struct cast *c, uint64_t t_us, const char *label)
 	capture(c);
 	ir_term_marker(c->term, label, false);
 	rc = emit(c, t_us);
+	/* A player that stops at the marker shows the screen as of it. */
+	if (!rc)
+		rc = flush(c, false);
 	if (!rc)
 		rc = write_json(c, event(t_us, "m", label, strlen(label)));
 	return rc;
@@ -251,6 +294,8 @@ ir_export_asciicast(FILE *out, struct ir_evlog *log, uint64_t id,
 	capture(c);
 	ir_term_finish(c->term);
 	rc = emit(c, c->t_us);
+	if (!rc)
+		rc = flush(c, false);
 	if (rc || !c->head_seq)
 		goto out;
 	ir_marker_head(label, sizeof(label), c->head, c->head_seq);

@@ -689,6 +689,10 @@ marker_incident(struct fixture *f)
 	ir_val_set_uint(ev->data, "budget_ms", 5000);
 	ir_val_set_bool(ev->data, "over_budget", true);
 	add(f, id, ev);
+	ev = mk("target.chosen", "checkout", 7300 * MS);
+	ir_val_set_str(ev->data, "from", "deploy-a");
+	ir_val_set_str(ev->data, "to", "deploy-b\x1b[2J");
+	add(f, id, ev);
 	ev = mk("step.started", "checkout", 8 * SEC);
 	ir_val_set_uint(ev->data, "budget_ms", 1000);
 	ir_val_set_uint(ev->data, "attempt", 2);
@@ -710,6 +714,7 @@ marker_incident(struct fixture *f)
 static const char *const marker_want[] = {
     "1/9 stop",
     "stop over budget: 7.2s of 5s",
+    "target: deploy-a -> deploy-b?[2J",
     "3/9 checkout, attempt 2",
     "checkout over budget: 2.0s of 1s",
     "closed: failed, over budget: 6m40s of 5m",
@@ -768,7 +773,7 @@ test_markers(void **state)
 	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_DECODE,
 	                               collect_marks, m, &f->ctx),
 	                 0);
-	assert_int_equal(m->n, 6);
+	assert_int_equal(m->n, 7);
 	/* The question from the log, as the display shows it. */
 	q = m->labels[0];
 	assert_non_null(strstr(q, "evil?[2J"));
@@ -783,13 +788,13 @@ test_markers(void **state)
 	o.on_marker = on_marker;
 	o.payload = &r;
 	assert_int_equal(ir_replay_run(f->log, id, &o, &f->ctx), 0);
-	assert_int_equal(r.n, 7);
+	assert_int_equal(r.n, 8);
 	for (size_t i = 0; i < m->n; i++)
 		assert_string_equal(r.labels[i], m->labels[i]);
 	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
 	ir_marker_head(head, sizeof(head), inc.head, inc.events);
-	assert_string_equal(r.labels[6], head);
-	assert_non_null(strstr(head, "at seq 9"));
+	assert_string_equal(r.labels[7], head);
+	assert_non_null(strstr(head, "at seq 10"));
 	free(m);
 }
 
@@ -858,9 +863,9 @@ test_cast(void **state)
 		assert_true(t >= last && t - last <= 0.5 + 1e-9);
 		last = t;
 		if (!strcmp(code, "m")) {
-			if (nm >= 1 && nm <= 5)
+			if (nm >= 1 && nm <= 6)
 				assert_string_equal(s, marker_want[nm - 1]);
-			if (nm == 6)
+			if (nm == 7)
 				assert_string_equal(s, head);
 			nm++;
 		} else {
@@ -877,10 +882,10 @@ test_cast(void **state)
 		}
 		json_decref(j);
 	}
-	assert_int_equal(nm, 7);
+	assert_int_equal(nm, 8);
 	assert_true(no > 10);
-	/* 400 s recorded, each gap at most 0.5 s: 8 events, 3.5 s. */
-	assert_true(last <= 3.5 + 1e-9);
+	/* 400 s recorded, each gap at most 0.5 s: 9 events, 4 s. */
+	assert_true(last <= 4.0 + 1e-9);
 	free(text);
 
 	o.cols = 19;
