@@ -667,6 +667,8 @@ ir_term_marker(struct ir_term *t, const char *label, bool paused)
 	ir_tline_offset(off, sizeof(off), t->now);
 	ir_tline_printf(l, "[%s] \xe2\x96\xb8 ", off);
 	ir_tline_puts(l, label);
+	if (paused)
+		ir_tline_puts(l, "  (paused: space goes on)");
 	(void)ir_tline_write(t->opts.out, l);
 	fflush(t->opts.out);
 }

@@ -43,9 +43,10 @@ void ir_term_finish(struct ir_term *t);
  * 20, rows at least 5. */
 void ir_term_fixed(struct ir_term *t, int cols, int rows);
 
-/* A marker (report/marker.h) was reached: on a TTY the block's last line
- * becomes "▸ label" (dimmed), with "paused" saying that space goes on;
- * plain output gets one line.  The label is sanitized again here. */
+/* A marker (report/marker.h) was reached: on a TTY the line under the
+ * header becomes "▸ label" (dimmed), plain output gets one line; with
+ * paused, saying that space goes on (on a TTY, call again without it once
+ * the pause is over).  The label is sanitized again here. */
 void ir_term_marker(struct ir_term *t, const char *label, bool paused);
 
 /* `incident timeline INC`: every event with UTC time and +offset, step

@@ -283,6 +283,7 @@ cmd_stats(struct cli *cli)
 /* The live display, and whether to wait for the space bar at a marker. */
 struct replay_view {
 	struct ir_term *term;
+	bool redraw; /* the display redraws in place */
 	bool pause;
 	const char *label; /* the marker paused at */
 };
@@ -326,7 +327,9 @@ replay_marker(void *payload, uint64_t mono, const char *label)
 	v->label = label;
 	if (cli_pause_wait(replay_prompt, v))
 		v->pause = false;
-	ir_term_marker(v->term, label, false);
+	/* A redrawn display takes the note back; a plain line stands. */
+	if (v->redraw)
+		ir_term_marker(v->term, label, false);
 }
 
 /* replay --json: each event as one JSON line, when the replay reaches it. */
@@ -370,7 +373,7 @@ cmd_replay(struct cli *cli)
 {
 	struct ir_replay_opts opts = IR_REPLAY_OPTS_INIT;
 	struct ir_term_opts topts = { stdout, cli->tty_out, cli->color };
-	struct replay_view view = { NULL, false, NULL };
+	struct replay_view view = { NULL, cli->tty_out, false, NULL };
 	bool pause = false;
 	uint64_t id;
 	int i = 1, rc, code;
@@ -410,8 +413,9 @@ cmd_replay(struct cli *cli)
 	if (!view.term)
 		return cli_fail(cli, -ENOMEM);
 	/* Without a terminal to show the pause and take the key, the
-	 * replay runs through. */
-	view.pause = pause && !cli->json && cli->tty_out && cli_pause_open();
+	 * replay runs through (TERM=dumb pauses, on plain lines). */
+	view.pause = pause && !cli->json && isatty(STDOUT_FILENO) &&
+		     cli_pause_open();
 	opts.on_event = cli->json ? replay_json : replay_event;
 	opts.on_tick = cli->json ? replay_no_tick : replay_tick;
 	opts.on_marker = cli->json ? NULL : replay_marker;
