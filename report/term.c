@@ -642,7 +642,9 @@ ir_term_fixed(struct ir_term *t, int cols, int rows)
 	if (!t)
 		return;
 	t->fixed = true;
-	t->width = cols < TERM_MIN_COLS ? TERM_MIN_COLS : cols;
+	t->width = cols < TERM_MIN_COLS   ? TERM_MIN_COLS
+	           : cols > TERM_MAX_COLS ? TERM_MAX_COLS
+	                                  : cols;
 	t->rows = rows < TERM_MIN_ROWS ? TERM_MIN_ROWS : rows;
 }
 
@@ -655,10 +657,13 @@ ir_term_marker(struct ir_term *t, const char *label, bool paused)
 	if (!t || !label)
 		return;
 	if (t->opts.tty) {
+		/* A pause, and its end, show at once. */
+		bool now = paused || t->paused;
+
 		snprintf(t->marker, sizeof(t->marker), "%s", label);
 		t->paused = paused;
 		t->dirty = true;
-		redraw(t, paused);
+		redraw(t, now);
 		return;
 	}
 	l = &t->line;
