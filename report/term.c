@@ -19,6 +19,8 @@
 #define TERM_FRAME_BYTES (256 * 1024)
 #define TERM_REDRAW_NS (100 * 1000 * 1000ULL) /* at most 10 frames/s */
 #define TERM_PROBE_EVERY 10 /* plain mode: every Nth health probe */
+#define TERM_MIN_ROWS 5
+#define TERM_MARKER_BYTES 512
 
 typedef unsigned long long ull;
 
@@ -42,7 +44,9 @@ struct step {
 
 struct ir_term {
 	struct ir_term_opts opts;
-	int width; /* plain mode and timeline */
+	int width; /* plain mode and timeline; ir_term_fixed: every mode */
+	int rows;  /* ir_term_fixed: lines the block may take; 0: no limit */
+	bool fixed;
 	char kind[16];
 	uint64_t budget_ms; /* the whole rollback; 0: unknown */
 	uint64_t now;       /* mono ns: the latest event or tick */
@@ -55,6 +59,8 @@ struct ir_term {
 	struct ir_event *opened_ev, *closed_ev, *decision, *note;
 	struct ir_event *recent[TERM_RECENT];
 	size_t recent_next;
+	char marker[TERM_MARKER_BYTES]; /* the last marker, "" before one */
+	bool paused;
 	struct ir_buf frame;
 	int drawn; /* lines of the frame on screen */
 	bool ever_drawn, dirty;
@@ -324,7 +330,9 @@ frame_line(struct ir_term *t, bool *ok, int *lines)
 	struct ir_tline *l = &t->line;
 
 	ir_tline_end(l);
-	if (!*ok)
+	/* The block stays above the terminal's last line: taller, it would
+	 * scroll, and the redraw would go up into what scrolled. */
+	if (!*ok || (t->rows && *lines >= t->rows - 1))
 		return;
 	if (ir_buf_add(&t->frame, "\x1b[2K", 4) ||
 	    ir_buf_add(&t->frame, l->buf, l->len) ||
@@ -454,18 +462,34 @@ redraw(struct ir_term *t, bool force)
 	int width, lines = 0;
 	bool ok = true, color = t->opts.color;
 
-	if (!force && t->ever_drawn && now - t->drawn_at < TERM_REDRAW_NS)
+	if (!force && !t->fixed && t->ever_drawn &&
+	    now - t->drawn_at < TERM_REDRAW_NS)
 		return;
-	width = term_width(t->opts.out, true);
+	width = t->fixed ? t->width : term_width(t->opts.out, true);
 	ir_buf_reset(&t->frame);
 	/* Back to the top of the block; each line clears itself, and what
-	 * is left below a shorter block is erased at the end. */
-	if (t->drawn && ir_buf_printf(&t->frame, "\r\x1b[%dA", t->drawn))
+	 * is left below a shorter block is erased at the end.  A fixed
+	 * terminal's block fills it from the top: every frame stands alone,
+	 * whichever came before it. */
+	if (t->fixed && ir_buf_add(&t->frame, "\x1b[H", 3))
+		return;
+	if (!t->fixed && t->drawn &&
+	    ir_buf_printf(&t->frame, "\r\x1b[%dA", t->drawn))
 		return;
 
 	ir_tline_init(l, width, color);
 	draw_header(t, l);
 	frame_line(t, &ok, &lines);
+	if (t->marker[0]) {
+		ir_tline_init(l, width, color);
+		ir_tline_tone(l, IR_TONE_DIM);
+		ir_tline_puts(l, "\xe2\x96\xb8 ");
+		ir_tline_puts(l, t->marker);
+		if (t->paused)
+			ir_tline_puts(l, "  (paused: space goes on)");
+		ir_tline_tone(l, IR_TONE_OFF);
+		frame_line(t, &ok, &lines);
+	}
 	for (size_t i = 0; i < t->nsteps; i++) {
 		ir_tline_init(l, width, color);
 		draw_step(t, l, &t->steps[i]);
@@ -609,6 +633,48 @@ ir_term_finish(struct ir_term *t)
 		                IR_TLINE_STEP_COL, "incident");
 		(void)ir_tline_write(t->opts.out, l);
 	}
+	fflush(t->opts.out);
+}
+
+void
+ir_term_fixed(struct ir_term *t, int cols, int rows)
+{
+	if (!t)
+		return;
+	t->fixed = true;
+	t->width = cols < TERM_MIN_COLS   ? TERM_MIN_COLS
+	           : cols > TERM_MAX_COLS ? TERM_MAX_COLS
+	                                  : cols;
+	t->rows = rows < TERM_MIN_ROWS ? TERM_MIN_ROWS : rows;
+}
+
+void
+ir_term_marker(struct ir_term *t, const char *label, bool paused)
+{
+	struct ir_tline *l;
+	char off[32];
+
+	if (!t || !label)
+		return;
+	if (t->opts.tty) {
+		/* A pause, and its end, show at once. */
+		bool now = paused || t->paused;
+
+		snprintf(t->marker, sizeof(t->marker), "%s", label);
+		t->paused = paused;
+		t->dirty = true;
+		redraw(t, now);
+		return;
+	}
+	l = &t->line;
+	plain_flush_probe(t);
+	ir_tline_init(l, t->width, false);
+	ir_tline_offset(off, sizeof(off), t->now);
+	ir_tline_printf(l, "[%s] \xe2\x96\xb8 ", off);
+	ir_tline_puts(l, label);
+	if (paused)
+		ir_tline_puts(l, "  (paused: space goes on)");
+	(void)ir_tline_write(t->opts.out, l);
 	fflush(t->opts.out);
 }
 

@@ -220,6 +220,17 @@ void cli_interrupt_disarm(void);
  * *kill once a second SIGINT came. */
 int cli_interrupted(void *payload, bool *kill);
 
+/* pause.c: waiting for the space bar on the terminal (stdin when it is
+ * one, else /dev/tty).  open: false when there is no terminal (nothing to
+ * wait on).  wait: raw mode while it waits (keys typed before it began
+ * are dropped), then prompt(payload) says so, and the wait begins; the
+ * mode is put back before it returns and before a signal ends the process
+ * (Ctrl-C is raised as SIGINT).  -EIO when the terminal is gone, -ENOTTY
+ * when not open.  close: also when not open. */
+bool cli_pause_open(void);
+int cli_pause_wait(void (*prompt)(void *payload), void *payload) IR_WUR;
+void cli_pause_close(void);
+
 /* Commands. */
 int cmd_rollback(struct cli *cli);
 int cmd_stop(struct cli *cli);

@@ -36,7 +36,8 @@ const struct cli_command cli_commands[] = {
 	{ "stats", "stats",
 	  "across incidents: durations, steps over budget, key times",
 	  false },
-	{ "replay", "replay INC [--speed X] [--max-idle SECONDS]",
+	{ "replay",
+	  "replay INC [--speed X] [--max-idle SECONDS] [--pause-at-markers]",
 	  "replay the incident with its recorded timing",
 	  false },
 	{ "simulate", "simulate INC|--all [--keep-going] [--until SEQ]",
@@ -55,8 +56,11 @@ const struct cli_command cli_commands[] = {
 	  true },
 	{ "verify", "verify [INC]", "check hash chains and log integrity",
 	  false },
-	{ "export", "export INC --format jsonl [-o FILE]",
-	  "the incident's events, one JSON object per line",
+	{ "export",
+	  "export INC --format jsonl|asciicast [--cols N] [--rows N] "
+	  "[--max-idle SECONDS] [-o FILE]",
+	  "the incident's events as JSON lines, or its replay as an "
+	  "asciicast",
 	  false },
 	{ "backup", "backup [--reason TEXT]", "archive the current state now",
 	  true },
