@@ -406,32 +406,17 @@ cmd_replay(struct cli *cli)
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
-		const char *v;
 		int r;
 
 		if (cli_flag(cli, &i, "--pause-at-markers")) {
 			pause = true;
 			continue;
 		}
-		r = cli_value(cli, &i, "--speed", &v);
-
-		if (r < 0)
-			return IR_EXIT_USAGE;
-		if (r) {
-			if (cli_number(v, &opts.speed) || opts.speed <= 0 ||
-			    opts.speed > 1e6)
-				return cli_usage(cli, "--speed takes a number "
-						      "above 0, like 10");
-			continue;
-		}
-		r = cli_value(cli, &i, "--max-idle", &v);
+		r = cli_pace(cli, &i, &opts.speed, &opts.max_idle);
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (!r)
 			return cli_unexpected(cli, i);
-		if (cli_number(v, &opts.max_idle) || opts.max_idle < 0)
-			return cli_usage(cli, "--max-idle takes seconds, like "
-					      "2 or 0.5");
 	}
 	view.term = ir_term_new(&topts);
 	if (!view.term)
@@ -692,7 +677,7 @@ cast_option(struct cli *cli, int *i, struct ir_cast_opts *c)
 	if (r)
 		return r;
 	r = cli_value(cli, i, "--max-idle", &v);
-	if (r > 0 && (parse_number(v, &c->max_idle) || !(c->max_idle > 0) ||
+	if (r > 0 && (cli_number(v, &c->max_idle) || !(c->max_idle > 0) ||
 		      c->max_idle > IR_CAST_MAX_IDLE)) {
 		cli_usage(cli, "--max-idle takes seconds above 0 (at most "
 			       "%.0f), like 2 or 0.5",
