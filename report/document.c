@@ -87,6 +87,20 @@ summary(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	ir_rpt_doc_cell(d, false);
 	ir_rpt_doc_row(d, false);
 	field(d, "Reason", m->reason);
+	if (m->caused_by) {
+		char link[64];
+
+		snprintf(link, sizeof(link), "INC-%llu (a deploy that failed)",
+			 (unsigned long long)m->caused_by);
+		field(d, "Caused by", link);
+	}
+	if (m->rolled_back_by) {
+		char link[64];
+
+		snprintf(link, sizeof(link), "INC-%llu",
+			 (unsigned long long)m->rolled_back_by);
+		field(d, "Rolled back by", link);
+	}
 	field(d, "Actor", m->actor);
 	field(d, "Host", m->host);
 	ir_rpt_time(t, m->opened_ts);
@@ -155,6 +169,8 @@ key_times(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	key_row(d, "Trading stopped", &m->stopped);
 	key_row(d, "Rolled back", &m->rolled_back);
 	key_row(d, "Healthy", &m->healthy);
+	if (m->soak_failed.seq)
+		key_row(d, "Soak failed", &m->soak_failed);
 	key_row(d, "Closed", &m->closed);
 	ir_rpt_doc_table_end(d);
 }

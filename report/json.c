@@ -199,6 +199,7 @@ ir_rpt_json_metrics(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
 	metric(b, o, "stopped", &m->stopped);
 	metric(b, o, "rolled_back", &m->rolled_back);
 	metric(b, o, "healthy", &m->healthy);
+	metric(b, o, "soak_failed", &m->soak_failed);
 	metric(b, o, "closed", &m->closed);
 	return o;
 }
@@ -668,6 +669,13 @@ ir_rpt_json(FILE *out, const struct ir_rpt_model *m, struct ir_ctx *ctx)
 	ir_rpt_jset(&b, o, "status", ir_rpt_jstr(m->status));
 	ir_rpt_jset(&b, o, "open", json_boolean(!m->closed_seq));
 	ir_rpt_jset(&b, o, "reason", ir_rpt_jstr(m->reason));
+	ir_rpt_jset(&b, o, "caused_by",
+		    m->caused_by ? json_integer((json_int_t)m->caused_by)
+				 : json_null());
+	ir_rpt_jset(&b, o, "rolled_back_by",
+		    m->rolled_back_by
+			    ? json_integer((json_int_t)m->rolled_back_by)
+			    : json_null());
 	ir_rpt_jset(&b, o, "actor", ir_rpt_jstr(m->actor));
 	ir_rpt_jset(&b, o, "host", ir_rpt_jstr(m->host));
 	ir_rpt_time(t, m->opened_ts);

@@ -326,6 +326,10 @@ on_closing(struct ir_rpt_model *m, const struct ir_event *ev, bool ok)
 	if (ok && !strcmp(ev->step, "health") && !m->healthy.seq)
 		m->healthy = (struct ir_rpt_key){ ev->seq, s->end_ms, ev->ts,
 						  "health completed" };
+	if (!ok && !strcmp(ev->step, "soak") && !m->soak_failed.seq &&
+	    !ir_val_get_bool(ev->data, "interrupted", false))
+		m->soak_failed = (struct ir_rpt_key){ ev->seq, s->end_ms,
+						      ev->ts, "soak failed" };
 }
 
 static void
@@ -483,6 +487,9 @@ on_observation(struct ir_rpt_model *m, const struct ir_event *ev)
 	m->observations++;
 	if (s)
 		s->observations++;
+	if (what && !strcmp(what, "rolled_back_by"))
+		m->rolled_back_by = (uint64_t)ir_val_get_int(ev->data,
+							     "incident", 0);
 	if (what && !strcmp(what, "http"))
 		on_http(m, ev);
 	else if (what && !strcmp(what, "log"))
@@ -504,6 +511,7 @@ on_opened(struct ir_rpt_model *m, const struct ir_event *ev)
 	m->opened_ts = ev->ts;
 	copy_name(m->kind, sizeof(m->kind), ir_val_get_str(ev->data, "kind"));
 	m->reason = dup_field(m, ev->data, "reason");
+	m->caused_by = (uint64_t)ir_val_get_int(ev->data, "caused_by", 0);
 	m->actor = dup_field(m, ev->data, "actor");
 	m->host = dup_field(m, ev->data, "host");
 	m->version = dup_field(m, ev->data, "version");

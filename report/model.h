@@ -212,6 +212,9 @@ struct ir_rpt_model {
 	int64_t opened_ts;
 	char kind[16];
 	char *reason, *actor, *host, *version, *config;
+	/* A deploy and the rollback it caused, each naming the other (0:
+	 * none). */
+	uint64_t caused_by, rolled_back_by;
 	int64_t pid;
 	int64_t budget_ms;
 
@@ -237,6 +240,8 @@ struct ir_rpt_model {
 	uint8_t head[IR_HASH_LEN];
 
 	struct ir_rpt_key stopped, rolled_back, healthy, closed;
+	/* A deploy's soak that failed: how long the failure took to see. */
+	struct ir_rpt_key soak_failed;
 
 	struct ir_rpt_list steps;     /* struct ir_rpt_step */
 	struct ir_rpt_list decisions; /* struct ir_rpt_decision */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "runbook.h"
 #include "term_line.h"
 #include "value.h"
 
@@ -24,10 +25,6 @@
 
 typedef unsigned long long ull;
 
-static const char *const rollback_steps[] = {
-    "stop",  "backup", "checkout", "config", "database",
-    "start", "health", "verify",   "report",
-};
 
 enum step_state { ST_PENDING, ST_RUNNING, ST_DONE, ST_FAILED, ST_SKIPPED };
 
@@ -172,19 +169,16 @@ step_get(struct ir_term *t, const char *name, bool add)
 static void
 steps_for_kind(struct ir_term *t, const struct ir_val *d)
 {
+	const char *kind = ir_val_get_str(d, "kind");
+	const enum ir_step *steps;
 	size_t n = 0;
 
-	if (ir_tline_val_is(d, "kind", "rollback") ||
-	    ir_tline_val_is(d, "kind", "drill"))
-		n = sizeof(rollback_steps) / sizeof(rollback_steps[0]);
+	if (!kind)
+		return;
+	/* A drill shows the rollback it replays. */
+	steps = ir_runbook_steps(strcmp(kind, "drill") ? kind : "rollback", &n);
 	for (size_t i = 0; i < n; i++)
-		step_get(t, rollback_steps[i], true);
-	if (ir_tline_val_is(d, "kind", "stop"))
-		step_get(t, "stop", true);
-	else if (ir_tline_val_is(d, "kind", "backup"))
-		step_get(t, "backup", true);
-	else if (ir_tline_val_is(d, "kind", "restore"))
-		step_get(t, "restore", true);
+		step_get(t, ir_step_name(steps[i]), true);
 }
 
 /* Fold one event into what the display knows.  Copies of events are kept

@@ -167,6 +167,10 @@ struct run_opts {
 	 * open_id (0: none); under the lock it must still be that one. */
 	bool open_checked;
 	uint64_t open_id;
+	/* A rollback a failed deploy opened: that deploy (0: none). */
+	uint64_t caused_by;
+	/* Set by cli_run_incident: the incident it ran (0: none). */
+	uint64_t ran_id;
 };
 
 /* The open incident of kind, folded: id 0 when there is none. */
@@ -196,6 +200,10 @@ struct cli_preflight {
 int cli_preflight(struct cli *cli, const struct run_opts *o,
 		  struct cli_preflight *p) IR_WUR;
 void cli_preflight_clear(struct cli_preflight *p);
+/* The pre-flight, its refusal said: 0 with p to clear, or the exit code
+ * (p cleared). */
+int cli_preflight_or_refuse(struct cli *cli, const struct run_opts *o,
+			    struct cli_preflight *p);
 /* The conflicting paths as "a, b, c" (the first few). */
 void cli_conflict_list(const struct cli_preflight *p, char *out, size_t cap);
 /* Print the pre-flight's refusal (longer than an error message holds). */
@@ -209,7 +217,7 @@ int cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id);
 
 /* Open (or resume) an incident of o->kind under the lock, with the live
  * display, and carry it out; the exit code. */
-int cli_run_incident(struct cli *cli, const struct run_opts *o);
+int cli_run_incident(struct cli *cli, struct run_opts *o);
 
 /* interrupt.c: catch SIGINT, SIGTERM and SIGHUP (those not ignored when
  * we started) while an incident runs; on a TTY the handler says at once
@@ -247,6 +255,10 @@ int cmd_stats(struct cli *cli);
 int cmd_replay(struct cli *cli);
 int cmd_simulate(struct cli *cli);
 int cmd_drill(struct cli *cli);
+int cmd_deploy(struct cli *cli);
+/* cmd_run.c: parse rollback's options (deploy takes the same), load the
+ * configuration and open the log; 0 or the exit code. */
+int cli_run_prepare(struct cli *cli, struct run_opts *o);
 int cmd_note(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_export(struct cli *cli);

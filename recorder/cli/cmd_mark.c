@@ -85,6 +85,7 @@ struct verdict_walk {
 	struct cli *cli;
 	const char *tag;
 	uint64_t bad_id, good_id;
+	bool good_deploy; /* good_id is a deploy's */
 	bool marked;
 	struct cli_mark mark;
 };
@@ -122,6 +123,15 @@ verdict_one(void *payload, const struct ir_incident *inc)
 		}
 		return 0;
 	}
+	/* A deploy closes succeeded only once its health and soak passed. */
+	if (!strcmp(inc->kind, "deploy")) {
+		if (!w->good_id && !strcmp(inc->target, w->tag) &&
+		    !strcmp(inc->status, "succeeded")) {
+			w->good_id = inc->id;
+			w->good_deploy = true;
+		}
+		return 0;
+	}
 	if (strcmp(inc->kind, "rollback"))
 		return 0;
 	if (!w->bad_id && !strcmp(inc->from, w->tag) && inc->target[0] &&
@@ -138,7 +148,7 @@ verdict_one(void *payload, const struct ir_incident *inc)
 int
 cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 {
-	struct verdict_walk w = { cli, tag, 0, 0, false, { 0 } };
+	struct verdict_walk w = { cli, tag, 0, 0, false, false, { 0 } };
 	char when[32];
 	int rc;
 
@@ -157,7 +167,9 @@ cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 			 (unsigned long long)w.bad_id);
 	} else if (w.good_id) {
 		v->good = true;
-		snprintf(v->why, sizeof(v->why), "passed health in INC-%llu",
+		snprintf(v->why, sizeof(v->why), "passed health%s in %sINC-%llu",
+			 w.good_deploy ? " and soak" : "",
+			 w.good_deploy ? "deploy " : "",
 			 (unsigned long long)w.good_id);
 	} else if (w.marked) {
 		cli_utc(when, sizeof(when), w.mark.ts);

@@ -11,6 +11,12 @@ const struct cli_command cli_commands[] = {
 	  "carry out the emergency rollback runbook (resumes an interrupted "
 	  "one)",
 	  true },
+	{ "deploy",
+	  "deploy TAG [--dry-run] [--yes] [--force] [--no-backup] "
+	  "[--reason TEXT]",
+	  "deploy TAG, recorded; a failed health or soak rolls back on its "
+	  "own",
+	  true },
 	{ "stop", "stop [--yes] [--reason TEXT]",
 	  "emergency stop only, recorded",
 	  true },

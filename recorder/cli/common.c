@@ -297,6 +297,8 @@ cli_incident_data(struct cli *cli, const struct run_opts *o)
 
 	if (!strcmp(o->kind, "rollback"))
 		ir_val_set_uint(d, "budget_ms", cli->cfg->rollback_budget_ms);
+	else if (!strcmp(o->kind, "deploy"))
+		ir_val_set_uint(d, "budget_ms", cli->cfg->deploy_budget_ms);
 	else if (!strcmp(o->kind, "stop"))
 		ir_val_set_uint(d, "budget_ms", cli->cfg->stop_budget_ms);
 	if (o->tag)
@@ -310,6 +312,8 @@ cli_incident_data(struct cli *cli, const struct run_opts *o)
 		ir_val_set_str(opts, "to", o->to);
 	if (o->sha256)
 		ir_val_set_str(opts, "sha256", o->sha256);
+	if (o->caused_by)
+		ir_val_set_uint(d, "caused_by", o->caused_by);
 	ir_val_set_take(d, "options", opts);
 	return d;
 }

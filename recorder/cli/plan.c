@@ -108,6 +108,10 @@ plan_event(void *payload, const struct ir_event *ev)
 				    json_string(ir_val_get_str(d, "because")));
 	} else if (!strcmp(ev->type, "step.started")) {
 		json_object_set_new(s, "run", json_true());
+		if (ir_val_get_str(d, "command"))
+			json_object_set_new(
+				s, "command",
+				json_string(ir_val_get_str(d, "command")));
 	} else if (!strcmp(ev->type, "step.skipped")) {
 		if (ir_val_get_str(d, "path"))
 			json_object_set_new(
@@ -197,13 +201,16 @@ add_config(struct cli *cli, const struct run_opts *o, uint64_t id, json_t *s,
 	switch (step) {
 	case IR_STEP_STOP:
 		json_object_set_new(s, "match", json_string(cfg->stop_process));
-		json_object_set_new(s, "command",
-				    str_or_null(cfg->stop_command));
+		if (!json_object_get(s, "command"))
+			json_object_set_new(s, "command",
+					    str_or_null(cfg->stop_command));
 		json_object_set_new(s, "escalate",
 				    str_or_null(cfg->stop_escalate));
-		json_object_set_new(s, "budget_ms",
-				    json_integer(
-					    (json_int_t)cfg->stop_budget_ms));
+		json_object_set_new(
+			s, "budget_ms",
+			json_integer((json_int_t)(strcmp(o->kind, "deploy")
+							  ? cfg->stop_budget_ms
+							  : cfg->deploy_stop_budget_ms)));
 		if (!json_object_get(s, "processes"))
 			json_object_set_new(s, "processes", json_integer(0));
 		break;
@@ -333,9 +340,27 @@ print_step(struct cli *cli, const struct run_opts *o,
 	case IR_STEP_STOP:
 		if (run)
 			printf("would run: %s (budget %llus), escalate: %s",
-			       cfg->stop_command,
-			       (unsigned long long)cfg->stop_budget_ms / 1000,
+			       jstr(s, "command"),
+			       (unsigned long long)json_integer_value(
+				       json_object_get(s, "budget_ms")) /
+				       1000,
 			       cfg->stop_escalate);
+		break;
+	case IR_STEP_MIGRATE:
+		if (run)
+			printf("would run: %s", jstr(s, "command"));
+		break;
+	case IR_STEP_SOAK:
+		if (run) {
+			char every[32], soak[32];
+
+			ir_duration_format(every, sizeof(every),
+					   cfg->deploy_soak_interval_ms);
+			ir_duration_format(soak, sizeof(soak),
+					   cfg->deploy_soak_ms);
+			printf("GET %s every %s for %s", cfg->health_url,
+			       every, soak);
+		}
 		break;
 	case IR_STEP_BACKUP:
 		if (!run)
@@ -392,7 +417,9 @@ print_step(struct cli *cli, const struct run_opts *o,
 	if (!strcmp(outcome, "skipped") && json_object_get(s, "question"))
 		printf(": skipped");
 	else if (!strcmp(outcome, "skipped"))
-		printf("skipped: %s (%s)", jstr(s, "why"), jstr(s, "source"));
+		printf("skipped: %s%s%s%s", jstr(s, "why"),
+		       jstr(s, "source")[0] ? " (" : "", jstr(s, "source"),
+		       jstr(s, "source")[0] ? ")" : "");
 	else if (!strcmp(outcome, "not reached"))
 		printf("not reached");
 	printf("\n");

@@ -486,7 +486,19 @@ ir_step_config(struct ir_run *run, struct ir_ctx *ctx)
 	int rc = -ENOMEM;
 
 	ir_attempt_init(&a, run, IR_STEP_CONFIG, cfg->config_budget_ms, ctx);
-	tmpl = ir_runbook_expand(cfg->config_backup, st->target);
+	/* A deploy brings the tag's own tracked config with the checkout,
+	 * unless deploy.config names one to restore. */
+	if (!strcmp(st->kind, "deploy") && !cfg->deploy_config) {
+		d = ir_val_map_new();
+		ir_val_set_str(d, "why",
+			       "the tag's own tracked config (deploy.config is "
+			       "not set)");
+		return ir_rec_emit(run->rec, "step.skipped", "config", d, ctx);
+	}
+	tmpl = ir_runbook_expand(!strcmp(st->kind, "deploy")
+					 ? cfg->deploy_config
+					 : cfg->config_backup,
+				 st->target);
 	src = tmpl ? join(cfg->deploy_dir, tmpl) : NULL;
 	dst = join(cfg->deploy_dir, cfg->config_dir);
 	if (!src || !dst)

@@ -228,7 +228,7 @@ finish() {
 	if [ -e "$T/data/log/data.mdb" ]; then
 		local id kind status got score
 		while read -r id kind status; do
-			case "$kind" in rollback | stop | backup) ;; *) continue ;; esac
+			case "$kind" in rollback | stop | backup | deploy) ;; *) continue ;; esac
 			[ "$status" != open ] || continue
 			[ "$(events "$id" | jq -s '[.[] | select(.type == "decision" or .type == "target.chosen")] | length')" -gt 0 ] || continue
 			got=0
