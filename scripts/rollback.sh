@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The runbook's ./scripts/rollback.sh [TAG], carried out and recorded by
 # incident.  Run it from the deployment's work tree (or set
-# INCIDENT_CONFIG).  Without TAG the target is the newest deploy tag older
-# than the deployed one that is not known-bad.
+# INCIDENT_CONFIG).  Without TAG the target is the newest known-good deploy
+# tag older than the deployed one, else the newest one not known-bad.
 set -euo pipefail
 # The checkout's own build first, then an installed incident.
 . "$(dirname "$0")/incident-bin.sh"

@@ -150,6 +150,9 @@ int cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out) IR_WUR;
 /* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
  * so ("INC-3 rolled back from it", "marked by ... : reason"). */
 bool cli_known_bad(void *payload, const char *tag, char *why, size_t cap);
+/* The world's verdict operation (effects.h) over cli_tag_verdict. */
+void cli_world_verdict(void *payload, const char *tag, bool *bad, bool *good,
+		       char *why, size_t cap);
 /* An explicit TAG must exist and match the pattern (exit 2 listing the
  * recent tags otherwise). */
 int cli_check_tag(struct cli *cli, const char *tag) IR_WUR;

@@ -216,7 +216,7 @@ cli_world(struct cli *cli)
 		cli->world = ir_effects_real;
 		cli->world.self = cli;
 		cli->world.report_write = cli_write_report;
-		cli->world.known_bad = cli_known_bad;
+		cli->world.verdict = cli_world_verdict;
 	}
 	return &cli->world;
 }

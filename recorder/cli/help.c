@@ -14,9 +14,10 @@ struct help {
 static const struct help helps[] = {
 	{ "rollback",
 	  "  TAG            roll back to this deploy tag (default: the newest "
-	  "tag\n"
-	  "                 older than the deployed one that is not "
-	  "known-bad)\n"
+	  "known-good\n"
+	  "                 tag older than the deployed one, else the newest "
+	  "not\n"
+	  "                 known-bad)\n"
 	  "  --dry-run      run the runbook over a world that plans instead "
 	  "of acting:\n"
 	  "                 the target, each step's decision and command, "

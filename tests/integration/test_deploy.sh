@@ -126,6 +126,25 @@ for step in backup stop checkout config migrate start health soak verify report;
 	check "$step: one node" test "$(node_count)" -eq 1
 done
 
+echo "# the rollback's own target prefers a known-good tag to an untried one"
+git -C "$D" checkout -q -f "$TAG2"
+commit_version v4 good deploy-20260104-100000
+commit_version v5 broken deploy-20260105-100000
+git -C "$D" checkout -q -f "$TAG2"
+pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
+start_node
+HEALTH_BUDGET=1s EXTRA_CONFIG="[deploy]
+	on-failure = hold" write_config
+expect_exit 1 incident deploy deploy-20260105-100000 --yes --reason "v5"
+expect_exit 0 incident --json rollback --dry-run
+check "known-good $TAG2 over the untried v4" test "$(jq -r .to <<<"$OUT")" = "$TAG2"
+contains "$(jq -r .why <<<"$OUT")" "the newest known-good deploy tag" "why"
+expect_exit 0 incident rollback --yes --reason "back to known-good"
+r=$(incident list --json | jq -r '.[0].id')
+check "target.chosen says which rule" test "$(events "$r" | jq -r 'select(.type=="target.chosen") | .data.rule')" = known-good
+check "at the known-good tag" test "$(head_commit)" = "$(tag_commit "$TAG2")"
+write_config
+
 echo "# wrong input"
 expect_exit 2 incident deploy
 expect_exit 2 incident deploy deploy-19990101-000000 --yes
