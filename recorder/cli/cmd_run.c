@@ -186,9 +186,11 @@ print_interrupted(struct cli *cli, struct ir_rec *rec,
 			 in->trading == 1 ? "" : "es",
 			 in->trading == 1 ? "es" : "", in->pattern);
 	fprintf(stderr,
-		"incident: interrupted %s; %s; resume with 'incident %s', or "
-		"close with 'incident abort INC-%llu'\n",
-		what, trading, st->kind, id);
+		"incident: interrupted %s; %s; resume with 'incident %s%s%s', "
+		"or close with 'incident abort INC-%llu'\n",
+		what, trading, st->kind,
+		!strcmp(st->kind, "deploy") ? " " : "",
+		!strcmp(st->kind, "deploy") ? st->opt_tag : "", id);
 	if (cli->json) {
 		json_t *j = json_object();
 

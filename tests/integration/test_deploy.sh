@@ -145,6 +145,32 @@ check "target.chosen says which rule" test "$(events "$r" | jq -r 'select(.type=
 check "at the known-good tag" test "$(head_commit)" = "$(tag_commit "$TAG2")"
 write_config
 
+echo "# Ctrl-C during the soak: recorded, left open, resumed"
+EXTRA_CONFIG="[deploy]
+	soak = 20s
+	soak-interval = 100ms" write_config
+git -C "$D" checkout -q -f "$TAG1"
+pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
+start_node
+set -m
+"$INCIDENT_BIN" -c "$T/incident.conf" deploy "$TAG2" --yes --reason "ctrl-c" >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+set +m
+for _ in $(seq 1 200); do grep -q "soak       started" "$T/err" && break; sleep 0.05; done
+kill -INT "$pid"
+got=0
+wait "$pid" || got=$?
+check "exit 130" test "$got" -eq 130
+contains "$(cat "$T/err")" "resume with 'incident deploy $TAG2'" "how to resume"
+check "left open" test "$(incident list --json | jq -r '.[0].status')" = open
+EXTRA_CONFIG="[deploy]
+	soak = 200ms
+	soak-interval = 100ms" write_config
+expect_exit 0 incident deploy "$TAG2" --yes
+contains "$ERR" "resuming interrupted INC-" "resumed"
+check "succeeded" test "$(incident list --json | jq -r '.[0].status')" = succeeded
+write_config
+
 echo "# wrong input"
 expect_exit 2 incident deploy
 expect_exit 2 incident deploy deploy-19990101-000000 --yes
