@@ -80,6 +80,11 @@ int cli_load_config(struct cli *cli, bool required) IR_WUR;
 /* Load what is there and open the event log. */
 int cli_open_log(struct cli *cli) IR_WUR;
 void cli_close(struct cli *cli);
+/* Open the log and take the incident argument at argv[*i] (what: the
+ * command, for the usage message).  0, or the exit code after the message
+ * is printed. */
+int cli_one_incident(struct cli *cli, int *i, uint64_t *id,
+		     const char *what) IR_WUR;
 /* Parse "INC-7", "7" or "last" into an id that exists. */
 int cli_incident_arg(struct cli *cli, const char *arg, uint64_t *out) IR_WUR;
 /* Ask on the terminal; without a TTY refuse (exit 2) unless --yes. */
@@ -146,6 +151,37 @@ int cli_tag_verdict(struct cli *cli, const char *tag,
 void cli_verdict_text(const struct cli_verdict *v, char *out, size_t cap);
 /* The mark recorded by mark incident id; -ENOENT when it has none. */
 int cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out) IR_WUR;
+
+/* history.c: what an incident's own events say of it (never its header
+ * alone): the executor's fold of them (st: kind, status, from, target,
+ * opened_ts), with the facts the header and the verdicts need besides. */
+struct cli_history {
+	struct ir_state st;
+	int64_t closed;     /* incident.closed's ts, 0 while open */
+	uint64_t events;    /* the last seq */
+	bool health_passed; /* a health step completed */
+	bool marked;        /* a tag.marked (the first) */
+	struct cli_mark mark;
+};
+
+/* Fold incident id's events, chain checked; *out only on success.  The
+ * scan's own errors (-EBADMSG naming incident and seq, -ENOENT). */
+int cli_history_of(struct cli *cli, uint64_t id, struct cli_history *out,
+		   struct ir_ctx *ctx) IR_WUR;
+
+/* The first header field that is not what the events say. */
+struct cli_header_fault {
+	char field[16];
+	char header[300]; /* the header's value, quoted when a string */
+	char events[300]; /* the events' value */
+};
+
+/* Whether inc disagrees with h (kind, status, from, target, opened,
+ * closed, events; the scan holds head to the header); *f names the first
+ * field that does. */
+bool cli_header_differs(const struct ir_incident *inc,
+			const struct cli_history *h,
+			struct cli_header_fault *f);
 
 /* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
  * so ("INC-3 rolled back from it", "marked by ... : reason"). */

@@ -87,50 +87,44 @@ struct verdict_walk {
 	uint64_t bad_id, good_id;
 	bool marked;
 	struct cli_mark mark;
+	struct ir_ctx *ctx;
+	unsigned unreadable;
 };
 
-static int
-health_passed(void *payload, const struct ir_event *ev, const void *raw,
-	      size_t len)
-{
-	bool *passed = payload;
-
-	(void)raw;
-	(void)len;
-	if (!strcmp(ev->type, "step.completed") && !strcmp(ev->step, "health")) {
-		*passed = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* Newest first: what an incident says about the tag.  The newest mark
- * stops the walk: what came before it is what it corrects. */
+/* Newest first: what an incident's events say about the tag (its header
+ * is a copy anyone could edit: `incident verify` holds it to them).  The
+ * newest mark stops the walk: what came before it is what it corrects. */
 static int
 verdict_one(void *payload, const struct ir_incident *inc)
 {
 	struct verdict_walk *w = payload;
-	struct ir_ctx ignored = { 0 };
-	bool found = false, passed = false;
+	struct cli_history h;
+	struct ir_ctx ctx = { 0 };
+	int rc = cli_history_of(w->cli, inc->id, &h, &ctx);
 
-	if (!strcmp(inc->kind, "mark") && !strcmp(inc->status, "succeeded")) {
-		if (!find_mark(w->cli, inc->id, w->tag, &w->mark, &found,
-			       &ignored) &&
-		    found) {
+	/* A damaged incident says nothing (`incident verify` names it);
+	 * the rest still count. */
+	if (rc == -EBADMSG) {
+		w->unreadable++;
+		return 0;
+	}
+	if (rc)
+		return ir_error_set(w->ctx, rc, ctx.err.origin, ctx.err.native,
+				    "%s", ir_error_msg(&ctx, rc));
+	if (!strcmp(h.st.kind, "mark") && !strcmp(h.st.status, "succeeded")) {
+		if (h.marked && !strcmp(h.mark.tag, w->tag)) {
+			w->mark = h.mark;
 			w->marked = true;
 			return 1;
 		}
 		return 0;
 	}
-	if (strcmp(inc->kind, "rollback"))
+	if (strcmp(h.st.kind, "rollback"))
 		return 0;
-	if (!w->bad_id && !strcmp(inc->from, w->tag) && inc->target[0] &&
-	    strcmp(inc->status, "aborted"))
+	if (!w->bad_id && !strcmp(h.st.from, w->tag) && h.st.target[0] &&
+	    strcmp(h.st.status, "aborted"))
 		w->bad_id = inc->id;
-	if (!w->good_id && !strcmp(inc->target, w->tag) &&
-	    !ir_evlog_scan(w->cli->log, inc->id, 1, 0, health_passed, &passed,
-			   &ignored) &&
-	    passed)
+	if (!w->good_id && !strcmp(h.st.target, w->tag) && h.health_passed)
 		w->good_id = inc->id;
 	return 0;
 }
@@ -138,7 +132,7 @@ verdict_one(void *payload, const struct ir_incident *inc)
 int
 cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 {
-	struct verdict_walk w = { cli, tag, 0, 0, false, { 0 } };
+	struct verdict_walk w = { cli, tag, 0, 0, false, { 0 }, &cli->ctx, 0 };
 	char when[32];
 	int rc;
 

@@ -94,6 +94,23 @@ cli_open_log(struct cli *cli)
 	return rc;
 }
 
+int
+cli_one_incident(struct cli *cli, int *i, uint64_t *id, const char *what)
+{
+	int rc;
+
+	if (*i >= cli->argc || cli->argv[*i][0] == '-')
+		return cli_usage(cli, "%s needs an incident (INC-7, 7 or last)",
+				 what);
+	rc = cli_open_log(cli);
+	if (!rc)
+		rc = cli_incident_arg(cli, cli->argv[*i], id);
+	if (rc)
+		return cli_fail(cli, rc);
+	(*i)++;
+	return 0;
+}
+
 void
 cli_close(struct cli *cli)
 {

@@ -379,9 +379,9 @@ ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 	return 0;
 }
 
-static int
-header_put(struct ir_evlog *log, MDB_txn *txn, const struct ir_incident *inc,
-	   struct ir_ctx *ctx)
+int
+ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
+		    const struct ir_incident *inc, struct ir_ctx *ctx)
 {
 	struct ir_buf b = IR_BUF_INIT(0);
 	uint8_t key[8];
@@ -499,7 +499,7 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 		return MAP_FULL;
 	if (rc)
 		return ir_evlog_lmdb_error(ctx, rc, "write event");
-	return header_put(log, txn, inc, ctx);
+	return ir_evlog_header_put(log, txn, inc, ctx);
 }
 
 static int

@@ -38,6 +38,11 @@ int ir_evlog_begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn,
 int ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 			struct ir_incident *out, struct ir_ctx *ctx) IR_WUR;
 
+/* Write the header of inc->id in txn: 0, a negative errno, or (for a full
+ * map, which the caller grows and retries) a positive value. */
+int ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
+			const struct ir_incident *inc, struct ir_ctx *ctx) IR_WUR;
+
 /* Keys are big-endian: incident id, then seq. */
 static inline void
 ir_evlog_put_be64(uint8_t *p, uint64_t v)

@@ -35,3 +35,21 @@ ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes, struct ir_ctx *ctx)
 	log->mapsize = bytes;
 	return 0;
 }
+
+int
+ir_evlog_set_header(struct ir_evlog *log, const struct ir_incident *inc,
+		    struct ir_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	int rc = ir_evlog_begin(log, 0, &txn, ctx);
+
+	if (rc)
+		return rc;
+	rc = ir_evlog_header_put(log, txn, inc, ctx);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc > 0 ? -ENOSPC : rc;
+	}
+	rc = mdb_txn_commit(txn);
+	return rc ? ir_evlog_lmdb_error(ctx, rc, "commit") : 0;
+}

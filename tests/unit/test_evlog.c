@@ -490,11 +490,51 @@ closed_takes_only_notes(void **state)
 	free_event(obs);
 }
 
+/* The header hook rewrites the header alone: the events, their chain and
+ * the head stay, so only a comparison with the events (incident verify)
+ * can tell; the events and head the log itself holds to the header. */
+static void
+header_edit_leaves_events(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t id = open_incident(f, "rollback");
+	struct ir_event *chosen = event("target.chosen", NULL, NULL);
+	struct collect c = { 0, 0, { 0 }, true };
+	struct ir_incident inc, again;
+
+	ir_val_set_str(chosen->data, "from", "deploy-3");
+	ir_val_set_str(chosen->data, "to", "deploy-2");
+	assert_int_equal(ir_evlog_append(f->log, id, &chosen, 1, &f->ctx), 0);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	assert_string_equal(inc.from, "deploy-3");
+	snprintf(inc.from, sizeof(inc.from), "deploy-2");
+	snprintf(inc.status, sizeof(inc.status), "succeeded");
+	assert_int_equal(ir_evlog_set_header(f->log, &inc, &f->ctx), 0);
+	assert_int_equal(ir_evlog_incident(f->log, id, &again, &f->ctx), 0);
+	assert_string_equal(again.from, "deploy-2");
+	assert_string_equal(again.status, "succeeded");
+	assert_int_equal(ir_evlog_scan(f->log, id, 1,
+				       IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+				       collect, &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 2);
+	/* A count the events do not bear out is the log's own finding. */
+	again.events = 3;
+	assert_int_equal(ir_evlog_set_header(f->log, &again, &f->ctx), 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_CHAIN, collect,
+				       &c, &f->ctx),
+			 -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "event count disagrees"));
+	free_event(chosen);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(ids_and_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(header_edit_leaves_events,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(closed_takes_only_notes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(append_and_chain, setup,

@@ -1,0 +1,165 @@
+/*
+ * What an incident's own events say of it.  The header in db `incidents`
+ * repeats a few of those facts for listing; anyone with write access to
+ * the data directory can edit it without touching the hash chain, so the
+ * rules that read history (known-good, known-bad) and `incident verify`
+ * read the events, through the executor's own fold (ir_state_apply).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The event types whose data the history reads; the rest are folded by
+ * type and step alone (their data is left undecoded: a long incident is
+ * almost all step.output). */
+static bool
+needs_data(const char *type)
+{
+	return !strcmp(type, "incident.opened") ||
+	       !strcmp(type, "target.chosen") ||
+	       !strcmp(type, "incident.closed") || !strcmp(type, "tag.marked");
+}
+
+struct history_scan {
+	uint64_t id;
+	struct cli_history *h;
+	struct ir_ctx *ctx;
+};
+
+static void
+copy_field(char *dst, size_t cap, const struct ir_event *ev, const char *key)
+{
+	const char *v = ir_val_get_str(ev->data, key);
+
+	snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static void
+history_apply(struct cli_history *h, const struct ir_event *ev)
+{
+	ir_state_apply(&h->st, ev);
+	h->events = ev->seq;
+	if (!strcmp(ev->type, "incident.closed") && !h->closed)
+		h->closed = ev->ts;
+	else if (!strcmp(ev->type, "step.completed") &&
+		 !strcmp(ev->step, "health"))
+		h->health_passed = true;
+	else if (!strcmp(ev->type, "tag.marked") && !h->marked) {
+		h->marked = true;
+		copy_field(h->mark.tag, sizeof(h->mark.tag), ev, "tag");
+		copy_field(h->mark.as, sizeof(h->mark.as), ev, "as");
+		copy_field(h->mark.reason, sizeof(h->mark.reason), ev,
+			   "reason");
+		copy_field(h->mark.actor, sizeof(h->mark.actor), ev, "actor");
+		h->mark.ts = ev->ts;
+	}
+}
+
+static int
+history_one(void *payload, const struct ir_event *key, const void *raw,
+	    size_t len)
+{
+	struct history_scan *s = payload;
+	struct ir_event_head head;
+	struct ir_event ev = { 0 };
+	int rc = ir_codec_peek(&head, raw, len);
+
+	rc = ir_evlog_check_raw(s->id, key, &head, rc, s->ctx);
+	if (rc)
+		return rc;
+	if (needs_data(head.type)) {
+		rc = ir_codec_decode(&ev, raw, len);
+		if (rc)
+			return ir_evlog_check_raw(s->id, key, &head, rc,
+						  s->ctx);
+	} else {
+		ev.seq = head.seq;
+		ev.ts = head.ts;
+		ev.mono = head.mono;
+		memcpy(ev.type, head.type, sizeof(ev.type));
+		memcpy(ev.step, head.step, sizeof(ev.step));
+	}
+	history_apply(s->h, &ev);
+	ir_event_clear(&ev);
+	return 0;
+}
+
+int
+cli_history_of(struct cli *cli, uint64_t id, struct cli_history *out,
+	       struct ir_ctx *ctx)
+{
+	struct history_scan s = { id, NULL, ctx };
+	struct cli_history *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	ir_state_init(&h->st);
+	h->mark.id = id;
+	s.h = h;
+	rc = ir_evlog_scan(cli->log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN,
+			   history_one, &s, ctx);
+	if (!rc)
+		*out = *h;
+	free(h);
+	return rc;
+}
+
+/* A header field and what the events say, as text for the message. */
+static bool
+differs_str(const char *field, const char *header, const char *events,
+	    struct cli_header_fault *f)
+{
+	if (!strcmp(header, events))
+		return false;
+	snprintf(f->field, sizeof(f->field), "%s", field);
+	snprintf(f->header, sizeof(f->header), "\"%s\"", header);
+	snprintf(f->events, sizeof(f->events), "\"%s\"", events);
+	return true;
+}
+
+static bool
+differs_ts(const char *field, int64_t header, int64_t events,
+	   struct cli_header_fault *f)
+{
+	if (header == events)
+		return false;
+	snprintf(f->field, sizeof(f->field), "%s", field);
+	if (header)
+		cli_utc(f->header, sizeof(f->header), header);
+	if (events)
+		cli_utc(f->events, sizeof(f->events), events);
+	/* Equal to the second, different to the nanosecond. */
+	if (!header || !events || !strcmp(f->header, f->events)) {
+		snprintf(f->header, sizeof(f->header), "%lld",
+			 (long long)header);
+		snprintf(f->events, sizeof(f->events), "%lld",
+			 (long long)events);
+	}
+	return true;
+}
+
+bool
+cli_header_differs(const struct ir_incident *inc, const struct cli_history *h,
+		   struct cli_header_fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (differs_str("kind", inc->kind, h->st.kind, f) ||
+	    differs_str("status", inc->status, h->st.status, f) ||
+	    differs_str("from", inc->from, h->st.from, f) ||
+	    differs_str("target", inc->target, h->st.target, f) ||
+	    differs_ts("opened", inc->opened, h->st.opened_ts, f) ||
+	    differs_ts("closed", inc->closed, h->closed, f))
+		return true;
+	/* events and head: the scan itself holds them to the header. */
+	if (inc->events == h->events)
+		return false;
+	snprintf(f->field, sizeof(f->field), "events");
+	snprintf(f->header, sizeof(f->header), "%llu",
+		 (unsigned long long)inc->events);
+	snprintf(f->events, sizeof(f->events), "%llu",
+		 (unsigned long long)h->events);
+	return true;
+}
