@@ -68,6 +68,10 @@ int cli_read_done(struct cli *cli, int rc);
 int cli_usage(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 /* cli_usage() for argv[i], which the command does not take. */
 int cli_unexpected(struct cli *cli, int i);
+/* Once the log is open: a damaged page that trips LMDB (an assertion) or
+ * a page the file no longer holds (SIGBUS) ends the command with one line
+ * naming the file, exit 1, never a signal. */
+void cli_watch_log(struct cli *cli);
 /* A plain message on stderr ("incident: ..."). */
 void cli_say(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 
@@ -79,12 +83,16 @@ bool cli_can_redraw(int fd);
 int cli_load_config(struct cli *cli, bool required) IR_WUR;
 /* Load what is there and open the event log. */
 int cli_open_log(struct cli *cli) IR_WUR;
+/* The same for a command that only reads the log: it works on a
+ * read-only copy of the data directory and changes nothing in it
+ * (ir_evlog_open_readonly). */
+int cli_open_log_readonly(struct cli *cli) IR_WUR;
 void cli_close(struct cli *cli);
-/* Open the log and take the incident argument at argv[*i] (what: the
- * command, for the usage message).  0, or the exit code after the message
- * is printed. */
-int cli_one_incident(struct cli *cli, int *i, uint64_t *id,
-		     const char *what) IR_WUR;
+/* Open the log (readonly: cli_open_log_readonly) and take the incident
+ * argument at argv[*i] (what: the command, for the usage message).  0, or
+ * the exit code after the message is printed. */
+int cli_one_incident(struct cli *cli, int *i, uint64_t *id, const char *what,
+		     bool readonly) IR_WUR;
 /* Parse "INC-7", "7" or "last" into an id that exists. */
 int cli_incident_arg(struct cli *cli, const char *arg, uint64_t *out) IR_WUR;
 /* Ask on the terminal; without a TTY refuse (exit 2) unless --yes. */

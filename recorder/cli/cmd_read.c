@@ -133,7 +133,7 @@ cmd_list(struct cli *cli)
 
 	if (cli->argc > 1)
 		return cli_unexpected(cli, 1);
-	rc = cli_open_log(cli);
+	rc = cli_open_log_readonly(cli);
 	if (rc)
 		return cli_fail(cli, rc);
 	if (cli->json)
@@ -175,7 +175,7 @@ cmd_show(struct cli *cli)
 	uint64_t id, ms;
 	int i = 1, rc, code;
 
-	code = cli_one_incident(cli, &i, &id, "show");
+	code = cli_one_incident(cli, &i, &id, "show", true);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
@@ -208,7 +208,7 @@ cmd_timeline(struct cli *cli)
 	uint64_t id;
 	int i = 1, code;
 
-	code = cli_one_incident(cli, &i, &id, "timeline");
+	code = cli_one_incident(cli, &i, &id, "timeline", true);
 	if (code)
 		return code;
 	if (i < cli->argc)
@@ -230,7 +230,7 @@ cmd_report(struct cli *cli)
 	uint64_t id;
 	int i = 1, rc, code;
 
-	code = cli_one_incident(cli, &i, &id, "report");
+	code = cli_one_incident(cli, &i, &id, "report", true);
 	if (code)
 		return code;
 	if (cli->json)
@@ -284,7 +284,7 @@ cmd_stats(struct cli *cli)
 
 	if (cli->argc > 1)
 		return cli_unexpected(cli, 1);
-	rc = cli_open_log(cli);
+	rc = cli_open_log_readonly(cli);
 	if (!rc)
 		rc = ir_report_stats(stdout, cli->log, cli->json, &cli->ctx);
 	return cli_read_done(cli, rc);
@@ -335,7 +335,7 @@ cmd_replay(struct cli *cli)
 	uint64_t id;
 	int i = 1, rc, code;
 
-	code = cli_one_incident(cli, &i, &id, "replay");
+	code = cli_one_incident(cli, &i, &id, "replay", true);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
@@ -386,7 +386,7 @@ cmd_note(struct cli *cli)
 	uint64_t id, corrects = 0;
 	int i = 1, rc, code;
 
-	code = cli_one_incident(cli, &i, &id, "note");
+	code = cli_one_incident(cli, &i, &id, "note", false);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
@@ -462,7 +462,7 @@ cmd_export(struct cli *cli)
 	uint64_t id;
 	int i = 1, rc, code;
 
-	code = cli_one_incident(cli, &i, &id, "export");
+	code = cli_one_incident(cli, &i, &id, "export", true);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {

@@ -69,8 +69,8 @@ verify_one(struct verify_walk *w, uint64_t id)
 				    json_integer((json_int_t)h.events));
 		json_object_set_new(j, "head", json_string(head));
 		if (rc)
-			json_object_set_new(j, "error",
-					    json_string(ir_error_msg(&ctx, rc)));
+			json_object_set_new(
+				j, "error", json_string(ir_error_msg(&ctx, rc)));
 		json_array_append_new(w->arr, j);
 	} else if (rc) {
 		printf("INC-%llu  BAD  %s\n", (unsigned long long)id,
@@ -99,12 +99,12 @@ cmd_verify(struct cli *cli)
 	if (cli->argc > 2)
 		return cli_unexpected(cli, 2);
 	if (cli->argc == 2) {
-		int code = cli_one_incident(cli, &i, &id, "verify");
+		int code = cli_one_incident(cli, &i, &id, "verify", true);
 
 		if (code)
 			return code;
 	} else {
-		rc = cli_open_log(cli);
+		rc = cli_open_log_readonly(cli);
 		if (rc)
 			return cli_fail(cli, rc);
 	}

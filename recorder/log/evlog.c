@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "evlog_file.h"
 #include "evlog_lib.h"
 #include "hash.h"
 #include "ir_limits.h"
@@ -52,6 +53,46 @@ ir_evlog_lmdb_error(struct ir_ctx *ctx, int native, const char *what)
 }
 
 
+volatile sig_atomic_t ir_evlog_walking;
+
+bool
+ir_evlog_reading(void)
+{
+	return ir_evlog_walking > 0;
+}
+
+/*
+ * LMDB does not say where it mapped the file (MDB_envinfo's me_mapaddr is
+ * only set for MDB_FIXEDMAP): find the mapping of data.mdb's inode in
+ * /proc/self/maps.  Not found: the range checks are off (map_hi 0).
+ */
+void
+ir_evlog_note_map(struct ir_evlog *log)
+{
+	char file[4200], line[4600];
+	unsigned long long lo, hi, off, ino;
+	struct stat st;
+	FILE *maps;
+
+	log->map_lo = log->map_hi = 0;
+	snprintf(file, sizeof(file), "%s/data.mdb", log->dir);
+	if (stat(file, &st))
+		return;
+	maps = fopen("/proc/self/maps", "re");
+	if (!maps)
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %llu", &lo, &hi, &off,
+			   &ino) != 4 ||
+		    ino != (unsigned long long)st.st_ino || off)
+			continue;
+		log->map_lo = (uintptr_t)lo;
+		log->map_hi = (uintptr_t)lo + log->mapsize;
+		break;
+	}
+	fclose(maps);
+}
+
 static int
 grow(struct ir_evlog *log, struct ir_ctx *ctx)
 {
@@ -66,6 +107,7 @@ grow(struct ir_evlog *log, struct ir_ctx *ctx)
 	if (rc)
 		return ir_evlog_lmdb_error(ctx, rc, "grow map");
 	log->mapsize = next;
+	ir_evlog_note_map(log);
 	return 0;
 }
 
@@ -80,6 +122,7 @@ adopt_mapsize(struct ir_evlog *log, struct ir_ctx *ctx)
 		return ir_evlog_lmdb_error(ctx, rc, "adopt map size");
 	mdb_env_info(log->env, &info);
 	log->mapsize = info.me_mapsize;
+	ir_evlog_note_map(log);
 	return 0;
 }
 
@@ -179,13 +222,111 @@ ir_evlog_warning(const struct ir_evlog *log)
 	return log && log->warning[0] ? log->warning : NULL;
 }
 
-int
-ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
+/*
+ * A reader of a log it may not change (a read-only copy kept as evidence,
+ * a read-only mount): LMDB's reader table lives in lock.mdb, which it
+ * would create or write.  Where lock.mdb cannot be written, nobody
+ * writes data.mdb through it either, so reading without the table
+ * (MDB_NOLOCK) is safe; where it can, the table is used as any reader's.
+ */
+static unsigned
+readonly_flags(const char *path)
+{
+	char lock[4200];
+
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", path);
+	if (!access(lock, R_OK | W_OK))
+		return MDB_RDONLY;
+	if (errno == ENOENT && !access(path, W_OK))
+		return MDB_RDONLY;
+	return MDB_RDONLY | MDB_NOLOCK;
+}
+
+/* The named databases and the schema version; a read-only log is only
+ * read. */
+static int
+open_databases(struct ir_evlog *log, bool rdonly, struct ir_ctx *ctx)
+{
+	static const char *const names[] = { "events", "incidents", "meta" };
+	MDB_dbi *dbis[] = { &log->events, &log->incidents, &log->meta };
+	MDB_val k = { 6, "schema" }, v;
+	MDB_txn *txn = NULL;
+	size_t i;
+	int rc;
+
+	rc = ir_evlog_begin(log, rdonly ? MDB_RDONLY : 0, &txn, ctx);
+	if (rc)
+		return rc;
+	for (i = 0; i < 3; i++) {
+		unsigned f = rdonly ? 0 : MDB_CREATE;
+
+		rc = IR_EVLOG_WALK(mdb_dbi_open(txn, names[i], f, dbis[i]));
+		if (rc == MDB_NOTFOUND) {
+			rc = ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, rc,
+					  "the event log %s/data.mdb is "
+					  "damaged: it has no \"%s\" "
+					  "database",
+					  log->dir, names[i]);
+			goto fail;
+		}
+		if (rc) {
+			rc = ir_evlog_lmdb_error(ctx, rc, "open databases");
+			goto fail;
+		}
+	}
+	rc = ir_lmdb_get(log, txn, log->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && !rdonly) {
+		v.mv_size = 1;
+		v.mv_data = "1";
+		rc = IR_EVLOG_WALK(mdb_put(txn, log->meta, &k, &v, 0));
+	} else if (!rc && (v.mv_size != 1 ||
+			   *(const char *)v.mv_data != '1')) {
+		rc = ir_error_set(ctx, -EPROTO, IR_ORIGIN_LMDB, 0,
+				  "event log: unknown schema version");
+		goto fail;
+	}
+	if (rc) {
+		rc = ir_evlog_lmdb_error(ctx, rc, "schema version");
+		goto fail;
+	}
+	/* Committed even when read-only: the handles opened in a
+	 * transaction outlive it only then. */
+	rc = mdb_txn_commit(txn);
+	return rc ? ir_evlog_lmdb_error(ctx, rc, "commit") : 0;
+fail:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static ir_evlog_damage_fn damage_fn;
+
+void
+ir_evlog_set_damage_handler(ir_evlog_damage_fn fn)
+{
+	damage_fn = fn;
+}
+
+/* LMDB calls this on a failed assertion, then abort()s. */
+static void
+on_assert(MDB_env *env, const char *msg)
+{
+	const struct ir_evlog *log = mdb_env_get_userctx(env);
+	char file[4200];
+
+	snprintf(file, sizeof(file), "%s/data.mdb", log ? log->dir : "?");
+	if (damage_fn)
+		damage_fn(file, msg);
+}
+
+static int
+evlog_open(struct ir_evlog **out, const char *data_dir, bool rdonly,
+	   struct ir_ctx *ctx)
 {
 	struct ir_evlog *log = NULL;
 	char path[4096];
-	MDB_txn *txn = NULL;
 	MDB_envinfo info;
+	unsigned flags = MDB_NOTLS;
+	bool empty = false;
 	int rc, dead;
 
 	if (!out || !data_dir)
@@ -194,11 +335,20 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	    (int)sizeof(path))
 		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
 				    "data directory path too long");
-	rc = mkdir_private(data_dir, ctx);
-	if (!rc)
-		rc = mkdir_private(path, ctx);
+	rc = ir_evlog_check_file(data_dir, path, &empty, ctx);
 	if (rc)
 		return rc;
+	/* Nothing to read yet: a reader opens (and so makes) it as a
+	 * writer would, and finds no incidents. */
+	if (empty)
+		rdonly = false;
+	if (!rdonly) {
+		rc = mkdir_private(data_dir, ctx);
+		if (!rc)
+			rc = mkdir_private(path, ctx);
+		if (rc)
+			return rc;
+	}
 	log = calloc(1, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
@@ -216,9 +366,13 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	}
 	mdb_env_set_maxdbs(log->env, 4);
 	mdb_env_set_mapsize(log->env, IR_LIMIT_MAP_INITIAL);
+	mdb_env_set_userctx(log->env, log);
+	mdb_env_set_assert(log->env, on_assert);
 	/* MDB_NOTLS: read snapshots belong to their transaction, not to the
 	 * thread, so a walk over incidents may read each one inside it. */
-	rc = mdb_env_open(log->env, path, MDB_NOTLS, 0600);
+	if (rdonly)
+		flags |= readonly_flags(path);
+	rc = mdb_env_open(log->env, path, flags, 0600);
 	if (rc) {
 		rc = ir_evlog_lmdb_error(ctx, rc, "open environment");
 		goto fail;
@@ -226,53 +380,30 @@ ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
 	/* The environment may have been grown beyond our initial size. */
 	mdb_env_info(log->env, &info);
 	log->mapsize = info.me_mapsize;
-	mdb_reader_check(log->env, &dead);
-
-	rc = ir_evlog_begin(log, 0, &txn, ctx);
+	ir_evlog_note_map(log);
+	if (!(flags & MDB_NOLOCK))
+		mdb_reader_check(log->env, &dead);
+	rc = open_databases(log, rdonly, ctx);
 	if (rc)
 		goto fail;
-	rc = mdb_dbi_open(txn, "events", MDB_CREATE, &log->events);
-	if (!rc)
-		rc =
-		    mdb_dbi_open(txn, "incidents", MDB_CREATE, &log->incidents);
-	if (!rc)
-		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &log->meta);
-	if (rc) {
-		rc = ir_evlog_lmdb_error(ctx, rc, "open databases");
-		goto fail;
-	}
-	{
-		MDB_val k = { 6, "schema" }, v;
-
-		rc = mdb_get(txn, log->meta, &k, &v);
-		if (rc == MDB_NOTFOUND) {
-			v.mv_size = 1;
-			v.mv_data = "1";
-			rc = mdb_put(txn, log->meta, &k, &v, 0);
-		} else if (!rc && (v.mv_size != 1 ||
-				   *(const char *)v.mv_data != '1')) {
-			rc = ir_error_set(ctx, -EPROTO, IR_ORIGIN_LMDB, 0,
-					  "event log: unknown schema version");
-			goto fail;
-		}
-		if (rc) {
-			rc = ir_evlog_lmdb_error(ctx, rc, "schema version");
-			goto fail;
-		}
-	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc) {
-		rc = ir_evlog_lmdb_error(ctx, rc, "commit");
-		goto fail;
-	}
 	*out = log;
 	return 0;
 fail:
-	if (txn)
-		mdb_txn_abort(txn);
 	ir_evlog_close(log);
 	return rc;
+}
+
+int
+ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
+{
+	return evlog_open(out, data_dir, false, ctx);
+}
+
+int
+ir_evlog_open_readonly(struct ir_evlog **out, const char *data_dir,
+		       struct ir_ctx *ctx)
+{
+	return evlog_open(out, data_dir, true, ctx);
 }
 
 void
@@ -365,7 +496,7 @@ ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 	int rc;
 
 	ir_evlog_put_be64(key, id);
-	rc = mdb_get(txn, log->incidents, &k, &v);
+	rc = ir_lmdb_get(log, txn, log->incidents, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return ir_error_set(ctx, -ENOENT, IR_ORIGIN_USAGE, 0,
 				    "no incident INC-%llu",
@@ -394,7 +525,7 @@ ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
 		goto out;
 	v.mv_size = b.len;
 	v.mv_data = b.data;
-	rc = mdb_put(txn, log->incidents, &k, &v, 0);
+	rc = IR_EVLOG_WALK(mdb_put(txn, log->incidents, &k, &v, 0));
 	if (rc == MDB_MAP_FULL)
 		rc = MAP_FULL;
 	else if (rc)
@@ -484,12 +615,12 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 		ir_evlog_put_be64(key + 8, events[i]->seq);
 		/* Appending at the end is the common case and cheapest; a
 		 * note on an older incident lands in the middle. */
-		rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+		rc = IR_EVLOG_WALK(mdb_cursor_put(cur, &k, &v, MDB_APPEND));
 		if (rc == MDB_KEYEXIST) {
 			v.mv_size = log->offsets[i + 1] - log->offsets[i];
 			v.mv_data = log->scratch.data + log->offsets[i];
-			rc = mdb_put(txn, log->events, &k, &v,
-				     MDB_NOOVERWRITE);
+			rc = IR_EVLOG_WALK(mdb_put(txn, log->events, &k, &v,
+						   MDB_NOOVERWRITE));
 		}
 		if (rc)
 			break;
@@ -512,7 +643,7 @@ next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 
 	memset(inc, 0, sizeof(*inc));
 	copy_str(inc->status, sizeof(inc->status), "open");
-	rc = mdb_get(txn, log->meta, &k, &v);
+	rc = ir_lmdb_get(log, txn, log->meta, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		inc->id = 1;
 	else if (rc)
@@ -525,7 +656,7 @@ next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 	ir_evlog_put_be64(next, inc->id + 1);
 	v.mv_size = 8;
 	v.mv_data = next;
-	rc = mdb_put(txn, log->meta, &k, &v, 0);
+	rc = IR_EVLOG_WALK(mdb_put(txn, log->meta, &k, &v, 0));
 	if (rc == MDB_MAP_FULL)
 		return MAP_FULL;
 	if (rc)
@@ -625,7 +756,7 @@ ir_evlog_last_id(struct ir_evlog *log, uint64_t *out, struct ir_ctx *ctx)
 		return rc;
 	rc = mdb_cursor_open(txn, log->incidents, &cur);
 	if (!rc)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		rc = ir_lmdb_cursor_get(log, cur, &k, &v, MDB_LAST);
 	if (rc == MDB_NOTFOUND) {
 		*out = 0;
 		rc = 0;
@@ -662,7 +793,7 @@ ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
 	for (;;) {
 		struct ir_incident inc;
 
-		rc = mdb_cursor_get(cur, &k, &v, op);
+		rc = ir_lmdb_cursor_get(log, cur, &k, &v, op);
 		op = MDB_PREV;
 		if (rc == MDB_NOTFOUND) {
 			rc = 0;

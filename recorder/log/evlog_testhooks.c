@@ -16,7 +16,7 @@ ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
 		return rc;
 	ir_evlog_put_be64(key, id);
 	ir_evlog_put_be64(key + 8, seq);
-	rc = mdb_put(txn, log->events, &k, &v, 0);
+	rc = IR_EVLOG_WALK(mdb_put(txn, log->events, &k, &v, 0));
 	if (rc) {
 		mdb_txn_abort(txn);
 		return ir_evlog_lmdb_error(ctx, rc, "poke");
@@ -33,6 +33,7 @@ ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes, struct ir_ctx *ctx)
 	if (rc)
 		return ir_evlog_lmdb_error(ctx, rc, "set map size");
 	log->mapsize = bytes;
+	ir_evlog_note_map(log);
 	return 0;
 }
 
