@@ -1,6 +1,7 @@
 /*
- * LMDB as the event log reaches it.  Private to the event log's two halves:
- * evlog.c (the environment, headers, appends) and evlog_scan.c (reading an
+ * LMDB as the event log reaches it.  Private to the event log's parts:
+ * evlog_open.c (the environment, its modes and its guards), evlog.c
+ * (transactions, headers, appends) and evlog_scan.c (reading an
  * incident's events in order, with the chain check and a bounded
  * footprint): the only files that include <lmdb.h>.
  */
