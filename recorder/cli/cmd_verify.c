@@ -1,10 +1,15 @@
 /*
  * `incident verify`: each incident's hash chain, and its header against
  * what its own events say (history.c): an edited status, kind, from,
- * target, opened or closed is a fault like an edited event.
+ * target, opened or closed is a fault like an edited event.  And the log
+ * against the data directory around it: an archive or a report of an
+ * incident the log does not hold says the log was cut short, replaced,
+ * or had an incident taken out.
  */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -89,6 +94,66 @@ verify_walk_one(void *payload, const struct ir_incident *inc)
 	return verify_one(payload, inc->id);
 }
 
+/* The incident an archive or report is named for (INC-<n>-step.tar.zst,
+ * INC-<n>.md): 0 for any other name. */
+static uint64_t
+named_incident(const char *name)
+{
+	unsigned long long n;
+	char *end;
+
+	if (strncmp(name, "INC-", 4) || name[4] < '1' || name[4] > '9')
+		return 0;
+	n = strtoull(name + 4, &end, 10);
+	return *end == '-' || *end == '.' ? (uint64_t)n : 0;
+}
+
+/* Each archive and report of DATA_DIR/sub names an incident the log holds;
+ * the first that does not is a fault (w->bad, the message). */
+static int
+check_evidence(struct verify_walk *w, const char *sub)
+{
+	struct cli *cli = w->cli;
+	struct ir_incident inc;
+	struct dirent *e;
+	char path[4200];
+	uint64_t id;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", cli->data_dir, sub);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!rc && (e = readdir(d))) {
+		struct ir_ctx ctx = { 0 };
+
+		id = named_incident(e->d_name);
+		if (!id)
+			continue;
+		rc = ir_evlog_incident(cli->log, id, &inc, &ctx);
+		if (rc != -ENOENT) {
+			rc = rc == -ENOMEM ? rc : 0;
+			continue;
+		}
+		w->bad++;
+		rc = 0;
+		if (w->first_bad)
+			continue;
+		w->first_bad = id;
+		snprintf(w->first_msg, sizeof(w->first_msg),
+			 "INC-%llu is not in the log, yet \"%s/%s\" is its: "
+			 "the log was cut short, replaced, or had an incident "
+			 "taken out",
+			 (unsigned long long)id, path, e->d_name);
+		if (!w->arr)
+			printf("INC-%llu  BAD  %s\n", (unsigned long long)id,
+			       w->first_msg);
+	}
+	closedir(d);
+	return rc;
+}
+
 int
 cmd_verify(struct cli *cli)
 {
@@ -110,15 +175,23 @@ cmd_verify(struct cli *cli)
 	}
 	if (cli->json)
 		w.arr = json_array();
-	if (id)
+	if (id) {
 		rc = verify_one(&w, id);
-	else
+	} else {
 		rc = ir_evlog_incidents(cli->log, verify_walk_one, &w,
 					&cli->ctx);
+		if (!rc)
+			rc = check_evidence(&w, "archives");
+		if (!rc)
+			rc = check_evidence(&w, "reports");
+	}
 	if (w.arr) {
 		json_t *j = json_object();
 
 		json_object_set_new(j, "ok", json_boolean(!w.bad && !rc));
+		if (w.bad)
+			json_object_set_new(j, "error",
+					    json_string(w.first_msg));
 		json_object_set_new(j, "incidents", w.arr);
 		cli_print_json(j);
 	}

@@ -145,10 +145,12 @@ has_entries(const char *data_dir, const char *sub, char *found, size_t cap)
 }
 
 /* A 0-byte data.mdb is what LMDB leaves if it died creating the log, and
- * what a truncation leaves: the first may be made anew, the second never
+ * what a truncation leaves; a missing one is a new data directory, or a
+ * log deleted.  The first of each may be made anew, the second never
  * (LMDB would start a fresh log over the evidence). */
 static int
-check_empty(const char *data_dir, const char *file, struct ir_ctx *ctx)
+check_new(const char *data_dir, const char *file, bool missing,
+	  struct ir_ctx *ctx)
 {
 	static const char *const subs[] = { "archives", "reports", "keys" };
 	char found[4400], lock[4200];
@@ -163,11 +165,14 @@ check_empty(const char *data_dir, const char *file, struct ir_ctx *ctx)
 	snprintf(found, sizeof(found), "%s", lock);
 evidence:
 	return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
-			    "the event log %s is damaged: it is empty (0 "
-			    "bytes), yet \"%s\" shows that incidents were "
-			    "recorded here; refusing to start a new log over "
-			    "it (restore data.mdb from a backup)",
-			    file, found);
+			    "the event log %s is %s, yet \"%s\" shows that "
+			    "incidents were recorded here; refusing to start "
+			    "a new log over it (restore data.mdb from a "
+			    "backup)",
+			    file,
+			    missing ? "missing"
+				    : "damaged: it is empty (0 bytes)",
+			    found);
 }
 
 int
@@ -186,7 +191,7 @@ ir_evlog_check_file(const char *data_dir, const char *log_dir, bool *empty,
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
 		*empty = true;
-		return 0;
+		return check_new(data_dir, file, true, ctx);
 	}
 	if (fd < 0)
 		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
@@ -203,7 +208,7 @@ ir_evlog_check_file(const char *data_dir, const char *log_dir, bool *empty,
 	}
 	if (!st.st_size) {
 		*empty = true;
-		rc = check_empty(data_dir, file, ctx);
+		rc = check_new(data_dir, file, false, ctx);
 		goto out;
 	}
 	rc = read_meta(fd, 0, 0, &m[0], file, ctx);

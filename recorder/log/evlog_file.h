@@ -11,9 +11,9 @@
 
 /* evlog_file.c: hold DATA_DIR/log/data.mdb to its two meta pages before
  * LMDB maps it (a file cut short would fault).  *empty when there is no
- * file yet or it has 0 bytes and nothing in data_dir says incidents were
+ * file yet or it has 0 bytes, and nothing in data_dir says incidents were
  * recorded (LMDB may make it anew).  -EBADMSG with "the event log FILE is
- * damaged: ..." otherwise. */
+ * damaged: ..." (or "is missing, yet ...") otherwise. */
 int ir_evlog_check_file(const char *data_dir, const char *log_dir,
 			bool *empty, struct ir_ctx *ctx) IR_WUR;
 

@@ -63,6 +63,25 @@ contains "$ERR" "refusing to start a new log over it" "stop"
 check "0 bytes: still empty" test "$(stat -c %s "$F")" -eq 0
 check "0 bytes: nothing stopped" test "$(node_count)" -eq 1
 
+echo "# data.mdb gone, with archives and reports: reported, not replaced"
+fresh
+rm "$F" "$T/dmg/log/lock.mdb"
+expect_exit 1 incident -d "$T/dmg" list
+contains "$ERR" "the event log $F is missing, yet" "list"
+expect_exit 1 incident -d "$T/dmg" stop --yes
+check "missing: not made anew" test ! -e "$F"
+
+echo "# a log younger than its archives and reports: verify says so"
+fresh
+expect_exit 0 incident -d "$T/young" list
+cp "$T/young/log/data.mdb" "$F"
+expect_exit 1 incident -d "$T/dmg" verify
+contains "$ERR" "INC-1 is not in the log, yet \"$T/dmg/archives/INC-1-" "verify"
+contains "$OUT" "INC-1  BAD" "verify"
+expect_exit 1 incident -d "$T/dmg" --json verify
+check "json: not ok" test "$(jq -r .ok <<<"$OUT")" = false
+contains "$(jq -r .error <<<"$OUT")" "the log was cut short, replaced" "json"
+
 echo "# 0 bytes where nothing was ever recorded: a new log"
 mkdir -p -m 700 "$T/new/log"
 : >"$T/new/log/data.mdb"
