@@ -44,6 +44,9 @@ struct cli {
 	/* The real world, with this data directory's report writer and
 	 * known-bad history (cli_world). */
 	struct ir_effects world;
+	/* What the verdicts have read of each incident (history.c). */
+	struct cli_told *told;
+	size_t n_told, cap_told;
 };
 
 struct cli_command {
@@ -172,10 +175,11 @@ struct cli_history {
 	struct cli_mark mark;
 };
 
-/* Fold incident id's events, chain checked; *out only on success.  The
- * scan's own errors (-EBADMSG naming incident and seq, -ENOENT). */
-int cli_history_of(struct cli *cli, uint64_t id, struct cli_history *out,
-		   struct ir_ctx *ctx) IR_WUR;
+/* Fold incident id's events (with the hash chain checked when chain);
+ * *out only on success.  The scan's own errors (-EBADMSG naming incident
+ * and seq, -ENOENT). */
+int cli_history_of(struct cli *cli, uint64_t id, bool chain,
+		   struct cli_history *out, struct ir_ctx *ctx) IR_WUR;
 
 /* The first header field that is not what the events say. */
 struct cli_header_fault {
@@ -190,6 +194,23 @@ struct cli_header_fault {
 bool cli_header_differs(const struct ir_incident *inc,
 			const struct cli_history *h,
 			struct cli_header_fault *f);
+
+/* What the verdicts read of one incident, from its events: kept for the
+ * command's run while the incident's header shows the same last seq and
+ * head (an append changes both). */
+struct cli_told {
+	uint64_t id, events;
+	uint8_t head[IR_HASH_LEN];
+	bool readable; /* false: its events could not be read (-EBADMSG) */
+	char kind[16], status[16], from[256], target[256];
+	bool health_passed, marked;
+	struct cli_mark mark;
+};
+
+/* The cli_told of inc (folded now, or as kept), valid until the next
+ * call; -EBADMSG is no error here (readable false), other errors are. */
+int cli_told_of(struct cli *cli, const struct ir_incident *inc,
+		const struct cli_told **out, struct ir_ctx *ctx) IR_WUR;
 
 /* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
  * so ("INC-3 rolled back from it", "marked by ... : reason"). */

@@ -98,33 +98,31 @@ static int
 verdict_one(void *payload, const struct ir_incident *inc)
 {
 	struct verdict_walk *w = payload;
-	struct cli_history h;
-	struct ir_ctx ctx = { 0 };
-	int rc = cli_history_of(w->cli, inc->id, &h, &ctx);
+	const struct cli_told *t;
+	int rc = cli_told_of(w->cli, inc, &t, w->ctx);
 
+	if (rc)
+		return rc;
 	/* A damaged incident says nothing (`incident verify` names it);
 	 * the rest still count. */
-	if (rc == -EBADMSG) {
+	if (!t->readable) {
 		w->unreadable++;
 		return 0;
 	}
-	if (rc)
-		return ir_error_set(w->ctx, rc, ctx.err.origin, ctx.err.native,
-				    "%s", ir_error_msg(&ctx, rc));
-	if (!strcmp(h.st.kind, "mark") && !strcmp(h.st.status, "succeeded")) {
-		if (h.marked && !strcmp(h.mark.tag, w->tag)) {
-			w->mark = h.mark;
+	if (!strcmp(t->kind, "mark") && !strcmp(t->status, "succeeded")) {
+		if (t->marked && !strcmp(t->mark.tag, w->tag)) {
+			w->mark = t->mark;
 			w->marked = true;
 			return 1;
 		}
 		return 0;
 	}
-	if (strcmp(h.st.kind, "rollback"))
+	if (strcmp(t->kind, "rollback"))
 		return 0;
-	if (!w->bad_id && !strcmp(h.st.from, w->tag) && h.st.target[0] &&
-	    strcmp(h.st.status, "aborted"))
+	if (!w->bad_id && !strcmp(t->from, w->tag) && t->target[0] &&
+	    strcmp(t->status, "aborted"))
 		w->bad_id = inc->id;
-	if (!w->good_id && !strcmp(h.st.target, w->tag) && h.health_passed)
+	if (!w->good_id && !strcmp(t->target, w->tag) && t->health_passed)
 		w->good_id = inc->id;
 	return 0;
 }

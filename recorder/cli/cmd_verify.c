@@ -34,7 +34,7 @@ verify_incident(struct cli *cli, uint64_t id, struct ir_incident *inc,
 
 	rc = ir_evlog_incident(cli->log, id, inc, ctx);
 	if (!rc)
-		rc = cli_history_of(cli, id, h, ctx);
+		rc = cli_history_of(cli, id, true, h, ctx);
 	if (rc || !cli_header_differs(inc, h, &f))
 		return rc;
 	return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,

@@ -143,6 +143,9 @@ cli_close(struct cli *cli)
 	cli->cfg = NULL;
 	free(cli->data_dir);
 	cli->data_dir = NULL;
+	free(cli->told);
+	cli->told = NULL;
+	cli->n_told = cli->cap_told = 0;
 }
 
 int

@@ -87,8 +87,8 @@ history_one(void *payload, const struct ir_event *key, const void *raw,
 }
 
 int
-cli_history_of(struct cli *cli, uint64_t id, struct cli_history *out,
-	       struct ir_ctx *ctx)
+cli_history_of(struct cli *cli, uint64_t id, bool chain,
+	       struct cli_history *out, struct ir_ctx *ctx)
 {
 	struct history_scan s = { id, NULL, ctx };
 	struct cli_history *h = calloc(1, sizeof(*h));
@@ -99,7 +99,8 @@ cli_history_of(struct cli *cli, uint64_t id, struct cli_history *out,
 	ir_state_init(&h->st);
 	h->mark.id = id;
 	s.h = h;
-	rc = ir_evlog_scan(cli->log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN,
+	rc = ir_evlog_scan(cli->log, id, 1,
+			   IR_EVLOG_RAW | (chain ? IR_EVLOG_CHAIN : 0),
 			   history_one, &s, ctx);
 	if (!rc)
 		*out = *h;
@@ -162,4 +163,71 @@ cli_header_differs(const struct ir_incident *inc, const struct cli_history *h,
 	snprintf(f->events, sizeof(f->events), "%llu",
 		 (unsigned long long)h->events);
 	return true;
+}
+
+static struct cli_told *
+told_slot(struct cli *cli, uint64_t id)
+{
+	struct cli_told *t;
+	size_t i;
+
+	for (i = 0; i < cli->n_told; i++)
+		if (cli->told[i].id == id)
+			return &cli->told[i];
+	if (cli->n_told == cli->cap_told) {
+		size_t cap = cli->cap_told ? cli->cap_told * 2 : 32;
+
+		t = realloc(cli->told, cap * sizeof(*t));
+		if (!t)
+			return NULL;
+		cli->told = t;
+		cli->cap_told = cap;
+	}
+	t = &cli->told[cli->n_told++];
+	memset(t, 0, sizeof(*t));
+	t->id = id;
+	return t;
+}
+
+int
+cli_told_of(struct cli *cli, const struct ir_incident *inc,
+	    const struct cli_told **out, struct ir_ctx *ctx)
+{
+	struct cli_told *t = told_slot(cli, inc->id);
+	struct cli_history *h;
+	struct ir_ctx mine = { 0 };
+	int rc;
+
+	if (!t)
+		return -ENOMEM;
+	if (t->events && t->events == inc->events &&
+	    !memcmp(t->head, inc->head, IR_HASH_LEN)) {
+		*out = t;
+		return 0;
+	}
+	h = malloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	/* The chain is verify's to check; a verdict reads often. */
+	rc = cli_history_of(cli, inc->id, false, h, &mine);
+	if (rc && rc != -EBADMSG) {
+		free(h);
+		return ir_error_set(ctx, rc, mine.err.origin, mine.err.native,
+				    "%s", ir_error_msg(&mine, rc));
+	}
+	t->events = inc->events;
+	memcpy(t->head, inc->head, IR_HASH_LEN);
+	t->readable = !rc;
+	if (!rc) {
+		snprintf(t->kind, sizeof(t->kind), "%s", h->st.kind);
+		snprintf(t->status, sizeof(t->status), "%s", h->st.status);
+		snprintf(t->from, sizeof(t->from), "%s", h->st.from);
+		snprintf(t->target, sizeof(t->target), "%s", h->st.target);
+		t->health_passed = h->health_passed;
+		t->marked = h->marked;
+		t->mark = h->mark;
+	}
+	free(h);
+	*out = t;
+	return 0;
 }
