@@ -51,6 +51,46 @@ ir_evlog_lmdb_error(struct ir_ctx *ctx, int native, const char *what)
 			    "event log: %s: %s", what, mdb_strerror(native));
 }
 
+volatile sig_atomic_t ir_evlog_walking;
+
+bool
+ir_evlog_reading(void)
+{
+	return ir_evlog_walking > 0;
+}
+
+/*
+ * LMDB does not say where it mapped the file (MDB_envinfo's me_mapaddr is
+ * only set for MDB_FIXEDMAP): find the mapping of data.mdb's inode in
+ * /proc/self/maps.  Not found: the range checks are off (map_hi 0).
+ */
+void
+ir_evlog_note_map(struct ir_evlog *log)
+{
+	char file[4200], line[4600];
+	unsigned long long lo, hi, off, ino;
+	struct stat st;
+	FILE *maps;
+
+	log->map_lo = log->map_hi = 0;
+	snprintf(file, sizeof(file), "%s/data.mdb", log->dir);
+	if (stat(file, &st))
+		return;
+	maps = fopen("/proc/self/maps", "re");
+	if (!maps)
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %llu", &lo, &hi, &off,
+			   &ino) != 4 ||
+		    ino != (unsigned long long)st.st_ino || off)
+			continue;
+		log->map_lo = (uintptr_t)lo;
+		log->map_hi = (uintptr_t)lo + log->mapsize;
+		break;
+	}
+	fclose(maps);
+}
+
 static int
 grow(struct ir_evlog *log, struct ir_ctx *ctx)
 {

@@ -2,8 +2,9 @@
  * The event log's environment: opening it (for appends, or only to read
  * a copy kept as evidence), the modes it insists on, and the guards
  * around a damaged file: the file checked before it is mapped
- * (evlog_file.c), where the map lies, and LMDB's assertions handed to
- * the caller.  The other halves are evlog.c and evlog_scan.c.
+ * (evlog_file.c) and LMDB's assertions handed to the caller.  The other
+ * parts are evlog.c (transactions, the map, headers, appends) and
+ * evlog_scan.c.
  */
 #include "evlog.h"
 
@@ -16,46 +17,6 @@
 #include "evlog_file.h"
 #include "evlog_lib.h"
 #include "ir_limits.h"
-
-volatile sig_atomic_t ir_evlog_walking;
-
-bool
-ir_evlog_reading(void)
-{
-	return ir_evlog_walking > 0;
-}
-
-/*
- * LMDB does not say where it mapped the file (MDB_envinfo's me_mapaddr is
- * only set for MDB_FIXEDMAP): find the mapping of data.mdb's inode in
- * /proc/self/maps.  Not found: the range checks are off (map_hi 0).
- */
-void
-ir_evlog_note_map(struct ir_evlog *log)
-{
-	char file[4200], line[4600];
-	unsigned long long lo, hi, off, ino;
-	struct stat st;
-	FILE *maps;
-
-	log->map_lo = log->map_hi = 0;
-	snprintf(file, sizeof(file), "%s/data.mdb", log->dir);
-	if (stat(file, &st))
-		return;
-	maps = fopen("/proc/self/maps", "re");
-	if (!maps)
-		return;
-	while (fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %llu", &lo, &hi, &off,
-			   &ino) != 4 ||
-		    ino != (unsigned long long)st.st_ino || off)
-			continue;
-		log->map_lo = (uintptr_t)lo;
-		log->map_hi = (uintptr_t)lo + log->mapsize;
-		break;
-	}
-	fclose(maps);
-}
 
 static int
 mkdir_private(const char *path, struct ir_ctx *ctx)
