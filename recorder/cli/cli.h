@@ -181,6 +181,14 @@ struct cli_history {
 int cli_history_of(struct cli *cli, uint64_t id, bool chain,
 		   struct cli_history *out, struct ir_ctx *ctx) IR_WUR;
 
+/* For an IR_EVLOG_RAW scan of incident id: the stored event at raw into
+ * *ev, its data decoded only when want(type) (else ev holds the fixed
+ * fields alone), checked as ir_evlog_check_raw().  Clear ev with
+ * ir_event_clear() whatever the result. */
+int cli_event_read(uint64_t id, const struct ir_event *key, const void *raw,
+		   size_t len, bool (*want)(const char *type),
+		   struct ir_event *ev, struct ir_ctx *ctx) IR_WUR;
+
 /* The first header field that is not what the events say. */
 struct cli_header_fault {
 	char field[16];

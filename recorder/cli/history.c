@@ -57,30 +57,40 @@ history_apply(struct cli_history *h, const struct ir_event *ev)
 	}
 }
 
+int
+cli_event_read(uint64_t id, const struct ir_event *key, const void *raw,
+	       size_t len, bool (*want)(const char *type), struct ir_event *ev,
+	       struct ir_ctx *ctx)
+{
+	struct ir_event_head head;
+	int rc = ir_codec_peek(&head, raw, len);
+
+	memset(ev, 0, sizeof(*ev));
+	rc = ir_evlog_check_raw(id, key, &head, rc, ctx);
+	if (rc)
+		return rc;
+	if (want(head.type)) {
+		rc = ir_codec_decode(ev, raw, len);
+		return rc ? ir_evlog_check_raw(id, key, &head, rc, ctx) : 0;
+	}
+	ev->seq = head.seq;
+	ev->ts = head.ts;
+	ev->mono = head.mono;
+	memcpy(ev->type, head.type, sizeof(ev->type));
+	memcpy(ev->step, head.step, sizeof(ev->step));
+	return 0;
+}
+
 static int
 history_one(void *payload, const struct ir_event *key, const void *raw,
 	    size_t len)
 {
 	struct history_scan *s = payload;
-	struct ir_event_head head;
-	struct ir_event ev = { 0 };
-	int rc = ir_codec_peek(&head, raw, len);
+	struct ir_event ev;
+	int rc = cli_event_read(s->id, key, raw, len, needs_data, &ev, s->ctx);
 
-	rc = ir_evlog_check_raw(s->id, key, &head, rc, s->ctx);
 	if (rc)
 		return rc;
-	if (needs_data(head.type)) {
-		rc = ir_codec_decode(&ev, raw, len);
-		if (rc)
-			return ir_evlog_check_raw(s->id, key, &head, rc,
-						  s->ctx);
-	} else {
-		ev.seq = head.seq;
-		ev.ts = head.ts;
-		ev.mono = head.mono;
-		memcpy(ev.type, head.type, sizeof(ev.type));
-		memcpy(ev.step, head.step, sizeof(ev.step));
-	}
 	history_apply(s->h, &ev);
 	ir_event_clear(&ev);
 	return 0;

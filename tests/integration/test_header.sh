@@ -55,6 +55,13 @@ expect_exit 0 incident -d "$T/edit" --json stats
 check "stats: one rollback" test "$(jq -r '.by_kind.rollback' <<<"$OUT")" = 1
 check "stats: no drill" test "$(jq -r '.drills' <<<"$OUT")" = 0
 
+echo "# an archive is its incident's, whatever the header says its kind is"
+check "kind edited" "$EVLOG_EDIT" "$T/data" 1 kind stop
+expect_exit 0 incident --json archives
+check "archive of INC-1" test "$(jq -r '.[0].incident' <<<"$OUT")" = 1
+check "checked against its recorded sha256" test "$(jq -r '.[0].check' <<<"$OUT")" = ok
+check "kind put back" "$EVLOG_EDIT" "$T/data" 1 kind rollback
+
 echo "# $TAG3 deployed again by hand; the next rollback's target is $TAG2"
 git -C "$D" checkout -q -f "$TAG3"
 kill "$(cat "$D/run/node.pid")"
