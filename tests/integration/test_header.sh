@@ -62,6 +62,12 @@ check "archive of INC-1" test "$(jq -r '.[0].incident' <<<"$OUT")" = 1
 check "checked against its recorded sha256" test "$(jq -r '.[0].check' <<<"$OUT")" = ok
 check "kind put back" "$EVLOG_EDIT" "$T/data" 1 kind rollback
 
+echo "# a closed incident is not open because its header says so"
+check "status edited" "$EVLOG_EDIT" "$T/data" 1 status open
+expect_exit 0 incident status
+contains "$OUT" "open incident:  none" "status"
+check "status put back" "$EVLOG_EDIT" "$T/data" 1 status succeeded
+
 echo "# $TAG3 deployed again by hand; the next rollback's target is $TAG2"
 git -C "$D" checkout -q -f "$TAG3"
 kill "$(cat "$D/run/node.pid")"
