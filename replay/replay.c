@@ -1,6 +1,9 @@
 #include "replay.h"
 
+#include "hash.h"
 #include "jsontext.h"
+#include "marker.h"
+#include "state.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -50,6 +53,8 @@ sleep_ns(uint64_t ns)
 struct batch {
 	struct ir_event ev[REPLAY_BATCH];
 	size_t n;
+	uint8_t head[IR_HASH_LEN]; /* SHA-256 of the last record read */
+	uint64_t head_seq;
 };
 
 static void
@@ -67,8 +72,10 @@ batch_collect(void *payload, const struct ir_event *ev, const void *raw,
 	struct batch *b = payload;
 	struct ir_event *dst = &b->ev[b->n];
 
-	(void)raw;
-	(void)len;
+	/* The chain head the last marker names is the last record's hash:
+	 * the one this replay read, whatever was appended since. */
+	ir_sha256(b->head, raw, len);
+	b->head_seq = ev->seq;
 	*dst = *ev;
 	dst->data = NULL;
 	if (ev->data) {
@@ -85,6 +92,7 @@ struct player {
 	uint64_t start;     /* real clock at the start of the replay */
 	uint64_t due;       /* real ns after start the last event was due */
 	uint64_t last_mono; /* recorded mono of the last event */
+	struct ir_state st; /* what the markers read */
 };
 
 /* Real time the recorded gap before ev takes: scaled, then capped. */
@@ -98,6 +106,25 @@ scaled_gap(const struct player *p, uint64_t gap_rec)
 	if (s > REPLAY_MAX_GAP_S)
 		s = REPLAY_MAX_GAP_S;
 	return (uint64_t)(s * (double)NS_PER_SEC);
+}
+
+static void
+mark(struct player *p, uint64_t mono, const char *label)
+{
+	uint64_t t0 = now_ns();
+
+	p->opts->on_marker(p->opts->payload, mono, label);
+	/* A pause at the marker moves the rest of the schedule with it. */
+	p->start += now_ns() - t0;
+}
+
+static void
+marker(struct player *p, const struct ir_event *ev)
+{
+	char label[IR_MARKER_BYTES];
+
+	if (ir_marker_label(label, sizeof(label), &p->st, ev))
+		mark(p, ev->mono, label);
 }
 
 static void
@@ -138,6 +165,9 @@ play(struct player *p, const struct ir_event *ev)
 		p->last_mono = ev->mono;
 	if (o->on_event)
 		o->on_event(o->payload, ev);
+	if (o->on_marker)
+		marker(p, ev);
+	ir_state_apply(&p->st, ev);
 }
 
 static int
@@ -179,6 +209,7 @@ ir_replay_run(struct ir_evlog *log, uint64_t id,
 	if (!b)
 		return -ENOMEM;
 	memset(&p, 0, sizeof(p));
+	ir_state_init(&p.st);
 	p.opts = opts;
 	p.start = now_ns();
 	for (;;) {
@@ -192,6 +223,12 @@ ir_replay_run(struct ir_evlog *log, uint64_t id,
 			break;
 		from = b->ev[b->n - 1].seq + 1;
 		batch_clear(b);
+	}
+	if (opts->on_marker && b->head_seq) {
+		char label[IR_MARKER_BYTES];
+
+		ir_marker_head(label, sizeof(label), b->head, b->head_seq);
+		mark(&p, p.last_mono, label);
 	}
 out:
 	batch_clear(b);

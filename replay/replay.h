@@ -19,9 +19,13 @@ struct ir_replay_opts {
 	void (*on_event)(void *payload, const struct ir_event *ev);
 	void (*on_tick)(void *payload, uint64_t mono); /* while waiting */
 	void *payload;
+	/* At each marker (marker.h), after its event, and last the chain
+	 * head's; time spent in the call (a pause) does not count against
+	 * the replay's schedule.  NULL: none. */
+	void (*on_marker)(void *payload, uint64_t mono, const char *label);
 };
 
-#define IR_REPLAY_OPTS_INIT { 1.0, 2.0, NULL, NULL, NULL }
+#define IR_REPLAY_OPTS_INIT { 1.0, 2.0, NULL, NULL, NULL, NULL }
 
 /* Replay incident id.  -EINVAL for speed <= 0 or max_idle < 0; -EBADMSG
  * (ctx names incident and seq) for a tampered incident, before any event

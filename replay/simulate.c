@@ -313,11 +313,18 @@ compare_target(struct sim *s)
 /* Where the recording acted, compare; everything else is an input. */
 /* The command today's configuration runs for the step (NULL: none). */
 static const char *
-today_command(const struct ir_config *cfg, enum ir_step step, bool escalation)
+today_command(const struct ir_config *cfg, const char *kind, enum ir_step step,
+	      bool escalation)
 {
+	bool deploy = !strcmp(kind, "deploy");
+
 	switch (step) {
 	case IR_STEP_STOP:
-		return escalation ? cfg->stop_escalate : cfg->stop_command;
+		if (escalation)
+			return cfg->stop_escalate;
+		return deploy ? cfg->deploy_stop : cfg->stop_command;
+	case IR_STEP_MIGRATE:
+		return cfg->deploy_migrate;
 	case IR_STEP_DATABASE:
 		return cfg->database_restore;
 	case IR_STEP_START:
@@ -340,7 +347,7 @@ compare_command(struct sim *s, enum ir_step step, bool escalation)
 
 	if (!s->r->commands || !recorded || step == IR_STEP_NONE)
 		return 0;
-	today = today_command(s->o->cfg, step, escalation);
+	today = today_command(s->o->cfg, s->st.kind, step, escalation);
 	if (!today || !strcmp(today, recorded))
 		return 0;
 	d = diverge(s, IR_SIM_MISMATCH);

@@ -87,6 +87,20 @@ summary(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	ir_rpt_doc_cell(d, false);
 	ir_rpt_doc_row(d, false);
 	field(d, "Reason", m->reason);
+	if (m->caused_by) {
+		char link[64];
+
+		snprintf(link, sizeof(link), "INC-%llu (a deploy that failed)",
+			 (unsigned long long)m->caused_by);
+		field(d, "Caused by", link);
+	}
+	if (m->rolled_back_by) {
+		char link[64];
+
+		snprintf(link, sizeof(link), "INC-%llu",
+			 (unsigned long long)m->rolled_back_by);
+		field(d, "Rolled back by", link);
+	}
 	field(d, "Actor", m->actor);
 	field(d, "Host", m->host);
 	ir_rpt_time(t, m->opened_ts);
@@ -155,6 +169,8 @@ key_times(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	key_row(d, "Trading stopped", &m->stopped);
 	key_row(d, "Rolled back", &m->rolled_back);
 	key_row(d, "Healthy", &m->healthy);
+	if (m->soak_failed.seq)
+		key_row(d, "Soak failed", &m->soak_failed);
 	key_row(d, "Closed", &m->closed);
 	ir_rpt_doc_table_end(d);
 }
@@ -168,6 +184,25 @@ dropped(struct ir_rpt_doc *d, uint64_t n, const char *what)
 	ir_rpt_doc_textf(d, "%llu more %s not listed (report limit %d).",
 			 (unsigned long long)n, what, IR_LIMIT_REPORT_ITEMS);
 	ir_rpt_doc_para(d, false);
+}
+
+/* What folding left out and the command that shows it all, the same
+ * words in every section and format. */
+static void
+fold_words(struct ir_rpt_doc *d, const struct ir_rpt_model *m,
+	   const char *what, const struct ir_rpt_fold *f, bool lines)
+{
+	char cmd[IR_RPT_SHOWN_BY_LEN];
+
+	ir_rpt_shown_by(cmd, m, lines);
+	ir_rpt_doc_textf(d, "\u2026 %llu more %s folded (seq %llu",
+			 (unsigned long long)f->count, what,
+			 (unsigned long long)f->first_seq);
+	if (f->last_seq != f->first_seq)
+		ir_rpt_doc_textf(d, "-%llu", (unsigned long long)f->last_seq);
+	ir_rpt_doc_text(d, "): ");
+	ir_rpt_doc_mono(d, cmd);
+	ir_rpt_doc_text(d, " shows them all");
 }
 
 static void
@@ -396,14 +431,41 @@ health(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	ir_rpt_doc_para(d, false);
 }
 
+/* The row in place of what folding left out of kind k: the items table
+ * (seq, offset, step, what) or the timeline (seq, time, offset, event,
+ * step), the words in the last column. */
+static void
+fold_row(struct ir_rpt_doc *d, const struct ir_rpt_model *m,
+	 const struct ir_rpt_kind *k, const struct ir_rpt_fold *f)
+{
+	struct ir_rpt_line l = { .len = 0 };
+
+	ir_rpt_kind_name(&l, k);
+	ir_rpt_doc_row(d, true);
+	ir_rpt_doc_td(d, "\u2026");
+	ir_rpt_doc_td(d, "-");
+	ir_rpt_doc_td(d, "-");
+	if (k->is_item) {
+		ir_rpt_doc_td(d, k->other ? "(others)" : k->what);
+	} else {
+		ir_rpt_doc_td(d, k->other ? "(others)" : k->type);
+		ir_rpt_doc_td(d, k->step[0] ? k->step : "-");
+	}
+	ir_rpt_doc_cell(d, true);
+	fold_words(d, m, l.s, f, false);
+	ir_rpt_doc_cell(d, false);
+	ir_rpt_doc_row(d, false);
+}
+
 static void
 observations(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 {
 	static const char *const head[] = { "Seq", "Offset", "Step", "What",
 					    "Seen" };
 	const struct ir_rpt_logtail *t = &m->logtail;
+	const struct ir_rpt_kind *folds[IR_LIMIT_REPORT_KINDS + 1];
 	char o[IR_RPT_DUR_LEN];
-	size_t i;
+	size_t i, f = 0, nfolds;
 
 	ir_rpt_doc_heading(d, 2, "observations", "Observations");
 	health(d, m);
@@ -414,10 +476,20 @@ observations(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 		ir_rpt_doc_para(d, false);
 	} else {
 		ir_rpt_doc_table(d, head, 5);
-		for (i = 0; i < m->items.n; i++) {
+		nfolds = ir_rpt_kind_folds(folds, &m->item_kinds);
+		for (i = 0; i <= m->items.n; i++) {
 			const struct ir_rpt_item *it =
-				IR_RPT_AT(m->items, struct ir_rpt_item, i);
+				i < m->items.n ? IR_RPT_AT(m->items,
+							   struct ir_rpt_item,
+							   i)
+					       : NULL;
 
+			for (; f < nfolds &&
+			       (!it || folds[f]->s.fold.first_seq < it->seq);
+			     f++)
+				fold_row(d, m, folds[f], &folds[f]->s.fold);
+			if (!it)
+				break;
 			offset(o, it->at_ms);
 			ir_rpt_doc_row(d, true);
 			ir_rpt_doc_tdf(d, "%llu", (unsigned long long)it->seq);
@@ -536,6 +608,12 @@ notes(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 		const struct ir_rpt_note *n =
 			IR_RPT_AT(m->notes, struct ir_rpt_note, i);
 
+		if (m->note_series.fold.count &&
+		    i == ir_rpt_series_head(&m->note_series)) {
+			ir_rpt_doc_item(d, true);
+			fold_words(d, m, "notes", &m->note_series.fold, false);
+			ir_rpt_doc_item(d, false);
+		}
 		offset(o, n->at_ms);
 		ir_rpt_time(t, n->ts);
 		ir_rpt_doc_item(d, true);
@@ -684,15 +762,47 @@ tl_event(void *payload, const struct ir_event *ev)
 	ir_rpt_doc_row(d, false);
 }
 
+/* Lines kept of a run: HTML inside its <pre>, Markdown as code spans
+ * one to a line of the cell. */
+static void
+run_lines(struct ir_rpt_doc *d, const struct ir_buf *b, bool *first)
+{
+	struct ir_rpt_run view = { .lines = *b };
+	const char *line;
+	size_t off = 0, len;
+	char stream;
+
+	while (ir_rpt_run_line(&view, &off, &stream, &line, &len)) {
+		if (d->esc == IR_RPT_HTML) {
+			ir_rpt_doc_raw(d, stream == 'e' ? "<span class=\"err\">"
+							: "<span>");
+			ir_rpt_put(d->out, d->esc, line, len);
+			ir_rpt_doc_raw(d, "</span>\n");
+			continue;
+		}
+		ir_rpt_doc_raw(d, *first ? "<code>" : "<br><code>");
+		ir_rpt_put(d->out, d->esc, line, len);
+		ir_rpt_doc_raw(d, "</code>");
+		*first = false;
+	}
+}
+
+static void
+tl_fold(void *payload, const struct ir_rpt_kind *k, const struct ir_rpt_fold *f)
+{
+	struct ir_rpt_doc_run *r = payload;
+
+	fold_row(r->doc, r->m, k, f);
+}
+
 static void
 tl_run(void *payload, const struct ir_rpt_run *run)
 {
 	struct ir_rpt_doc_run *r = payload;
 	struct ir_rpt_doc *d = r->doc;
 	char t[IR_RPT_TIME_LEN], o[IR_RPT_DUR_LEN];
-	const char *line;
-	size_t off = 0, len, i;
-	char stream;
+	bool first = true;
+	size_t i;
 
 	ir_rpt_time(t, run->first_ts);
 	offset(o, run->first_ms);
@@ -726,34 +836,25 @@ tl_run(void *payload, const struct ir_rpt_run *run)
 	}
 	if (d->esc == IR_RPT_HTML) {
 		ir_rpt_doc_raw(d, "<details><summary>show the output");
-		if (run->nlines < run->count)
-			ir_rpt_doc_textf(d, " (first %zu lines)", run->nlines);
+		if (run->folded.count)
+			ir_rpt_doc_textf(d, " (first and last %d lines)",
+					 IR_LIMIT_REPORT_FOLD_KEEP);
 		ir_rpt_doc_raw(d, "</summary><pre>");
-		while (ir_rpt_run_line(run, &off, &stream, &line, &len)) {
-			ir_rpt_doc_raw(d, stream == 'e' ? "<span class=\"err\">"
-							: "<span>");
-			ir_rpt_put(d->out, d->esc, line, len);
-			ir_rpt_doc_raw(d, "</span>\n");
-		}
-		ir_rpt_doc_raw(d, "</pre>");
-		if (run->nlines < run->count)
-			ir_rpt_doc_textf(d, "and %llu more lines not shown",
-					 (unsigned long long)(run->count -
-							      run->nlines));
-		ir_rpt_doc_raw(d, "</details>");
-	} else if (ir_rpt_run_line(run, &off, &stream, &line, &len)) {
-		ir_rpt_doc_text(d, "; first: ");
-		ir_rpt_doc_raw(d, "<code>");
-		ir_rpt_put(d->out, d->esc, line, len);
-		ir_rpt_doc_raw(d, "</code>");
-		if (run->count > 1 && run->last.len) {
-			ir_rpt_doc_text(d, "; last: ");
-			ir_rpt_doc_raw(d, "<code>");
-			ir_rpt_put(d->out, d->esc, (const char *)run->last.data,
-				   run->last.len);
-			ir_rpt_doc_raw(d, "</code>");
-		}
+	} else if (run->nlines) {
+		ir_rpt_doc_text(d, ": ");
 	}
+	run_lines(d, &run->lines, &first);
+	if (run->folded.count) {
+		if (d->esc == IR_RPT_HTML)
+			ir_rpt_doc_raw(d, "<span class=\"fold\">");
+		else
+			ir_rpt_doc_raw(d, "<br>");
+		fold_words(d, r->m, "lines", &run->folded, true);
+		ir_rpt_doc_raw(d, d->esc == IR_RPT_HTML ? "</span>\n" : "");
+	}
+	run_lines(d, &run->tail, &first);
+	if (d->esc == IR_RPT_HTML)
+		ir_rpt_doc_raw(d, "</pre></details>");
 	ir_rpt_doc_cell(d, false);
 	ir_rpt_doc_row(d, false);
 }
@@ -765,13 +866,38 @@ timeline(struct ir_rpt_doc *d, const struct ir_rpt_model *m,
 	static const char *const head[] = { "Seq",   "Time (UTC)", "Offset",
 					    "Event", "Step",	   "Detail" };
 	struct ir_rpt_doc_run r = { d, m };
-	struct ir_rpt_timeline tl = { m, tl_event, tl_run, &r };
+	struct ir_rpt_timeline tl = {
+		.m = m,
+		.event = tl_event,
+		.run = tl_run,
+		.fold = tl_fold,
+		.payload = &r,
+		.mode = m->full ? IR_RPT_TL_FULL : IR_RPT_TL_FOLDED,
+	};
 	int rc;
 
 	ir_rpt_doc_heading(d, 2, "timeline", "Timeline");
 	ir_rpt_doc_para(d, true);
 	ir_rpt_doc_text(d, "Every event, with consecutive output lines of a "
 			   "step collapsed into one row.");
+	if (!m->full)
+		ir_rpt_doc_textf(d, " Rows of one kind (event type, step, "
+				    "observation), the notes, the "
+				    "observations of one kind and the lines "
+				    "of one run are folded past %d to their "
+				    "first and last %d; ",
+				 IR_LIMIT_REPORT_FOLD,
+				 IR_LIMIT_REPORT_FOLD_KEEP);
+	else
+		ir_rpt_doc_text(d, " Nothing is folded (--full).");
+	if (!m->full) {
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "incident report INC-%llu --full",
+			 (unsigned long long)m->id);
+		ir_rpt_doc_mono(d, cmd);
+		ir_rpt_doc_text(d, " keeps everything.");
+	}
 	ir_rpt_doc_para(d, false);
 	ir_rpt_doc_table(d, head, 6);
 	rc = ir_rpt_timeline(&tl, log, ctx);

@@ -38,6 +38,7 @@ static const char style[] =
 	"white-space:pre-wrap}"
 	".alert{color:#b42318}"
 	".err{color:#b42318}"
+	".fold{color:#57606a;font-style:italic}"
 	"nav a{margin-right:.9em}"
 	"li.check{list-style:none}"
 	"svg{width:100%;height:auto;border:1px solid #d0d7de;"

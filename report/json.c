@@ -199,6 +199,7 @@ ir_rpt_json_metrics(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
 	metric(b, o, "stopped", &m->stopped);
 	metric(b, o, "rolled_back", &m->rolled_back);
 	metric(b, o, "healthy", &m->healthy);
+	metric(b, o, "soak_failed", &m->soak_failed);
 	metric(b, o, "closed", &m->closed);
 	return o;
 }
@@ -514,6 +515,133 @@ truncated(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
 	return o;
 }
 
+static json_t *
+fold_obj(struct ir_rpt_jb *b, const struct ir_rpt_model *m,
+	 const struct ir_rpt_fold *f, bool lines)
+{
+	char cmd[IR_RPT_SHOWN_BY_LEN];
+	json_t *o = json_object();
+
+	ir_rpt_shown_by(cmd, m, lines);
+	ir_rpt_jset(b, o, "count", json_integer((json_int_t)f->count));
+	ir_rpt_jset(b, o, "first_seq", ir_rpt_jseq(f->first_seq));
+	ir_rpt_jset(b, o, "last_seq", ir_rpt_jseq(f->last_seq));
+	ir_rpt_jset(b, o, "shown_by", json_string(cmd));
+	return o;
+}
+
+static json_t *
+kind_folds(struct ir_rpt_jb *b, const struct ir_rpt_model *m,
+	   const struct ir_rpt_kinds *ks)
+{
+	const struct ir_rpt_kind *folds[IR_LIMIT_REPORT_KINDS + 1];
+	size_t i, n = ir_rpt_kind_folds(folds, ks);
+	json_t *a = json_array();
+
+	for (i = 0; i < n; i++) {
+		const struct ir_rpt_kind *k = folds[i];
+		json_t *o = fold_obj(b, m, &k->s.fold, false);
+		struct ir_rpt_line l = { .len = 0 };
+
+		ir_rpt_kind_name(&l, k);
+		ir_rpt_jset(b, o, "kind", ir_rpt_jstr(l.s));
+		if (!k->is_item) {
+			ir_rpt_jset(b, o, "type",
+				    k->other ? json_null()
+					     : ir_rpt_jstr(k->type));
+			ir_rpt_jset(b, o, "step",
+				    k->step[0] ? ir_rpt_jstr(k->step)
+					       : json_null());
+		}
+		ir_rpt_jset(b, o, "what", k->what[0] ? ir_rpt_jstr(k->what)
+						     : json_null());
+		ir_rpt_jpush(b, a, o);
+	}
+	return a;
+}
+
+/* The runs the timeline shows whose lines it folds. */
+static void
+run_fold(struct ir_rpt_jb *b, const struct ir_rpt_model *m, json_t *a,
+	 const struct ir_rpt_runidx *x)
+{
+	struct ir_rpt_fold f;
+	json_t *o;
+
+	if (!x->is_run || x->count <= IR_LIMIT_REPORT_FOLD)
+		return;
+	f = (struct ir_rpt_fold){ x->count - IR_LIMIT_REPORT_FOLD,
+				  x->first_seq + IR_LIMIT_REPORT_FOLD_KEEP,
+				  x->last_seq - IR_LIMIT_REPORT_FOLD_KEEP };
+	o = fold_obj(b, m, &f, true);
+	ir_rpt_jset(b, o, "step", x->step[0] ? ir_rpt_jstr(x->step)
+					     : json_null());
+	ir_rpt_jset(b, o, "run_first_seq", ir_rpt_jseq(x->first_seq));
+	ir_rpt_jset(b, o, "run_last_seq", ir_rpt_jseq(x->last_seq));
+	ir_rpt_jset(b, o, "lines", json_integer((json_int_t)x->count));
+	ir_rpt_jpush(b, a, o);
+}
+
+static int
+cmp_run_fold(const void *x, const void *y)
+{
+	uint64_t a = json_integer_value(
+		json_object_get(*(json_t *const *)x, "run_first_seq"));
+	uint64_t c = json_integer_value(
+		json_object_get(*(json_t *const *)y, "run_first_seq"));
+
+	return (a > c) - (a < c);
+}
+
+static json_t *
+output_folds(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
+{
+	const struct ir_rpt_kinds *ks = &m->kinds;
+	json_t *a = json_array(), *sorted[(IR_LIMIT_REPORT_KINDS + 1) *
+					  IR_LIMIT_REPORT_FOLD];
+	size_t i, j, n;
+
+	for (i = 0; ks->v && i <= IR_LIMIT_REPORT_KINDS; i++) {
+		const struct ir_rpt_series *s = &ks->v[i].s;
+
+		if (i >= ks->n && i < IR_LIMIT_REPORT_KINDS)
+			continue;
+		for (j = 0; j < ir_rpt_series_head(s); j++)
+			run_fold(b, m, a, &s->head[j]);
+		for (j = 0; j < ir_rpt_series_tail(s); j++)
+			run_fold(b, m, a, ir_rpt_series_tail_at(s, j));
+	}
+	/* In the order of the timeline. */
+	n = json_array_size(a);
+	for (i = 0; i < n; i++)
+		sorted[i] = json_incref(json_array_get(a, i));
+	qsort(sorted, n, sizeof(*sorted), cmp_run_fold);
+	json_array_clear(a);
+	for (i = 0; i < n; i++)
+		ir_rpt_jpush(b, a, sorted[i]);
+	return a;
+}
+
+/* What the Markdown and HTML reports fold, and this one with them: the
+ * notes and observations arrays keep the same entries. */
+static json_t *
+folded(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
+{
+	json_t *o = json_object();
+
+	ir_rpt_jset(b, o, "full", json_boolean(m->full));
+	ir_rpt_jset(b, o, "threshold", json_integer(IR_LIMIT_REPORT_FOLD));
+	ir_rpt_jset(b, o, "kept", json_integer(IR_LIMIT_REPORT_FOLD_KEEP));
+	ir_rpt_jset(b, o, "notes",
+		    m->note_series.fold.count
+			    ? fold_obj(b, m, &m->note_series.fold, false)
+			    : json_null());
+	ir_rpt_jset(b, o, "observations", kind_folds(b, m, &m->item_kinds));
+	ir_rpt_jset(b, o, "timeline", kind_folds(b, m, &m->kinds));
+	ir_rpt_jset(b, o, "output", output_folds(b, m));
+	return o;
+}
+
 int
 ir_rpt_json_dump(FILE *out, json_t *v, size_t flags, struct ir_ctx *ctx)
 {
@@ -541,6 +669,13 @@ ir_rpt_json(FILE *out, const struct ir_rpt_model *m, struct ir_ctx *ctx)
 	ir_rpt_jset(&b, o, "status", ir_rpt_jstr(m->status));
 	ir_rpt_jset(&b, o, "open", json_boolean(!m->closed_seq));
 	ir_rpt_jset(&b, o, "reason", ir_rpt_jstr(m->reason));
+	ir_rpt_jset(&b, o, "caused_by",
+		    m->caused_by ? json_integer((json_int_t)m->caused_by)
+				 : json_null());
+	ir_rpt_jset(&b, o, "rolled_back_by",
+		    m->rolled_back_by
+			    ? json_integer((json_int_t)m->rolled_back_by)
+			    : json_null());
 	ir_rpt_jset(&b, o, "actor", ir_rpt_jstr(m->actor));
 	ir_rpt_jset(&b, o, "host", ir_rpt_jstr(m->host));
 	ir_rpt_time(t, m->opened_ts);
@@ -576,6 +711,7 @@ ir_rpt_json(FILE *out, const struct ir_rpt_model *m, struct ir_ctx *ctx)
 	ir_rpt_jset(&b, o, "postmortem", postmortem(&b, m));
 	ir_rpt_jset(&b, o, "integrity", integrity(&b, m));
 	ir_rpt_jset(&b, o, "truncated", truncated(&b, m));
+	ir_rpt_jset(&b, o, "folded", folded(&b, m));
 	if (b.oom) {
 		rc = ir_error_set(ctx, -ENOMEM, IR_ORIGIN_OS, 0,
 				  "INC-%llu: out of memory for the JSON "

@@ -35,9 +35,13 @@ ir_rpt_status_name(enum ir_rpt_status s)
 static void *
 list_add(struct ir_rpt_model *m, struct ir_rpt_list *list, size_t size)
 {
+	/* Folded, the items hold at most FOLD of each kind: all of them. */
+	size_t limit = list == &m->items ? (IR_LIMIT_REPORT_KINDS + 1) *
+						   IR_LIMIT_REPORT_FOLD
+					 : IR_LIMIT_REPORT_ITEMS;
 	char *p;
 
-	if (list->n >= IR_LIMIT_REPORT_ITEMS) {
+	if (list->n >= limit && !m->full) {
 		list->dropped++;
 		return NULL;
 	}
@@ -108,6 +112,113 @@ count_type(struct ir_rpt_model *m, const char *type)
 	}
 	copy_name(m->types[m->ntypes].type, sizeof(m->types[0].type), type);
 	m->types[m->ntypes++].n = 1;
+}
+
+_Static_assert(IR_LIMIT_REPORT_FOLD == 2 * IR_LIMIT_REPORT_FOLD_KEEP,
+	       "a folded series keeps its first and its last KEEP");
+#define KEEP IR_LIMIT_REPORT_FOLD_KEEP
+
+size_t
+ir_rpt_series_head(const struct ir_rpt_series *s)
+{
+	return s->n < KEEP ? (size_t)s->n : KEEP;
+}
+
+size_t
+ir_rpt_series_tail(const struct ir_rpt_series *s)
+{
+	if (s->n <= KEEP)
+		return 0;
+	return s->n - KEEP < KEEP ? (size_t)(s->n - KEEP) : KEEP;
+}
+
+const struct ir_rpt_runidx *
+ir_rpt_series_tail_at(const struct ir_rpt_series *s, size_t i)
+{
+	size_t start = s->n >= 2 * KEEP ? (size_t)((s->n - KEEP) % KEEP) : 0;
+
+	return &s->tail[(start + i) % KEEP];
+}
+
+/* One more entry of the series: true when it is one of the first KEEP
+ * (the caller keeps what it needs of it), else it goes to the tail ring
+ * and the entry it pushes out is folded. */
+static bool
+series_add(struct ir_rpt_series *s, const struct ir_rpt_runidx *e)
+{
+	struct ir_rpt_runidx *slot;
+
+	if (s->n < KEEP) {
+		s->head[s->n++] = *e;
+		return true;
+	}
+	slot = &s->tail[(s->n - KEEP) % KEEP];
+	if (s->n >= 2 * KEEP) {
+		if (!s->fold.count++)
+			s->fold.first_seq = slot->first_seq;
+		s->fold.last_seq = slot->last_seq;
+	}
+	*slot = *e;
+	s->n++;
+	return false;
+}
+
+static bool
+same_kind(const struct ir_rpt_kind *k, const char *type, const char *step,
+	  const char *what)
+{
+	return !strcmp(k->type, type) && !strcmp(k->step, step) &&
+	       !strcmp(k->what, what);
+}
+
+/* The kind (type, step, what) in ks, made on first sight; beyond
+ * IR_LIMIT_REPORT_KINDS the one slot for all others.  NULL: out of
+ * memory.  Long series of one kind make the hint the common case. */
+static struct ir_rpt_kind *
+kind_of(struct ir_rpt_model *m, struct ir_rpt_kinds *ks, const char *type,
+	const char *step, const char *what)
+{
+	struct ir_rpt_kind *k;
+	size_t i;
+
+	if (!ks->v) {
+		ks->v = calloc(IR_LIMIT_REPORT_KINDS + 1, sizeof(*ks->v));
+		if (!ks->v) {
+			m->oom = true;
+			return NULL;
+		}
+		ks->v[IR_LIMIT_REPORT_KINDS].other = true;
+		ks->v[IR_LIMIT_REPORT_KINDS].is_item = ks == &m->item_kinds;
+	}
+	if (ks->n && same_kind(&ks->v[ks->hint], type, step, what))
+		return &ks->v[ks->hint];
+	for (i = 0; i < ks->n; i++)
+		if (same_kind(&ks->v[i], type, step, what)) {
+			ks->hint = i;
+			return &ks->v[i];
+		}
+	if (ks->n == IR_LIMIT_REPORT_KINDS)
+		return &ks->v[IR_LIMIT_REPORT_KINDS];
+	k = &ks->v[ks->n];
+	k->is_item = ks == &m->item_kinds;
+	copy_name(k->type, sizeof(k->type), type);
+	copy_name(k->step, sizeof(k->step), step);
+	copy_name(k->what, sizeof(k->what), what);
+	ks->hint = ks->n++;
+	return k;
+}
+
+static struct ir_rpt_runidx
+entry_of(const struct ir_event *ev)
+{
+	return (struct ir_rpt_runidx){
+		.first_seq = ev->seq,
+		.last_seq = ev->seq,
+		.count = 1,
+		.first_ts = ev->ts,
+		.first_ms = ms_of(ev->mono),
+		.last_ms = ms_of(ev->mono),
+	};
 }
 
 /* The latest run of step name that has not closed, or NULL.  Output comes
@@ -215,6 +326,10 @@ on_closing(struct ir_rpt_model *m, const struct ir_event *ev, bool ok)
 	if (ok && !strcmp(ev->step, "health") && !m->healthy.seq)
 		m->healthy = (struct ir_rpt_key){ ev->seq, s->end_ms, ev->ts,
 						  "health completed" };
+	if (!ok && !strcmp(ev->step, "soak") && !m->soak_failed.seq &&
+	    !ir_val_get_bool(ev->data, "interrupted", false))
+		m->soak_failed = (struct ir_rpt_key){ ev->seq, s->end_ms,
+						      ev->ts, "soak failed" };
 }
 
 static void
@@ -238,11 +353,24 @@ on_skipped(struct ir_rpt_model *m, const struct ir_event *ev)
 						  "stop skipped" };
 }
 
+/* What an item is listed as: an observation's what, else the type. */
+static const char *
+item_what(const struct ir_event *ev)
+{
+	const char *what;
+
+	if (strcmp(ev->type, "observation"))
+		return ev->type;
+	what = ir_val_get_str(ev->data, "what");
+	return what ? what : "observation";
+}
+
 static void
-add_item(struct ir_rpt_model *m, const struct ir_event *ev, const char *what)
+keep_item(struct ir_rpt_model *m, const struct ir_event *ev)
 {
 	struct ir_rpt_item *it = list_add(m, &m->items, sizeof(*it));
 	struct ir_rpt_line l = { .len = 0 };
+	const char *what = item_what(ev);
 
 	if (!it)
 		return;
@@ -252,6 +380,22 @@ add_item(struct ir_rpt_model *m, const struct ir_event *ev, const char *what)
 	copy_name(it->what, sizeof(it->what), what);
 	ir_rpt_describe(&l, ev);
 	it->summary = dup_str(m, l.s);
+}
+
+/* Items fold by what: the first KEEP of each are kept now, the last
+ * ones read again when the scan is over (read_tails). */
+static void
+add_item(struct ir_rpt_model *m, const struct ir_event *ev)
+{
+	struct ir_rpt_runidx e = entry_of(ev);
+	struct ir_rpt_kind *k;
+
+	if (!m->full && !m->summary) {
+		k = kind_of(m, &m->item_kinds, "", "", item_what(ev));
+		if (!k || !series_add(&k->s, &e))
+			return;
+	}
+	keep_item(m, ev);
 }
 
 static void
@@ -343,12 +487,15 @@ on_observation(struct ir_rpt_model *m, const struct ir_event *ev)
 	m->observations++;
 	if (s)
 		s->observations++;
+	if (what && !strcmp(what, "rolled_back_by"))
+		m->rolled_back_by = (uint64_t)ir_val_get_int(ev->data,
+							     "incident", 0);
 	if (what && !strcmp(what, "http"))
 		on_http(m, ev);
 	else if (what && !strcmp(what, "log"))
 		on_log(m, ev);
 	else
-		add_item(m, ev, what ? what : "observation");
+		add_item(m, ev);
 }
 
 static void
@@ -364,6 +511,7 @@ on_opened(struct ir_rpt_model *m, const struct ir_event *ev)
 	m->opened_ts = ev->ts;
 	copy_name(m->kind, sizeof(m->kind), ir_val_get_str(ev->data, "kind"));
 	m->reason = dup_field(m, ev->data, "reason");
+	m->caused_by = (uint64_t)ir_val_get_int(ev->data, "caused_by", 0);
 	m->actor = dup_field(m, ev->data, "actor");
 	m->host = dup_field(m, ev->data, "host");
 	m->version = dup_field(m, ev->data, "version");
@@ -427,9 +575,10 @@ on_decision(struct ir_rpt_model *m, const struct ir_event *ev)
 }
 
 static void
-on_note(struct ir_rpt_model *m, const struct ir_event *ev)
+keep_note(struct ir_rpt_model *m, struct ir_rpt_list *list,
+	  const struct ir_event *ev)
 {
-	struct ir_rpt_note *n = list_add(m, &m->notes, sizeof(*n));
+	struct ir_rpt_note *n = list_add(m, list, sizeof(*n));
 	int64_t corrects = ir_val_get_int(ev->data, "corrects", 0);
 
 	if (!n)
@@ -440,6 +589,20 @@ on_note(struct ir_rpt_model *m, const struct ir_event *ev)
 	n->author = dup_field(m, ev->data, "author");
 	n->text = dup_field(m, ev->data, "text");
 	n->corrects = corrects > 0 ? (uint64_t)corrects : 0;
+}
+
+/* Notes fold as one series; a note that corrects an event is also kept
+ * among the corrections, which never fold (the event it corrects may be
+ * shown).  ev->data is NULL for a folded note fold() did not decode. */
+static void
+on_note(struct ir_rpt_model *m, const struct ir_event *ev)
+{
+	struct ir_rpt_runidx e = entry_of(ev);
+
+	if (ir_val_get_int(ev->data, "corrects", 0) > 0)
+		keep_note(m, &m->corrections, ev);
+	if (m->full || m->summary || series_add(&m->note_series, &e))
+		keep_note(m, &m->notes, ev);
 }
 
 static void
@@ -498,40 +661,62 @@ on_closed(struct ir_rpt_model *m, const struct ir_event *ev)
 					 "incident.closed" };
 }
 
+/* The run of output being read is over: into the index the timeline's
+ * second scan uses, and its kind's series. */
+static void
+commit_run(struct ir_rpt_model *m)
+{
+	struct ir_rpt_runidx *r = &m->cur_run;
+	struct ir_rpt_kind *k;
+
+	if (!r->count)
+		return;
+	if (!m->full && !m->summary) {
+		k = kind_of(m, &m->kinds, "step.output", r->step, "");
+		if (k)
+			series_add(&k->s, r);
+	}
+	if (m->runs_overflow)
+		goto out;
+	if (m->nruns == IR_LIMIT_REPORT_RUNS) {
+		m->runs_overflow = true;
+		goto out;
+	}
+	if (m->nruns == m->caprun) {
+		size_t cap = m->caprun ? m->caprun * 2 : 16;
+		struct ir_rpt_runidx *runs =
+			realloc(m->runs, cap * sizeof(*runs));
+
+		if (!runs) {
+			m->oom = true;
+			goto out;
+		}
+		m->runs = runs;
+		m->caprun = cap;
+	}
+	m->runs[m->nruns++] = *r;
+out:
+	r->count = 0;
+}
+
 static void
 index_output(struct ir_rpt_model *m, const struct ir_event *ev,
 	     const struct ir_output_view *out)
 {
-	struct ir_rpt_runidx *r = m->nruns ? &m->runs[m->nruns - 1] : NULL;
+	struct ir_rpt_runidx *r = &m->cur_run;
 
-	if (m->runs_overflow)
-		return;
-	if (!r || r->last_seq + 1 != ev->seq || strcmp(r->step, ev->step)) {
-		if (m->nruns == IR_LIMIT_REPORT_RUNS) {
-			m->runs_overflow = true;
-			return;
-		}
-		if (m->nruns == m->caprun) {
-			size_t cap = m->caprun ? m->caprun * 2 : 16;
-			struct ir_rpt_runidx *runs =
-				realloc(m->runs, cap * sizeof(*runs));
-
-			if (!runs) {
-				m->oom = true;
-				return;
-			}
-			m->runs = runs;
-			m->caprun = cap;
-		}
-		r = &m->runs[m->nruns++];
+	if (!r->count || r->last_seq + 1 != ev->seq ||
+	    strcmp(r->step, ev->step)) {
+		commit_run(m);
 		memset(r, 0, sizeof(*r));
+		r->is_run = true;
 		memcpy(r->step, ev->step, sizeof(r->step));
 		r->first_seq = ev->seq;
 		r->first_ts = ev->ts;
-		r->first_ms = (int64_t)(ev->mono / 1000000);
+		r->first_ms = ms_of(ev->mono);
 	}
 	r->last_seq = ev->seq;
-	r->last_ms = (int64_t)(ev->mono / 1000000);
+	r->last_ms = ms_of(ev->mono);
 	r->count++;
 	if (out->err && out->line)
 		r->err_lines++;
@@ -558,6 +743,20 @@ static int
 fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
 	   const void *raw, size_t len, const struct ir_output_view *out);
 
+/* A note folding will leave out needs no decoding: its seq, times and
+ * kind are in the fixed fields.  One that may correct an event (its
+ * bytes hold the key "corrects") is decoded all the same. */
+static bool
+light_note(const struct ir_rpt_model *m, const struct ir_event_head *h,
+	   const void *raw, size_t len)
+{
+	static const char key[] = "\xa8" "corrects";
+
+	return !m->full && !m->summary && m->note_series.n >= KEEP &&
+	       !strcmp(h->type, "note") &&
+	       !memmem(raw, len, key, sizeof(key) - 1);
+}
+
 /*
  * The scan hands us the stored bytes only (IR_EVLOG_RAW): one pass reads
  * the fixed fields and, for step.output, the line in place; only the
@@ -576,7 +775,7 @@ fold(void *payload, const struct ir_event *key, const void *raw, size_t len)
 	rc = ir_evlog_check_raw(m->id, key, &h, rc, m->ctx);
 	if (rc)
 		return rc;
-	if (out.is_output) {
+	if (out.is_output || light_note(m, &h, raw, len)) {
 		ev.seq = h.seq;
 		ev.ts = h.ts;
 		ev.mono = h.mono;
@@ -621,6 +820,15 @@ fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
 	if (ms_of(ev->mono) > m->last_ms)
 		m->last_ms = ms_of(ev->mono);
 	count_type(m, t);
+	if (!m->full && !m->summary && !out->is_output) {
+		struct ir_rpt_runidx e = entry_of(ev);
+		struct ir_rpt_kind *k = kind_of(
+			m, &m->kinds, t, ev->step,
+			strcmp(t, "observation") ? "" : item_what(ev));
+
+		if (k)
+			series_add(&k->s, &e);
+	}
 	if (out->is_output)
 		on_output(m, ev, out);
 	else if (!strcmp(t, "observation"))
@@ -648,8 +856,8 @@ fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
 	else if (!strcmp(t, "incident.closed"))
 		on_closed(m, ev);
 	else
-		add_item(m, ev, t); /* archive.deleted, restore.completed,
-				     * and types we do not know */
+		add_item(m, ev); /* archive.deleted, restore.completed,
+				  * and types we do not know */
 	return m->oom ? -ENOMEM : 0;
 }
 
@@ -687,15 +895,14 @@ find_corrected(void *payload, const struct ir_event *ev, const void *raw,
 }
 
 static int
-describe_corrections(struct ir_rpt_model *m, struct ir_evlog *log,
-		     struct ir_ctx *ctx)
+describe_list(struct ir_rpt_model *m, struct ir_rpt_list *list,
+	      struct ir_evlog *log, struct ir_ctx *ctx)
 {
 	size_t i;
 	int rc;
 
-	for (i = 0; i < m->notes.n; i++) {
-		struct ir_rpt_note *n = IR_RPT_AT(m->notes, struct ir_rpt_note,
-						  i);
+	for (i = 0; i < list->n; i++) {
+		struct ir_rpt_note *n = IR_RPT_AT(*list, struct ir_rpt_note, i);
 		struct ir_rpt_line l = { .len = 0 };
 
 		if (!n->corrects || n->corrects >= n->seq)
@@ -711,15 +918,96 @@ describe_corrections(struct ir_rpt_model *m, struct ir_evlog *log,
 	return 0;
 }
 
+static int
+describe_corrections(struct ir_rpt_model *m, struct ir_evlog *log,
+		     struct ir_ctx *ctx)
+{
+	int rc = describe_list(m, &m->notes, log, ctx);
+
+	return rc ? rc : describe_list(m, &m->corrections, log, ctx);
+}
+
+/* Read again the last entries of the folded notes and observations. */
+struct tail_read {
+	struct ir_rpt_model *m;
+	bool note;
+};
+
+static int
+tail_one(void *payload, const struct ir_event *ev, const void *raw,
+	 size_t len)
+{
+	struct tail_read *t = payload;
+
+	(void)raw;
+	(void)len;
+	if (t->note)
+		keep_note(t->m, &t->m->notes, ev);
+	else
+		keep_item(t->m, ev);
+	return 1;
+}
+
+static int
+read_series_tail(struct ir_rpt_model *m, const struct ir_rpt_series *s,
+		 bool note, struct ir_evlog *log, struct ir_ctx *ctx)
+{
+	struct tail_read t = { m, note };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ir_rpt_series_tail(s); i++) {
+		rc = ir_evlog_scan(log, m->id,
+				   ir_rpt_series_tail_at(s, i)->first_seq,
+				   IR_EVLOG_DECODE, tail_one, &t, ctx);
+		if (rc)
+			return rc;
+	}
+	return m->oom ? -ENOMEM : 0;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ir_rpt_item *)a)->seq;
+	uint64_t y = ((const struct ir_rpt_item *)b)->seq;
+
+	return (x > y) - (x < y);
+}
+
+static int
+read_tails(struct ir_rpt_model *m, struct ir_evlog *log, struct ir_ctx *ctx)
+{
+	size_t i;
+	int rc = read_series_tail(m, &m->note_series, true, log, ctx);
+
+	for (i = 0; !rc && m->item_kinds.v && i <= IR_LIMIT_REPORT_KINDS; i++)
+		rc = read_series_tail(m, &m->item_kinds.v[i].s, false, log,
+				      ctx);
+	if (!rc && m->items.n)
+		qsort(m->items.items, m->items.n, sizeof(struct ir_rpt_item),
+		      cmp_item);
+	return rc;
+}
+
 int
 ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
 		   int64_t at_ns, struct ir_ctx *ctx)
+{
+	return ir_rpt_model_build_full(m, log, id, at_ns, false, ctx);
+}
+
+static int
+build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
+      int64_t at_ns, bool full, bool summary, struct ir_ctx *ctx)
 {
 	struct ir_incident inc;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	m->id = id;
+	m->full = full;
+	m->summary = summary;
 	m->at_ns = at_ns;
 	m->budget_ms = IR_RPT_BUDGET_MS;
 	copy_name(m->status, sizeof(m->status), "open");
@@ -732,6 +1020,10 @@ ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
 	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN, fold, m,
 			   ctx);
 	m->ctx = NULL;
+	if (!rc)
+		commit_run(m);
+	if (!rc && !m->oom)
+		rc = read_tails(m, log, ctx);
 	if (rc == -ENOMEM || m->oom)
 		return ir_error_set(ctx, -ENOMEM, IR_ORIGIN_OS, 0,
 				    "INC-%llu: out of memory for the report",
@@ -743,4 +1035,19 @@ ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log, uint64_t id,
 	ir_buf_clear(&m->last_raw);
 	finish_steps(m);
 	return describe_corrections(m, log, ctx);
+}
+
+int
+ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
+			uint64_t id, int64_t at_ns, bool full,
+			struct ir_ctx *ctx)
+{
+	return build(m, log, id, at_ns, full, false, ctx);
+}
+
+int
+ir_rpt_model_build_summary(struct ir_rpt_model *m, struct ir_evlog *log,
+			   uint64_t id, struct ir_ctx *ctx)
+{
+	return build(m, log, id, -1, false, true, ctx);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "ir_limits.h"
 #include "codec.h"
 #include "error.h"
 #include "evlog.h"
@@ -116,10 +117,53 @@ struct ir_rpt_list {
 
 /* A run of consecutive step.output events of one step. */
 struct ir_rpt_runidx {
+	bool is_run; /* as a series entry: else one event at first_seq */
 	char step[16];
 	uint64_t first_seq, last_seq;
 	uint64_t count, err_lines, dropped;
 	int64_t first_ts, first_ms, last_ms;
+};
+
+/* What folding left out of a series: count, and the first and last seq of
+ * those left out (ir_limits.h, IR_LIMIT_REPORT_FOLD). */
+struct ir_rpt_fold {
+	uint64_t count; /* 0: nothing folded */
+	uint64_t first_seq, last_seq;
+};
+
+/* A series of one kind as the folded report keeps it: its first and its
+ * last IR_LIMIT_REPORT_FOLD_KEEP entries (an event: first_seq == last_seq,
+ * count 1; or a run of step output), the rest folded. */
+struct ir_rpt_series {
+	uint64_t n; /* entries seen */
+	struct ir_rpt_runidx head[IR_LIMIT_REPORT_FOLD_KEEP];
+	struct ir_rpt_runidx tail[IR_LIMIT_REPORT_FOLD_KEEP]; /* a ring */
+	struct ir_rpt_fold fold;
+};
+
+/* Entries of s kept at its head and in its tail ring. */
+size_t ir_rpt_series_head(const struct ir_rpt_series *s);
+size_t ir_rpt_series_tail(const struct ir_rpt_series *s);
+/* The i-th kept entry of the tail, oldest first. */
+const struct ir_rpt_runidx *ir_rpt_series_tail_at(const struct ir_rpt_series *s,
+						  size_t i);
+
+/* A kind: an event type, its step and an observation's what ("" where it
+ * does not apply; type "" for the kinds beyond IR_LIMIT_REPORT_KINDS,
+ * counted as one). */
+struct ir_rpt_kind {
+	bool other;   /* the kinds beyond IR_LIMIT_REPORT_KINDS */
+	bool is_item; /* of the observations section: what alone */
+	char type[32];
+	char step[16];
+	char what[32];
+	struct ir_rpt_series s;
+};
+
+struct ir_rpt_kinds {
+	struct ir_rpt_kind *v; /* IR_LIMIT_REPORT_KINDS + 1 slots */
+	size_t n;
+	size_t hint;
 };
 
 struct ir_rpt_key {
@@ -168,6 +212,9 @@ struct ir_rpt_model {
 	int64_t opened_ts;
 	char kind[16];
 	char *reason, *actor, *host, *version, *config;
+	/* A deploy and the rollback it caused, each naming the other (0:
+	 * none). */
+	uint64_t caused_by, rolled_back_by;
 	int64_t pid;
 	int64_t budget_ms;
 
@@ -193,13 +240,17 @@ struct ir_rpt_model {
 	uint8_t head[IR_HASH_LEN];
 
 	struct ir_rpt_key stopped, rolled_back, healthy, closed;
+	/* A deploy's soak that failed: how long the failure took to see. */
+	struct ir_rpt_key soak_failed;
 
 	struct ir_rpt_list steps;     /* struct ir_rpt_step */
 	struct ir_rpt_list decisions; /* struct ir_rpt_decision */
 	struct ir_rpt_list notes;     /* struct ir_rpt_note */
 	struct ir_rpt_list backups;   /* struct ir_rpt_backup */
 	struct ir_rpt_list resumes;   /* struct ir_rpt_resume */
-	struct ir_rpt_list items;     /* struct ir_rpt_item */
+	struct ir_rpt_list items;     /* struct ir_rpt_item, by seq */
+	/* Notes that correct an event, wherever they are (not folded). */
+	struct ir_rpt_list corrections; /* struct ir_rpt_note */
 	struct ir_rpt_health health;
 	struct ir_rpt_logtail logtail;
 
@@ -208,6 +259,17 @@ struct ir_rpt_model {
 	struct ir_rpt_runidx *runs;
 	size_t nruns, caprun;
 	bool runs_overflow; /* more than IR_LIMIT_REPORT_RUNS: scan all */
+
+	/* Folding (not with full): the notes, the observations by what, the
+	 * timeline rows by kind (a run of step output is one row). */
+	bool full;
+	/* Figures only (stats): no folding and no second look, the lists
+	 * capped as ever. */
+	bool summary;
+	struct ir_rpt_series note_series;
+	struct ir_rpt_kinds item_kinds;
+	struct ir_rpt_kinds kinds;
+	struct ir_rpt_runidx cur_run; /* the run of output being read */
 
 	/* fold state */
 	size_t hint;          /* index of the step run seen last */
@@ -224,6 +286,15 @@ struct ir_rpt_model {
  * ir_evlog_scan, -ENOMEM.  Clear m with ir_rpt_model_clear() either way. */
 int ir_rpt_model_build(struct ir_rpt_model *m, struct ir_evlog *log,
 		       uint64_t id, int64_t at_ns, struct ir_ctx *ctx) IR_WUR;
+/* The same; full keeps every note, observation and list entry (memory
+ * grows with the incident) and folds nothing. */
+int ir_rpt_model_build_full(struct ir_rpt_model *m, struct ir_evlog *log,
+			    uint64_t id, int64_t at_ns, bool full,
+			    struct ir_ctx *ctx) IR_WUR;
+/* The same for figures only (stats): nothing is kept for folding, so a
+ * thousand small incidents cost no more than their events. */
+int ir_rpt_model_build_summary(struct ir_rpt_model *m, struct ir_evlog *log,
+			       uint64_t id, struct ir_ctx *ctx) IR_WUR;
 void ir_rpt_model_clear(struct ir_rpt_model *m);
 
 /* The total so far: incident.closed's duration, else the last event. */
@@ -237,6 +308,19 @@ ir_rpt_model_decision(const struct ir_rpt_model *m, const char *question);
 /* The i-th note correcting event seq (i from 0), NULL past the last. */
 const struct ir_rpt_note *ir_rpt_model_correction(const struct ir_rpt_model *m,
 						  uint64_t seq, size_t i);
+/* The command that shows everything folding leaves out: `incident
+ * timeline INC-7` for events, `incident export INC-7` for output lines. */
+#define IR_RPT_SHOWN_BY_LEN 64
+void ir_rpt_shown_by(char out[IR_RPT_SHOWN_BY_LEN],
+		     const struct ir_rpt_model *m, bool lines);
+/* "note events", "observation (process) events of step stop", "runs of
+ * step.output of step start", "events of other kinds". */
+void ir_rpt_kind_name(struct ir_rpt_line *l, const struct ir_rpt_kind *k);
+/* The folds of ks, sorted by their first seq, into out (room for
+ * IR_LIMIT_REPORT_KINDS + 1); their number. */
+size_t ir_rpt_kind_folds(const struct ir_rpt_kind **out,
+			 const struct ir_rpt_kinds *ks);
+
 /* Median and nearest-rank percentile of n samples (sorted in place);
  * -1 for n == 0. */
 int64_t ir_rpt_percentile(int64_t *v, size_t n, unsigned pct);
@@ -305,11 +389,28 @@ struct ir_rpt_run {
 	size_t nlines;
 	struct ir_buf last;  /* the last line */
 	char last_stream;
+	/* IR_RPT_TL_FOLDED: lines holds the first IR_LIMIT_REPORT_FOLD_KEEP
+	 * of a longer run, tail the last ones, folded what is between. */
+	struct ir_buf tail;
+	size_t ntail;
+	struct ir_rpt_fold folded;
 };
 
 /* Walk a run's kept lines: *off starts at 0; false after the last. */
 bool ir_rpt_run_line(const struct ir_rpt_run *run, size_t *off,
 		     char *stream, const char **line, size_t *len);
+
+enum ir_rpt_tl_mode {
+	/* Every event; of a run its first IR_LIMIT_REPORT_RUN_LINES lines
+	 * and its last. */
+	IR_RPT_TL_CAPPED = 0,
+	/* The rows the model's kinds keep, a fold call where each kind's
+	 * left-out rows begin; of a run longer than IR_LIMIT_REPORT_FOLD its
+	 * first and last lines.  The model must not be full. */
+	IR_RPT_TL_FOLDED,
+	/* Every event and every line (memory grows with a run). */
+	IR_RPT_TL_FULL,
+};
 
 /* The second scan: every event up to the model's last seq (and at_ns),
  * step.output collapsed into runs. */
@@ -318,12 +419,17 @@ struct ir_rpt_timeline {
 	void (*event)(void *payload, const struct ir_event *ev);
 	void (*run)(void *payload, const struct ir_rpt_run *run);
 	void *payload;
+	/* IR_RPT_TL_FOLDED only: the rows of kind k left out. */
+	void (*fold)(void *payload, const struct ir_rpt_kind *k,
+		     const struct ir_rpt_fold *f);
+	enum ir_rpt_tl_mode mode;
 };
 
 int ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 		    struct ir_ctx *ctx) IR_WUR;
 
 /* Renderers (one file each). */
+/* Each folds unless m->full. */
 int ir_rpt_markdown(FILE *out, const struct ir_rpt_model *m,
 		    struct ir_evlog *log, struct ir_ctx *ctx) IR_WUR;
 int ir_rpt_html(FILE *out, const struct ir_rpt_model *m, struct ir_evlog *log,

@@ -5,6 +5,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,21 @@ list_free(struct ir_rpt_list *l)
 {
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+static void
+notes_free(struct ir_rpt_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct ir_rpt_note *n = IR_RPT_AT(*l, struct ir_rpt_note, i);
+
+		free(n->author);
+		free(n->text);
+		free(n->corrected);
+	}
+	list_free(l);
 }
 
 void
@@ -52,14 +68,8 @@ ir_rpt_model_clear(struct ir_rpt_model *m)
 		free(d->answer);
 		free(d->because);
 	}
-	for (i = 0; i < m->notes.n; i++) {
-		struct ir_rpt_note *n = IR_RPT_AT(m->notes, struct ir_rpt_note,
-						  i);
-
-		free(n->author);
-		free(n->text);
-		free(n->corrected);
-	}
+	notes_free(&m->notes);
+	notes_free(&m->corrections);
 	for (i = 0; i < m->backups.n; i++) {
 		struct ir_rpt_backup *b =
 			IR_RPT_AT(m->backups, struct ir_rpt_backup, i);
@@ -82,6 +92,8 @@ ir_rpt_model_clear(struct ir_rpt_model *m)
 	list_free(&m->backups);
 	list_free(&m->resumes);
 	list_free(&m->items);
+	free(m->kinds.v);
+	free(m->item_kinds.v);
 	free(m->health.url);
 	free(m->health.last_error);
 	free(m->health.latency_us);
@@ -135,14 +147,68 @@ ir_rpt_model_correction(const struct ir_rpt_model *m, uint64_t seq, size_t i)
 {
 	size_t k;
 
-	for (k = 0; k < m->notes.n; k++) {
+	for (k = 0; k < m->corrections.n; k++) {
 		const struct ir_rpt_note *n =
-			IR_RPT_AT(m->notes, struct ir_rpt_note, k);
+			IR_RPT_AT(m->corrections, struct ir_rpt_note, k);
 
 		if (n->corrects == seq && !i--)
 			return n;
 	}
 	return NULL;
+}
+
+void
+ir_rpt_shown_by(char out[IR_RPT_SHOWN_BY_LEN], const struct ir_rpt_model *m,
+		bool lines)
+{
+	snprintf(out, IR_RPT_SHOWN_BY_LEN, "incident %s INC-%llu",
+		 lines ? "export" : "timeline", (unsigned long long)m->id);
+}
+
+void
+ir_rpt_kind_name(struct ir_rpt_line *l, const struct ir_rpt_kind *k)
+{
+	if (k->other) {
+		ir_rpt_line_adds(l, "events of other kinds");
+		return;
+	}
+	if (k->is_item) {
+		ir_rpt_line_printf(l, "%s records", k->what);
+		return;
+	}
+	if (!strcmp(k->type, "step.output"))
+		ir_rpt_line_printf(l, "runs of %s", k->type);
+	else
+		ir_rpt_line_printf(l, "%s%s%s%s events", k->type,
+				   k->what[0] ? " (" : "", k->what,
+				   k->what[0] ? ")" : "");
+	if (k->step[0])
+		ir_rpt_line_printf(l, " of step %s", k->step);
+}
+
+static int
+cmp_fold(const void *a, const void *b)
+{
+	uint64_t x = (*(const struct ir_rpt_kind *const *)a)->s.fold.first_seq;
+	uint64_t y = (*(const struct ir_rpt_kind *const *)b)->s.fold.first_seq;
+
+	return (x > y) - (x < y);
+}
+
+size_t
+ir_rpt_kind_folds(const struct ir_rpt_kind **out, const struct ir_rpt_kinds *ks)
+{
+	size_t i, n = 0;
+
+	if (!ks->v)
+		return 0;
+	for (i = 0; i < ks->n; i++)
+		if (ks->v[i].s.fold.count)
+			out[n++] = &ks->v[i];
+	if (ks->v[IR_LIMIT_REPORT_KINDS].s.fold.count)
+		out[n++] = &ks->v[IR_LIMIT_REPORT_KINDS];
+	qsort(out, n, sizeof(*out), cmp_fold);
+	return n;
 }
 
 static int

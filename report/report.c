@@ -10,6 +10,14 @@ int
 ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
 		enum ir_report_format fmt, struct ir_ctx *ctx)
 {
+	return ir_report_write_flags(out, log, id, fmt, 0, ctx);
+}
+
+int
+ir_report_write_flags(FILE *out, struct ir_evlog *log, uint64_t id,
+		      enum ir_report_format fmt, unsigned flags,
+		      struct ir_ctx *ctx)
+{
 	struct ir_rpt_model m;
 	int rc;
 
@@ -29,7 +37,8 @@ ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
 		if (!strcmp(inc.kind, "drill"))
 			return ir_rpt_drill(out, log, id, fmt, ctx);
 	}
-	rc = ir_rpt_model_build(&m, log, id, -1, ctx);
+	rc = ir_rpt_model_build_full(&m, log, id, -1, flags & IR_REPORT_FULL,
+				     ctx);
 	if (rc)
 		goto out;
 	switch (fmt) {

@@ -27,6 +27,21 @@ enum ir_report_format {
 int ir_report_write(FILE *out, struct ir_evlog *log, uint64_t id,
 		    enum ir_report_format fmt, struct ir_ctx *ctx) IR_WUR;
 
+/* How a report is written. */
+enum {
+	/* Fold nothing: every note, observation, timeline row and output
+	 * line (the report then grows with the incident).  Without it a
+	 * series of one kind longer than IR_LIMIT_REPORT_FOLD keeps its first
+	 * and last IR_LIMIT_REPORT_FOLD_KEEP and names the command that shows
+	 * the rest (docs/guide.md, "Folding"). */
+	IR_REPORT_FULL = 1,
+};
+
+/* ir_report_write() with IR_REPORT_* flags. */
+int ir_report_write_flags(FILE *out, struct ir_evlog *log, uint64_t id,
+			  enum ir_report_format fmt, unsigned flags,
+			  struct ir_ctx *ctx) IR_WUR;
+
 /* `incident show INC [--at +DURATION]`: what was known at at_ms after the
  * incident opened (at_ms < 0: all of it): steps done, target, last health
  * status, then the events up to that moment.  json selects JSON. */

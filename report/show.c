@@ -207,7 +207,9 @@ static int
 show_text(FILE *out, const struct ir_rpt_model *m, struct ir_evlog *log,
 	  struct ir_ctx *ctx)
 {
-	struct ir_rpt_timeline tl = { m, text_event, text_run, out };
+	struct ir_rpt_timeline tl = {
+		.m = m, .event = text_event, .run = text_run, .payload = out
+	};
 	char o[IR_RPT_DUR_LEN];
 	int rc;
 

@@ -184,7 +184,7 @@ gather(struct stats *st, struct ir_evlog *log, struct ir_ctx *ctx)
 	for (i = 0; !rc && i < ids.n; i++) {
 		struct ir_rpt_model m;
 
-		rc = ir_rpt_model_build(&m, log, ids.v[i], -1, ctx);
+		rc = ir_rpt_model_build_summary(&m, log, ids.v[i], ctx);
 		if (rc == -EBADMSG) {
 			/* One damaged incident must not hide the rest:
 			 * counted, and `incident verify` names it. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "runbook.h"
 #include "term_line.h"
 #include "value.h"
 
@@ -19,13 +20,11 @@
 #define TERM_FRAME_BYTES (256 * 1024)
 #define TERM_REDRAW_NS (100 * 1000 * 1000ULL) /* at most 10 frames/s */
 #define TERM_PROBE_EVERY 10 /* plain mode: every Nth health probe */
+#define TERM_MIN_ROWS 5
+#define TERM_MARKER_BYTES 512
 
 typedef unsigned long long ull;
 
-static const char *const rollback_steps[] = {
-    "stop",  "backup", "checkout", "config", "database",
-    "start", "health", "verify",   "report",
-};
 
 enum step_state { ST_PENDING, ST_RUNNING, ST_DONE, ST_FAILED, ST_SKIPPED };
 
@@ -42,7 +41,9 @@ struct step {
 
 struct ir_term {
 	struct ir_term_opts opts;
-	int width; /* plain mode and timeline */
+	int width; /* plain mode and timeline; ir_term_fixed: every mode */
+	int rows;  /* ir_term_fixed: lines the block may take; 0: no limit */
+	bool fixed;
 	char kind[16];
 	uint64_t budget_ms; /* the whole rollback; 0: unknown */
 	uint64_t now;       /* mono ns: the latest event or tick */
@@ -55,6 +56,8 @@ struct ir_term {
 	struct ir_event *opened_ev, *closed_ev, *decision, *note;
 	struct ir_event *recent[TERM_RECENT];
 	size_t recent_next;
+	char marker[TERM_MARKER_BYTES]; /* the last marker, "" before one */
+	bool paused;
 	struct ir_buf frame;
 	int drawn; /* lines of the frame on screen */
 	bool ever_drawn, dirty;
@@ -166,19 +169,16 @@ step_get(struct ir_term *t, const char *name, bool add)
 static void
 steps_for_kind(struct ir_term *t, const struct ir_val *d)
 {
+	const char *kind = ir_val_get_str(d, "kind");
+	const enum ir_step *steps;
 	size_t n = 0;
 
-	if (ir_tline_val_is(d, "kind", "rollback") ||
-	    ir_tline_val_is(d, "kind", "drill"))
-		n = sizeof(rollback_steps) / sizeof(rollback_steps[0]);
+	if (!kind)
+		return;
+	/* A drill shows the rollback it replays. */
+	steps = ir_runbook_steps(strcmp(kind, "drill") ? kind : "rollback", &n);
 	for (size_t i = 0; i < n; i++)
-		step_get(t, rollback_steps[i], true);
-	if (ir_tline_val_is(d, "kind", "stop"))
-		step_get(t, "stop", true);
-	else if (ir_tline_val_is(d, "kind", "backup"))
-		step_get(t, "backup", true);
-	else if (ir_tline_val_is(d, "kind", "restore"))
-		step_get(t, "restore", true);
+		step_get(t, ir_step_name(steps[i]), true);
 }
 
 /* Fold one event into what the display knows.  Copies of events are kept
@@ -324,7 +324,9 @@ frame_line(struct ir_term *t, bool *ok, int *lines)
 	struct ir_tline *l = &t->line;
 
 	ir_tline_end(l);
-	if (!*ok)
+	/* The block stays above the terminal's last line: taller, it would
+	 * scroll, and the redraw would go up into what scrolled. */
+	if (!*ok || (t->rows && *lines >= t->rows - 1))
 		return;
 	if (ir_buf_add(&t->frame, "\x1b[2K", 4) ||
 	    ir_buf_add(&t->frame, l->buf, l->len) ||
@@ -454,18 +456,34 @@ redraw(struct ir_term *t, bool force)
 	int width, lines = 0;
 	bool ok = true, color = t->opts.color;
 
-	if (!force && t->ever_drawn && now - t->drawn_at < TERM_REDRAW_NS)
+	if (!force && !t->fixed && t->ever_drawn &&
+	    now - t->drawn_at < TERM_REDRAW_NS)
 		return;
-	width = term_width(t->opts.out, true);
+	width = t->fixed ? t->width : term_width(t->opts.out, true);
 	ir_buf_reset(&t->frame);
 	/* Back to the top of the block; each line clears itself, and what
-	 * is left below a shorter block is erased at the end. */
-	if (t->drawn && ir_buf_printf(&t->frame, "\r\x1b[%dA", t->drawn))
+	 * is left below a shorter block is erased at the end.  A fixed
+	 * terminal's block fills it from the top: every frame stands alone,
+	 * whichever came before it. */
+	if (t->fixed && ir_buf_add(&t->frame, "\x1b[H", 3))
+		return;
+	if (!t->fixed && t->drawn &&
+	    ir_buf_printf(&t->frame, "\r\x1b[%dA", t->drawn))
 		return;
 
 	ir_tline_init(l, width, color);
 	draw_header(t, l);
 	frame_line(t, &ok, &lines);
+	if (t->marker[0]) {
+		ir_tline_init(l, width, color);
+		ir_tline_tone(l, IR_TONE_DIM);
+		ir_tline_puts(l, "\xe2\x96\xb8 ");
+		ir_tline_puts(l, t->marker);
+		if (t->paused)
+			ir_tline_puts(l, "  (paused: space goes on)");
+		ir_tline_tone(l, IR_TONE_OFF);
+		frame_line(t, &ok, &lines);
+	}
 	for (size_t i = 0; i < t->nsteps; i++) {
 		ir_tline_init(l, width, color);
 		draw_step(t, l, &t->steps[i]);
@@ -612,6 +630,48 @@ ir_term_finish(struct ir_term *t)
 	fflush(t->opts.out);
 }
 
+void
+ir_term_fixed(struct ir_term *t, int cols, int rows)
+{
+	if (!t)
+		return;
+	t->fixed = true;
+	t->width = cols < TERM_MIN_COLS   ? TERM_MIN_COLS
+	           : cols > TERM_MAX_COLS ? TERM_MAX_COLS
+	                                  : cols;
+	t->rows = rows < TERM_MIN_ROWS ? TERM_MIN_ROWS : rows;
+}
+
+void
+ir_term_marker(struct ir_term *t, const char *label, bool paused)
+{
+	struct ir_tline *l;
+	char off[32];
+
+	if (!t || !label)
+		return;
+	if (t->opts.tty) {
+		/* A pause, and its end, show at once. */
+		bool now = paused || t->paused;
+
+		snprintf(t->marker, sizeof(t->marker), "%s", label);
+		t->paused = paused;
+		t->dirty = true;
+		redraw(t, now);
+		return;
+	}
+	l = &t->line;
+	plain_flush_probe(t);
+	ir_tline_init(l, t->width, false);
+	ir_tline_offset(off, sizeof(off), t->now);
+	ir_tline_printf(l, "[%s] \xe2\x96\xb8 ", off);
+	ir_tline_puts(l, label);
+	if (paused)
+		ir_tline_puts(l, "  (paused: space goes on)");
+	(void)ir_tline_write(t->opts.out, l);
+	fflush(t->opts.out);
+}
+
 /* ---- `incident timeline` ------------------------------------------- */
 
 struct timeline {
@@ -619,9 +679,14 @@ struct timeline {
 	FILE *out;
 	bool color;
 	int rc;
-	/* A run of step.output lines of one step, shown collapsed. */
-	struct ir_event *first, *last;
+	/* A run of step.output lines of one step, shown collapsed: the
+	 * first decoded, the last one's stored bytes (decoded at the
+	 * flush: nothing between them is). */
+	struct ir_event *first;
+	struct ir_buf last;
 	uint64_t run;
+	uint64_t id;
+	struct ir_ctx *ctx;
 };
 
 static void
@@ -633,7 +698,9 @@ timeline_prefix(struct timeline *tl, struct ir_tline *l,
 	ir_tline_utc(utc, sizeof(utc), ev->ts);
 	ir_tline_offset(off, sizeof(off), ev->mono);
 	ir_tline_tone(l, IR_TONE_DIM);
-	ir_tline_printf(l, "%s  %s", utc, off);
+	ir_tline_puts(l, utc);
+	ir_tline_puts(l, "  ");
+	ir_tline_puts(l, off);
 	ir_tline_tone(l, IR_TONE_OFF);
 	ir_tline_puts(l, "  ");
 	ir_tline_column(l, ev);
@@ -662,7 +729,11 @@ static void
 timeline_flush(struct timeline *tl)
 {
 	struct ir_tline *l = &tl->t->line;
+	struct ir_event last = { 0 };
 	int col;
+
+	if (tl->run > 1 && ir_codec_decode(&last, tl->last.data, tl->last.len))
+		tl->rc = -EBADMSG; /* it was read in place already */
 
 	if (tl->run == 1) {
 		timeline_line(tl, tl->first, 0);
@@ -675,7 +746,7 @@ timeline_flush(struct timeline *tl)
 		if (tl->run > 2) {
 			/* Under the text column of the lines around it. */
 			ir_tline_init(l, tl->t->width, tl->color);
-			timeline_prefix(tl, l, tl->last);
+			timeline_prefix(tl, l, &last);
 			col = l->cols;
 			ir_tline_init(l, tl->t->width, tl->color);
 			ir_tline_pad(l, col);
@@ -687,32 +758,23 @@ timeline_flush(struct timeline *tl)
 			                tl->run == 3 ? "" : "s");
 			timeline_put(tl, l);
 		}
-		timeline_line(tl, tl->last, 0);
+		timeline_line(tl, &last, 0);
 	}
+	ir_event_clear(&last);
 	event_free(tl->first);
-	event_free(tl->last);
-	tl->first = tl->last = NULL;
+	tl->first = NULL;
+	ir_buf_reset(&tl->last);
 	tl->run = 0;
 }
 
 static int
-timeline_event(void *payload, const struct ir_event *ev, const void *raw,
-               size_t len)
+timeline_event(struct timeline *tl, const struct ir_event *ev)
 {
-	struct timeline *tl = payload;
 	struct step *st;
 
-	(void)raw;
-	(void)len;
 	update(tl->t, ev);
 	if (ir_tline_is_type(ev, "step.output") &&
 	    ir_val_get(ev->data, "line")) {
-		if (tl->run &&
-		    !strncmp(tl->first->step, ev->step, sizeof(ev->step))) {
-			keep(&tl->last, ev);
-			tl->run++;
-			return tl->last ? tl->rc : -ENOMEM;
-		}
 		timeline_flush(tl);
 		keep(&tl->first, ev);
 		tl->run = 1;
@@ -722,6 +784,56 @@ timeline_event(void *payload, const struct ir_event *ev, const void *raw,
 	st = ir_tline_is_probe(ev) ? step_get(tl->t, ev->step, false) : NULL;
 	timeline_line(tl, ev, st ? st->probes : 0);
 	return tl->rc;
+}
+
+/* The scan hands over the stored bytes: a line of output that goes on
+ * the run being collapsed is only read in place (its bytes kept, the
+ * last one's shown); every other event is decoded. */
+static int
+timeline_raw(void *payload, const struct ir_event *key, const void *raw,
+             size_t len)
+{
+	struct timeline *tl = payload;
+	struct ir_event_head h;
+	struct ir_output_view out;
+	struct ir_event ev = {0};
+	int rc;
+
+	if (!tl->run) {
+		/* No run to go on: decoded at once (one read, not two). */
+		rc = ir_codec_decode(&ev, raw, len);
+		h.seq = ev.seq;
+		rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
+		if (!rc)
+			rc = timeline_event(tl, &ev);
+		ir_event_clear(&ev);
+		return rc;
+	}
+	rc = ir_codec_peek_output(&h, &out, raw, len);
+	rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
+	if (rc)
+		return rc;
+	if (out.is_output && out.line &&
+	    !strncmp(tl->first->step, h.step, sizeof(h.step))) {
+		if (h.mono > tl->t->now)
+			tl->t->now = h.mono;
+		ir_buf_reset(&tl->last);
+		if (ir_buf_add(&tl->last, raw, len))
+			return -ENOMEM;
+		tl->run++;
+		return tl->rc;
+	}
+	rc = ir_codec_decode(&ev, raw, len);
+	if (rc)
+		return rc == -ENOMEM
+		           ? rc
+		           : ir_error_set(tl->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
+		                          "INC-%llu seq %llu: record does not "
+		                          "decode",
+		                          (ull)tl->id, (ull)h.seq);
+	rc = timeline_event(tl, &ev);
+	ir_event_clear(&ev);
+	return rc;
 }
 
 static void
@@ -774,13 +886,15 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 		return -ENOMEM;
 	tl.out = out;
 	tl.color = color;
+	tl.id = id;
+	tl.ctx = ctx;
 	timeline_header(&tl, &inc);
 	/* Lines are written as the scan goes, inside its read snapshot; a
 	 * timeline is short work unless the reader stops reading.  The chain
 	 * is checked alongside: a tampered incident fails (-EBADMSG, naming
 	 * the first bad event) after the lines read so far. */
-	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
-	                   timeline_event, &tl, ctx);
+	rc = ir_evlog_scan(log, id, 1, IR_EVLOG_RAW | IR_EVLOG_CHAIN,
+	                   timeline_raw, &tl, ctx);
 	if (!rc)
 		timeline_flush(&tl);
 	if (!rc)
@@ -795,7 +909,7 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 		rc = ir_error_set(ctx, rc, IR_ORIGIN_NONE, 0,
 		                  "timeline: out of memory");
 	event_free(tl.first);
-	event_free(tl.last);
+	ir_buf_clear(&tl.last);
 	ir_term_free(tl.t);
 	return rc;
 }

@@ -36,6 +36,19 @@ void ir_term_tick(struct ir_term *t, uint64_t mono);
 /* The incident is over (or the caller stops feeding): final redraw. */
 void ir_term_finish(struct ir_term *t);
 
+/* Render for a fixed terminal of cols x rows (an asciicast's) from now on:
+ * lines are cut to cols and the block to rows whatever the real terminal
+ * or $COLUMNS say, and every event or tick redraws (never held back by the
+ * real clock), so the same calls give the same bytes.  cols is at least
+ * 20, rows at least 5. */
+void ir_term_fixed(struct ir_term *t, int cols, int rows);
+
+/* A marker (report/marker.h) was reached: on a TTY the line under the
+ * header becomes "▸ label" (dimmed), plain output gets one line; with
+ * paused, saying that space goes on (on a TTY, call again without it once
+ * the pause is over).  The label is sanitized again here. */
+void ir_term_marker(struct ir_term *t, const char *label, bool paused);
+
 /* `incident timeline INC`: every event with UTC time and +offset, step
  * output collapsed with a count.  -EBADMSG (ctx names incident and seq)
  * when the hash chain is broken; lines already written stand. */

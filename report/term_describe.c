@@ -353,7 +353,17 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 	const char *p;
 	size_t n;
 
-	if (ir_tline_is_type(ev, "incident.opened")) {
+	/* The kinds a long incident is made of first: each test is a
+	 * string compare, once per line of the timeline. */
+	if (ir_tline_is_type(ev, "note")) {
+		if (!ir_tline_field(l, d, "text", "", ""))
+			ir_tline_puts(l, "(empty)");
+		ir_tline_field(l, d, "author", " (", ")");
+		if (ir_tline_val_u64(d, "corrects", &u))
+			ir_tline_printf(l, " [corrects #%llu]", (ull)u);
+	} else if (ir_tline_is_type(ev, "observation")) {
+		describe_observation(l, d, x);
+	} else if (ir_tline_is_type(ev, "incident.opened")) {
 		if (!ir_tline_field(l, d, "kind", "", ""))
 			ir_tline_puts(l, "incident");
 		ir_tline_puts(l, " opened");
@@ -399,8 +409,6 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 		if (ir_val_get_bool(d, "truncated", false))
 			ir_tline_puts(l, " \xe2\x80\xa6(cut)");
 		ir_tline_tone(l, IR_TONE_OFF);
-	} else if (ir_tline_is_type(ev, "observation")) {
-		describe_observation(l, d, x);
 	} else if (ir_tline_is_type(ev, "step.completed") ||
 	           ir_tline_is_type(ev, "step.failed")) {
 		describe_closing(l, ev);
@@ -464,12 +472,6 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 		ir_tline_field(l, d, "actor", " by ", "");
 		ir_tline_field(l, d, "interrupted_step", " (",
 		               " was interrupted)");
-	} else if (ir_tline_is_type(ev, "note")) {
-		if (!ir_tline_field(l, d, "text", "", ""))
-			ir_tline_puts(l, "(empty)");
-		ir_tline_field(l, d, "author", " (", ")");
-		if (ir_tline_val_u64(d, "corrects", &u))
-			ir_tline_printf(l, " [corrects #%llu]", (ull)u);
 	} else if (ir_tline_is_type(ev, "incident.closed")) {
 		describe_closed(l, ev, x);
 	} else {

@@ -123,7 +123,26 @@ ir_tline_add(struct ir_tline *l, const void *p, size_t n)
 
 	while (i < n && !l->full) {
 		uint32_t cp;
-		size_t k = utf8_next(s + i, n - i, &cp);
+		size_t k, room;
+
+		/* Printable ASCII, nearly all of it: copied as it is, up to
+		 * what fits; the character past that is cut below. */
+		for (k = i; k < n && s[k] >= 0x20 && s[k] < 0x7f; k++)
+			;
+		room = l->cols < l->width ? (size_t)(l->width - l->cols) : 0;
+		if (room > sizeof(l->buf) - IR_TLINE_SPARE - l->len)
+			room = sizeof(l->buf) - IR_TLINE_SPARE - l->len;
+		if (k - i > room)
+			k = i + room;
+		if (k > i) {
+			memcpy(l->buf + l->len, s + i, k - i);
+			l->len += k - i;
+			l->last = l->len - 1;
+			l->cols += (int)(k - i);
+			i = k;
+			continue;
+		}
+		k = utf8_next(s + i, n - i, &cp);
 		const char *out = (const char *)s + i;
 		size_t outn = k;
 		int w = 1;
@@ -175,8 +194,13 @@ ir_tline_printf(struct ir_tline *l, const char *fmt, ...)
 void
 ir_tline_pad(struct ir_tline *l, int col)
 {
+	static const char spaces[] = "                                ";
+
 	while (l->cols < col && !l->full)
-		ir_tline_add(l, " ", 1);
+		ir_tline_add(l, spaces,
+		             (size_t)(col - l->cols) < sizeof(spaces) - 1
+		                 ? (size_t)(col - l->cols)
+		                 : sizeof(spaces) - 1);
 }
 
 void
@@ -253,18 +277,54 @@ ir_tline_budget(char *out, size_t cap, uint64_t ms)
 }
 
 /* Offset since the incident opened: "+MM:SS.mmm", "+H:MM:SS.mmm". */
+/* v in exactly width digits, zero-padded (v < 10^width); past them. */
+static char *
+digits(char *p, uint64_t v, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+static void
+copy_out(char *out, size_t cap, const char *buf, size_t n)
+{
+	if (!cap)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, buf, n);
+	out[n] = '\0';
+}
+
+/* Written digit by digit: these run once per line of a timeline of a
+ * million events, where snprintf and gmtime_r were most of the cost. */
 void
 ir_tline_offset(char *out, size_t cap, uint64_t ns)
 {
 	uint64_t ms = ns / IR_NS_PER_MS, s = ms / 1000;
+	char buf[40], *p = buf;
 
-	if (s < 3600)
-		snprintf(out, cap, "+%02llu:%02llu.%03llu", (ull)(s / 60),
-		         (ull)(s % 60), (ull)(ms % 1000));
-	else
-		snprintf(out, cap, "+%llu:%02llu:%02llu.%03llu",
-		         (ull)(s / 3600), (ull)(s / 60 % 60), (ull)(s % 60),
-		         (ull)(ms % 1000));
+	*p++ = '+';
+	if (s < 3600) {
+		p = digits(p, s / 60, 2);
+	} else {
+		uint64_t h = s / 3600, t;
+		int w = 1;
+
+		for (t = h; t >= 10; t /= 10)
+			w++;
+		p = digits(p, h, w);
+		*p++ = ':';
+		p = digits(p, s / 60 % 60, 2);
+	}
+	*p++ = ':';
+	p = digits(p, s % 60, 2);
+	*p++ = '.';
+	p = digits(p, ms % 1000, 3);
+	copy_out(out, cap, buf, (size_t)(p - buf));
 }
 
 void
@@ -285,16 +345,29 @@ ir_tline_bytes(char *out, size_t cap, uint64_t b)
 }
 
 /* UTC with milliseconds, whatever TZ says. */
-void
-ir_tline_utc(char *out, size_t cap, int64_t ns)
+/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * civil_from_days): no time zone, no locale, no table. */
+static void
+civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 {
-	int64_t s = ns / IR_NS_PER_SEC, r = ns % IR_NS_PER_SEC;
-	struct tm tm;
-	time_t tt;
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	uint64_t doe = (uint64_t)(z - era * 146097);
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153;
 
-	if (r < 0)
-		r += IR_NS_PER_SEC, s--;
-	tt = (time_t)s;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* Years beyond 0-9999, as gmtime_r tells them. */
+static void
+utc_far(char *out, size_t cap, int64_t s, int64_t r)
+{
+	struct tm tm;
+	time_t tt = (time_t)s;
+
 	if (!gmtime_r(&tt, &tm)) {
 		snprintf(out, cap, "(time out of range)");
 		return;
@@ -302,6 +375,41 @@ ir_tline_utc(char *out, size_t cap, int64_t ns)
 	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	         tm.tm_min, tm.tm_sec, (int)(r / (int64_t)IR_NS_PER_MS));
+}
+
+void
+ir_tline_utc(char *out, size_t cap, int64_t ns)
+{
+	int64_t s = ns / IR_NS_PER_SEC, r = ns % IR_NS_PER_SEC, y, days, sod;
+	unsigned mo, d;
+	char buf[40], *p = buf;
+
+	if (r < 0)
+		r += IR_NS_PER_SEC, s--;
+	days = s / 86400;
+	sod = s % 86400;
+	if (sod < 0)
+		sod += 86400, days--;
+	civil(days, &y, &mo, &d);
+	if (y < 0 || y > 9999) {
+		utc_far(out, cap, s, r);
+		return;
+	}
+	p = digits(p, (uint64_t)y, 4);
+	*p++ = '-';
+	p = digits(p, mo, 2);
+	*p++ = '-';
+	p = digits(p, d, 2);
+	*p++ = 'T';
+	p = digits(p, (uint64_t)sod / 3600, 2);
+	*p++ = ':';
+	p = digits(p, (uint64_t)sod / 60 % 60, 2);
+	*p++ = ':';
+	p = digits(p, (uint64_t)sod % 60, 2);
+	*p++ = '.';
+	p = digits(p, (uint64_t)r / IR_NS_PER_MS, 3);
+	*p++ = 'Z';
+	copy_out(out, cap, buf, (size_t)(p - buf));
 }
 
 /* ---- reading event data --------------------------------------------- */
@@ -362,11 +470,6 @@ ir_tline_field(struct ir_tline *l, const struct ir_val *m, const char *key,
 	return true;
 }
 
-bool
-ir_tline_is_type(const struct ir_event *ev, const char *type)
-{
-	return !strcmp(ev->type, type);
-}
 
 bool
 ir_tline_is_probe(const struct ir_event *ev)

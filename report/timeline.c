@@ -2,6 +2,8 @@
  * step output collapsed so a million lines cost one row. */
 #include "model.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir_limits.h"
@@ -10,6 +12,7 @@ struct walk {
 	const struct ir_rpt_timeline *tl;
 	struct ir_rpt_run run;
 	bool in_run;
+	size_t max_lines; /* kept of a run */
 	int rc;
 };
 
@@ -22,6 +25,9 @@ flush_run(struct walk *w)
 	w->in_run = false;
 	ir_buf_reset(&w->run.lines);
 	ir_buf_reset(&w->run.last);
+	ir_buf_reset(&w->run.tail);
+	w->run.ntail = 0;
+	w->run.folded = (struct ir_rpt_fold){ 0 };
 }
 
 static int
@@ -84,7 +90,7 @@ add_output(struct walk *w, const struct ir_event_head *ev,
 		return 0;
 	if (s == 'e')
 		r->err_lines++;
-	if (r->nlines < IR_LIMIT_REPORT_RUN_LINES) {
+	if (r->nlines < w->max_lines) {
 		rc = keep_line(&r->lines, s, out->line, out->line_len);
 		if (rc)
 			return rc;
@@ -144,6 +150,7 @@ struct range {
 	uint64_t to;   /* last seq to read */
 	bool lines;    /* keep output lines (inside a run) */
 	bool last;     /* only the run's last line */
+	bool tail;     /* into the run's tail (folded) */
 };
 
 static int
@@ -169,7 +176,12 @@ range_visit(void *payload, const struct ir_event *key, const void *raw,
 
 		if (!r->lines || !out.line)
 			return 0;
-		if (!r->last && run->nlines < IR_LIMIT_REPORT_RUN_LINES) {
+		if (r->tail) {
+			rc = keep_line(&run->tail, s, out.line, out.line_len);
+			if (rc)
+				return rc;
+			run->ntail++;
+		} else if (!r->last && run->nlines < w->max_lines) {
 			rc = keep_line(&run->lines, s, out.line, out.line_len);
 			if (rc)
 				return rc;
@@ -196,12 +208,30 @@ static int
 read_range(struct walk *w, struct ir_evlog *log, uint64_t from, uint64_t to,
 	   bool lines, bool last, struct ir_ctx *ctx)
 {
-	struct range r = { w, to, lines, last };
+	struct range r = { w, to, lines, last, false };
 
 	if (from > to)
 		return 0;
 	return ir_evlog_scan(log, w->tl->m->id, from, IR_EVLOG_RAW,
 			     range_visit, &r, ctx);
+}
+
+static void
+start_run(struct walk *w, const struct ir_rpt_runidx *x)
+{
+	struct ir_rpt_run *run = &w->run;
+
+	memcpy(run->step, x->step, sizeof(run->step));
+	run->first_seq = x->first_seq;
+	run->last_seq = x->last_seq;
+	run->first_ts = x->first_ts;
+	run->first_ms = x->first_ms;
+	run->last_ms = x->last_ms;
+	run->count = x->count;
+	run->dropped = x->dropped;
+	run->err_lines = x->err_lines;
+	run->nlines = 0;
+	w->in_run = true;
 }
 
 static int
@@ -214,26 +244,14 @@ indexed(struct walk *w, struct ir_evlog *log, struct ir_ctx *ctx)
 
 	for (i = 0; i < m->nruns && !rc; i++) {
 		const struct ir_rpt_runidx *x = &m->runs[i];
-		struct ir_rpt_run *run = &w->run;
-		uint64_t kept = x->count < IR_LIMIT_REPORT_RUN_LINES
-					? x->count
-					: IR_LIMIT_REPORT_RUN_LINES;
+		uint64_t kept = x->count < w->max_lines ? x->count
+							: w->max_lines;
 
 		rc = read_range(w, log, next, x->first_seq - 1, false, false,
 				ctx);
 		if (rc)
 			break;
-		memcpy(run->step, x->step, sizeof(run->step));
-		run->first_seq = x->first_seq;
-		run->last_seq = x->last_seq;
-		run->first_ts = x->first_ts;
-		run->first_ms = x->first_ms;
-		run->last_ms = x->last_ms;
-		run->count = x->count;
-		run->dropped = x->dropped;
-		run->err_lines = x->err_lines;
-		run->nlines = 0;
-		w->in_run = true;
+		start_run(w, x);
 		rc = read_range(w, log, x->first_seq, x->first_seq + kept - 1,
 				true, false, ctx);
 		if (!rc && kept < x->count)
@@ -248,6 +266,108 @@ indexed(struct walk *w, struct ir_evlog *log, struct ir_ctx *ctx)
 	return rc;
 }
 
+/* ---- folded: only the rows the model's kinds kept ---------------------------
+ * Each row is read on its own (a few hundred look-ups at most); a run
+ * longer than IR_LIMIT_REPORT_FOLD is read as its first and last lines. */
+
+struct row {
+	uint64_t seq;
+	const struct ir_rpt_kind *k;
+	const struct ir_rpt_runidx *x; /* NULL: the kind's fold */
+};
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	uint64_t x = ((const struct row *)a)->seq;
+	uint64_t y = ((const struct row *)b)->seq;
+
+	return (x > y) - (x < y);
+}
+
+static int
+folded_run(struct walk *w, struct ir_evlog *log,
+	   const struct ir_rpt_runidx *x, struct ir_ctx *ctx)
+{
+	struct range tail = { w, x->last_seq, true, false, true };
+	uint64_t from = x->last_seq - IR_LIMIT_REPORT_FOLD_KEEP + 1;
+	int rc;
+
+	start_run(w, x);
+	if (x->count <= IR_LIMIT_REPORT_FOLD) {
+		rc = read_range(w, log, x->first_seq, x->last_seq, true,
+				false, ctx);
+	} else {
+		rc = read_range(w, log, x->first_seq,
+				x->first_seq + IR_LIMIT_REPORT_FOLD_KEEP - 1,
+				true, false, ctx);
+		if (!rc)
+			rc = ir_evlog_scan(log, w->tl->m->id, from,
+					   IR_EVLOG_RAW, range_visit, &tail,
+					   ctx);
+		w->run.folded = (struct ir_rpt_fold){
+			x->count - IR_LIMIT_REPORT_FOLD,
+			x->first_seq + IR_LIMIT_REPORT_FOLD_KEEP,
+			x->last_seq - IR_LIMIT_REPORT_FOLD_KEEP,
+		};
+	}
+	if (!rc)
+		flush_run(w);
+	return rc;
+}
+
+static int
+add_rows(struct row *rows, const struct ir_rpt_kind *k)
+{
+	const struct ir_rpt_series *s = &k->s;
+	size_t i, n = 0;
+
+	for (i = 0; i < ir_rpt_series_head(s); i++)
+		rows[n++] = (struct row){ s->head[i].first_seq, k,
+					  &s->head[i] };
+	for (i = 0; i < ir_rpt_series_tail(s); i++) {
+		const struct ir_rpt_runidx *x = ir_rpt_series_tail_at(s, i);
+
+		rows[n++] = (struct row){ x->first_seq, k, x };
+	}
+	if (s->fold.count)
+		rows[n++] = (struct row){ s->fold.first_seq, k, NULL };
+	return (int)n;
+}
+
+static int
+folded(struct walk *w, struct ir_evlog *log, struct ir_ctx *ctx)
+{
+	const struct ir_rpt_kinds *ks = &w->tl->m->kinds;
+	struct row *rows;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (!ks->v)
+		return 0;
+	rows = calloc((IR_LIMIT_REPORT_KINDS + 1) * (IR_LIMIT_REPORT_FOLD + 1),
+		      sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < ks->n; i++)
+		n += (size_t)add_rows(rows + n, &ks->v[i]);
+	n += (size_t)add_rows(rows + n, &ks->v[IR_LIMIT_REPORT_KINDS]);
+	qsort(rows, n, sizeof(*rows), cmp_row);
+	for (i = 0; i < n && !rc; i++) {
+		const struct row *r = &rows[i];
+
+		if (!r->x)
+			w->tl->fold(w->tl->payload, r->k, &r->k->s.fold);
+		else if (r->x->is_run)
+			rc = folded_run(w, log, r->x, ctx);
+		else
+			rc = read_range(w, log, r->seq, r->seq, false, false,
+					ctx);
+	}
+	free(rows);
+	return rc;
+}
+
 int
 ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 		struct ir_ctx *ctx)
@@ -255,7 +375,11 @@ ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 	struct walk w = { .tl = tl };
 	int rc;
 
-	if (!tl->m->runs_overflow)
+	w.max_lines = tl->mode == IR_RPT_TL_FULL ? SIZE_MAX
+						 : IR_LIMIT_REPORT_RUN_LINES;
+	if (tl->mode == IR_RPT_TL_FOLDED)
+		rc = folded(&w, log, ctx);
+	else if (!tl->m->runs_overflow)
 		rc = indexed(&w, log, ctx);
 	else
 		rc = ir_evlog_scan(log, tl->m->id, 1, IR_EVLOG_RAW, visit, &w,
@@ -264,6 +388,7 @@ ir_rpt_timeline(const struct ir_rpt_timeline *tl, struct ir_evlog *log,
 		flush_run(&w);
 	ir_buf_clear(&w.run.lines);
 	ir_buf_clear(&w.run.last);
+	ir_buf_clear(&w.run.tail);
 	if (rc == -ENOMEM)
 		return ir_error_set(ctx, rc, IR_ORIGIN_OS, 0,
 				    "INC-%llu: out of memory for the timeline",

@@ -97,7 +97,9 @@ ir_report_timeline_json(FILE *out, struct ir_evlog *log, uint64_t id,
 {
 	struct ir_rpt_model m;
 	struct tl_json w = { out, 0, 0 };
-	struct ir_rpt_timeline tl = { &m, tl_event, tl_run, &w };
+	struct ir_rpt_timeline tl = {
+		.m = &m, .event = tl_event, .run = tl_run, .payload = &w
+	};
 	int rc;
 
 	if (!out || !log)

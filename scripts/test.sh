@@ -64,12 +64,14 @@ demo_readme() {
 	fi
 	# The runbook's wrappers find build/incident beside them: roll the
 	# sandbox back once more, to the oldest tag (named: without it the
-	# rollback right after the demo's would ask first), then stop the
-	# node it started.
+	# rollback right after the demo's would ask first), deploy that tag
+	# again, then stop the node it started.
 	if [ $rc -eq 0 ]; then
 		(cd "$scratch" &&
 			export INCIDENT_CONFIG=$scratch/sandbox/incident.conf &&
 			scripts/rollback.sh deploy-20261124-090000 &&
+			scripts/deploy.sh deploy-20261124-090000 &&
+			build/incident tags | grep -q "passed health and soak in deploy" &&
 			scripts/emergency_stop.sh &&
 			build/incident list | grep -q "stop  *succeeded") \
 			</dev/null >>"$scratch.log" 2>&1 || rc=$?

@@ -77,5 +77,15 @@
 /* Runs of step output indexed by the report's first pass (beyond: the
  * timeline pass reads every event). */
 #define IR_LIMIT_REPORT_RUNS 65536
+/* Folding (`incident report` without --full): a series of one kind longer
+ * than IR_LIMIT_REPORT_FOLD (the notes; the observations of one kind; the
+ * timeline rows of one event type, step and observation kind; the lines of
+ * one run of step output) keeps its first and its last
+ * IR_LIMIT_REPORT_FOLD_KEEP and says how many are left out between them.
+ * Twenty rows are still read at a glance; a million never are.  Kinds are
+ * told apart up to IR_LIMIT_REPORT_KINDS, the rest fold together as one. */
+#define IR_LIMIT_REPORT_FOLD 20
+#define IR_LIMIT_REPORT_FOLD_KEEP 10
+#define IR_LIMIT_REPORT_KINDS 64
 
 #endif

@@ -211,6 +211,7 @@ struct cli_told {
 	uint8_t head[IR_HASH_LEN];
 	bool readable; /* false: its events could not be read (-EBADMSG) */
 	char kind[16], status[16], from[256], target[256];
+	int64_t closed; /* incident.closed's ts, 0 while open */
 	bool health_passed, marked;
 	struct cli_mark mark;
 };
@@ -223,6 +224,9 @@ int cli_told_of(struct cli *cli, const struct ir_incident *inc,
 /* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
  * so ("INC-3 rolled back from it", "marked by ... : reason"). */
 bool cli_known_bad(void *payload, const char *tag, char *why, size_t cap);
+/* The world's verdict operation (effects.h) over cli_tag_verdict. */
+void cli_world_verdict(void *payload, const char *tag, bool *bad, bool *good,
+		       char *why, size_t cap);
 /* An explicit TAG must exist and match the pattern (exit 2 listing the
  * recent tags otherwise). */
 int cli_check_tag(struct cli *cli, const char *tag) IR_WUR;
@@ -240,6 +244,10 @@ struct run_opts {
 	 * open_id (0: none); under the lock it must still be that one. */
 	bool open_checked;
 	uint64_t open_id;
+	/* A rollback a failed deploy opened: that deploy (0: none). */
+	uint64_t caused_by;
+	/* Set by cli_run_incident: the incident it ran (0: none). */
+	uint64_t ran_id;
 };
 
 /* The open incident of kind, folded: id 0 when there is none. */
@@ -269,6 +277,10 @@ struct cli_preflight {
 int cli_preflight(struct cli *cli, const struct run_opts *o,
 		  struct cli_preflight *p) IR_WUR;
 void cli_preflight_clear(struct cli_preflight *p);
+/* The pre-flight, its refusal said: 0 with p to clear, or the exit code
+ * (p cleared). */
+int cli_preflight_or_refuse(struct cli *cli, const struct run_opts *o,
+			    struct cli_preflight *p);
 /* The conflicting paths as "a, b, c" (the first few). */
 void cli_conflict_list(const struct cli_preflight *p, char *out, size_t cap);
 /* Print the pre-flight's refusal (longer than an error message holds). */
@@ -282,7 +294,7 @@ int cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id);
 
 /* Open (or resume) an incident of o->kind under the lock, with the live
  * display, and carry it out; the exit code. */
-int cli_run_incident(struct cli *cli, const struct run_opts *o);
+int cli_run_incident(struct cli *cli, struct run_opts *o);
 
 /* interrupt.c: catch SIGINT, SIGTERM and SIGHUP (those not ignored when
  * we started) while an incident runs; on a TTY the handler says at once
@@ -292,6 +304,17 @@ void cli_interrupt_disarm(void);
 /* For struct ir_run's interrupted: the first signal caught, 0 if none;
  * *kill once a second SIGINT came. */
 int cli_interrupted(void *payload, bool *kill);
+
+/* pause.c: waiting for the space bar on the terminal (stdin when it is
+ * one, else /dev/tty).  open: false when there is no terminal (nothing to
+ * wait on).  wait: raw mode while it waits (keys typed before it began
+ * are dropped), then prompt(payload) says so, and the wait begins; the
+ * mode is put back before it returns and before a signal ends the process
+ * (Ctrl-C is raised as SIGINT).  -EIO when the terminal is gone, -ENOTTY
+ * when not open.  close: also when not open. */
+bool cli_pause_open(void);
+int cli_pause_wait(void (*prompt)(void *payload), void *payload) IR_WUR;
+void cli_pause_close(void);
 
 /* Commands. */
 int cmd_rollback(struct cli *cli);
@@ -309,6 +332,10 @@ int cmd_stats(struct cli *cli);
 int cmd_replay(struct cli *cli);
 int cmd_simulate(struct cli *cli);
 int cmd_drill(struct cli *cli);
+int cmd_deploy(struct cli *cli);
+/* cmd_run.c: parse rollback's options (deploy takes the same), load the
+ * configuration and open the log; 0 or the exit code. */
+int cli_run_prepare(struct cli *cli, struct run_opts *o);
 int cmd_note(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_export(struct cli *cli);

@@ -375,11 +375,14 @@ print_score(struct drill_run *r, const struct ir_drill_score *s)
 	for (i = 0; i < r->n_marks; i++) {
 		const struct ir_drill_mark *m = &r->marks[i];
 
-		printf("  %-9s %c  %-10s %6.1fs (par %.0fs)%s\n",
+		printf("  %-9s %c  %-10s %6.1fs (par %.0fs)",
 		       ir_drill_q_name(m->q), s->rating[m->q],
 		       ir_drill_verdict_name(m->verdict),
 		       (double)m->latency_ms / 1000,
-		       (double)m->par_ms / 1000, m->hints ? "  hints" : "");
+		       (double)m->par_ms / 1000);
+		if (m->hints)
+			printf("  %u hint%s", m->hints, m->hints == 1 ? "" : "s");
+		printf("\n");
 	}
 	if (s->hints)
 		printf("  hints: %u (-%u)\n", s->hints, s->hints * 3);

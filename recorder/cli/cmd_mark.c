@@ -85,6 +85,8 @@ struct verdict_walk {
 	struct cli *cli;
 	const char *tag;
 	uint64_t bad_id, good_id;
+	bool good_deploy; /* good_id is a deploy's */
+	int64_t good_ts;  /* when that deploy closed */
 	bool marked;
 	struct cli_mark mark;
 	struct ir_ctx *ctx;
@@ -117,6 +119,16 @@ verdict_one(void *payload, const struct ir_incident *inc)
 		}
 		return 0;
 	}
+	/* A deploy closes succeeded only once its health and soak passed. */
+	if (!strcmp(t->kind, "deploy")) {
+		if (!w->good_id && !strcmp(t->target, w->tag) &&
+		    !strcmp(t->status, "succeeded")) {
+			w->good_id = inc->id;
+			w->good_deploy = true;
+			w->good_ts = t->closed;
+		}
+		return 0;
+	}
 	if (strcmp(t->kind, "rollback"))
 		return 0;
 	if (!w->bad_id && !strcmp(t->from, w->tag) && t->target[0] &&
@@ -130,7 +142,8 @@ verdict_one(void *payload, const struct ir_incident *inc)
 int
 cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 {
-	struct verdict_walk w = { cli, tag, 0, 0, false, { 0 }, &cli->ctx, 0 };
+	struct verdict_walk w = { cli, tag, 0, 0, false, 0, false, { 0 },
+				  &cli->ctx, 0 };
 	char when[32];
 	int rc;
 
@@ -149,8 +162,17 @@ cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 			 (unsigned long long)w.bad_id);
 	} else if (w.good_id) {
 		v->good = true;
-		snprintf(v->why, sizeof(v->why), "passed health in INC-%llu",
-			 (unsigned long long)w.good_id);
+		if (w.good_deploy) {
+			cli_utc(when, sizeof(when), w.good_ts);
+			snprintf(v->why, sizeof(v->why),
+				 "passed health and soak in deploy INC-%llu, "
+				 "%s",
+				 (unsigned long long)w.good_id, when);
+		} else {
+			snprintf(v->why, sizeof(v->why),
+				 "passed health in INC-%llu",
+				 (unsigned long long)w.good_id);
+		}
 	} else if (w.marked) {
 		cli_utc(when, sizeof(when), w.mark.ts);
 		v->bad = !strcmp(w.mark.as, "bad");
@@ -304,6 +326,25 @@ cmd_mark(struct cli *cli)
 			(unsigned long long)id, tag, as);
 	}
 	return IR_EXIT_OK;
+}
+
+void
+cli_world_verdict(void *payload, const char *tag, bool *bad, bool *good,
+		  char *why, size_t cap)
+{
+	struct cli *cli = payload;
+	struct cli_verdict v;
+	struct ir_ctx saved = cli->ctx;
+
+	*bad = *good = false;
+	if (cli_tag_verdict(cli, tag, &v)) {
+		cli->ctx = saved;
+		return;
+	}
+	*bad = v.bad;
+	*good = v.good;
+	if (v.bad || v.good)
+		snprintf(why, cap, "%s", v.why);
 }
 
 bool

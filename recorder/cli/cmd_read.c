@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cast.h"
 #include "cli.h"
 #include "gitops.h"
 #include "health.h"
@@ -227,6 +228,7 @@ cmd_report(struct cli *cli)
 	const char *out_path = NULL;
 	struct cli_output o;
 	FILE *out = stdout;
+	unsigned flags = 0;
 	uint64_t id;
 	int i = 1, rc, code;
 
@@ -237,8 +239,13 @@ cmd_report(struct cli *cli)
 		fmt = IR_REPORT_JSON;
 	for (; i < cli->argc; i++) {
 		const char *v;
-		int r = cli_value(cli, &i, "--format", &v);
+		int r;
 
+		if (!strcmp(cli->argv[i], "--full")) {
+			flags |= IR_REPORT_FULL;
+			continue;
+		}
+		r = cli_value(cli, &i, "--format", &v);
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (r) {
@@ -267,7 +274,7 @@ cmd_report(struct cli *cli)
 			return cli_fail(cli, rc);
 		out = o.f;
 	}
-	rc = ir_report_write(out, cli->log, id, fmt, &cli->ctx);
+	rc = ir_report_write_flags(out, cli->log, id, fmt, flags, &cli->ctx);
 	if (out_path) {
 		rc = cli_output_close(cli, &o, rc);
 		if (!rc && strcmp(out_path, "-"))
@@ -292,16 +299,56 @@ cmd_stats(struct cli *cli)
 
 /* ---- replay ------------------------------------------------------------ */
 
+/* The live display, and whether to wait for the space bar at a marker. */
+struct replay_view {
+	struct ir_term *term;
+	bool redraw; /* the display redraws in place */
+	bool pause;
+	const char *label; /* the marker paused at */
+};
+
 static void
 replay_event(void *payload, const struct ir_event *ev)
 {
-	ir_term_event(payload, ev);
+	struct replay_view *v = payload;
+
+	ir_term_event(v->term, ev);
 }
 
 static void
 replay_tick(void *payload, uint64_t mono)
 {
-	ir_term_tick(payload, mono);
+	struct replay_view *v = payload;
+
+	ir_term_tick(v->term, mono);
+}
+
+static void
+replay_prompt(void *payload)
+{
+	struct replay_view *v = payload;
+
+	ir_term_marker(v->term, v->label, true);
+}
+
+/* The display shows the marker; with --pause-at-markers on a terminal it
+ * says it waits and waits (a terminal gone ends the pauses). */
+static void
+replay_marker(void *payload, uint64_t mono, const char *label)
+{
+	struct replay_view *v = payload;
+
+	(void)mono;
+	if (!v->pause) {
+		ir_term_marker(v->term, label, false);
+		return;
+	}
+	v->label = label;
+	if (cli_pause_wait(replay_prompt, v))
+		v->pause = false;
+	/* A redrawn display takes the note back; a plain line stands. */
+	if (v->redraw)
+		ir_term_marker(v->term, label, false);
 }
 
 /* replay --json: each event as one JSON line, when the replay reaches it. */
@@ -331,7 +378,8 @@ cmd_replay(struct cli *cli)
 {
 	struct ir_replay_opts opts = IR_REPLAY_OPTS_INIT;
 	struct ir_term_opts topts = { stdout, cli->tty_out, cli->color };
-	struct ir_term *term;
+	struct replay_view view = { NULL, cli->tty_out, false, NULL };
+	bool pause = false;
 	uint64_t id;
 	int i = 1, rc, code;
 
@@ -339,37 +387,34 @@ cmd_replay(struct cli *cli)
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
-		const char *v;
-		int r = cli_value(cli, &i, "--speed", &v);
+		int r;
 
-		if (r < 0)
-			return IR_EXIT_USAGE;
-		if (r) {
-			if (cli_number(v, &opts.speed) || opts.speed <= 0 ||
-			    opts.speed > 1e6)
-				return cli_usage(cli, "--speed takes a number "
-						      "above 0, like 10");
+		if (cli_flag(cli, &i, "--pause-at-markers")) {
+			pause = true;
 			continue;
 		}
-		r = cli_value(cli, &i, "--max-idle", &v);
+		r = cli_pace(cli, &i, &opts.speed, &opts.max_idle);
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (!r)
 			return cli_unexpected(cli, i);
-		if (cli_number(v, &opts.max_idle) || opts.max_idle < 0)
-			return cli_usage(cli, "--max-idle takes seconds, like "
-					      "2 or 0.5");
 	}
-	term = ir_term_new(&topts);
-	if (!term)
+	view.term = ir_term_new(&topts);
+	if (!view.term)
 		return cli_fail(cli, -ENOMEM);
+	/* Without a terminal to show the pause and take the key, the
+	 * replay runs through (TERM=dumb pauses, on plain lines). */
+	view.pause = pause && !cli->json && isatty(STDOUT_FILENO) &&
+		     cli_pause_open();
 	opts.on_event = cli->json ? replay_json : replay_event;
 	opts.on_tick = cli->json ? replay_no_tick : replay_tick;
-	opts.payload = term;
+	opts.on_marker = cli->json ? NULL : replay_marker;
+	opts.payload = &view;
 	rc = ir_replay_run(cli->log, id, &opts, &cli->ctx);
 	if (!cli->json)
-		ir_term_finish(term);
-	ir_term_free(term);
+		ir_term_finish(view.term);
+	cli_pause_close();
+	ir_term_free(view.term);
 	return cli_fail(cli, rc);
 }
 
@@ -454,10 +499,66 @@ cmd_note(struct cli *cli)
 
 /* ---- export ------------------------------------------------------------ */
 
+/* An integer option within [min, max]. */
+static int
+parse_int(const char *s, long min, long max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+/* An integer option: 1 when argv[*i] is name (its value in *out), 0 when
+ * it is not, -EINVAL after a usage message. */
+static int
+int_option(struct cli *cli, int *i, const char *name, int min, int max,
+	   const char *unit, int *out)
+{
+	const char *v;
+	int r = cli_value(cli, i, name, &v);
+
+	if (r > 0 && parse_int(v, min, max, out)) {
+		cli_usage(cli, "%s takes %d to %d %s", name, min, max, unit);
+		return -EINVAL;
+	}
+	return r;
+}
+
+/* export's asciicast options, as int_option(). */
+static int
+cast_option(struct cli *cli, int *i, struct ir_cast_opts *c)
+{
+	const char *v;
+	int r = int_option(cli, i, "--cols", IR_CAST_MIN_COLS,
+			   IR_CAST_MAX_COLS, "columns", &c->cols);
+
+	if (!r)
+		r = int_option(cli, i, "--rows", IR_CAST_MIN_ROWS,
+			       IR_CAST_MAX_ROWS, "rows", &c->rows);
+	if (r)
+		return r;
+	r = cli_value(cli, i, "--max-idle", &v);
+	if (r > 0 && (cli_number(v, &c->max_idle) || !(c->max_idle > 0) ||
+		      c->max_idle > IR_CAST_MAX_IDLE)) {
+		cli_usage(cli, "--max-idle takes seconds above 0 (at most "
+			       "%.0f), like 2 or 0.5",
+			  IR_CAST_MAX_IDLE);
+		return -EINVAL;
+	}
+	return r;
+}
+
 int
 cmd_export(struct cli *cli)
 {
-	const char *format = NULL, *out_path = "-";
+	const char *format = NULL, *out_path = "-", *cast_arg = NULL;
+	struct ir_cast_opts cast = IR_CAST_OPTS_INIT;
 	struct cli_output o;
 	uint64_t id;
 	int i = 1, rc, code;
@@ -466,23 +567,37 @@ cmd_export(struct cli *cli)
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
+		const char *arg = cli->argv[i];
 		int r = cli_value(cli, &i, "--format", &format);
 
 		if (!r)
 			r = cli_value(cli, &i, "-o", &out_path);
+		if (!r) {
+			r = cast_option(cli, &i, &cast);
+			if (r > 0)
+				cast_arg = arg;
+		}
 		if (r < 0)
 			return IR_EXIT_USAGE;
 		if (!r)
 			return cli_unexpected(cli, i);
 	}
 	if (!format)
-		return cli_usage(cli, "export needs --format jsonl");
-	if (strcmp(format, "jsonl"))
-		return cli_usage(cli, "unknown export format \"%s\" (jsonl)",
+		return cli_usage(cli, "export needs --format jsonl or "
+				      "asciicast");
+	if (strcmp(format, "jsonl") && strcmp(format, "asciicast"))
+		return cli_usage(cli, "unknown export format \"%s\" (jsonl, "
+				      "asciicast)",
 				 format);
+	if (cast_arg && !strcmp(format, "jsonl"))
+		return cli_usage(cli, "%.*s is an option of --format asciicast",
+				 (int)strcspn(cast_arg, "="), cast_arg);
 	rc = cli_output_open(cli, &o, out_path);
 	if (rc)
 		return cli_fail(cli, rc);
-	rc = ir_export_jsonl(o.f, cli->log, id, &cli->ctx);
+	if (!strcmp(format, "jsonl"))
+		rc = ir_export_jsonl(o.f, cli->log, id, &cli->ctx);
+	else
+		rc = ir_export_asciicast(o.f, cli->log, id, &cast, &cli->ctx);
 	return cli_read_done(cli, cli_output_close(cli, &o, rc));
 }

@@ -226,7 +226,7 @@ record_lock(struct cli *cli, struct ir_rec *rec, int64_t previous_pid)
 }
 
 int
-cli_run_incident(struct cli *cli, const struct run_opts *o)
+cli_run_incident(struct cli *cli, struct run_opts *o)
 {
 	struct open_walk w = { o->kind, 0 };
 	struct ir_lock *lock = NULL;
@@ -295,6 +295,7 @@ cli_run_incident(struct cli *cli, const struct run_opts *o)
 		if (!rc)
 			ir_lock_set_incident(lock, ir_rec_id(rec));
 	}
+	o->ran_id = rec ? ir_rec_id(rec) : 0;
 	if (!rc)
 		rc = record_lock(cli, rec, previous_pid);
 	if (!rc)
@@ -521,13 +522,19 @@ note_reason(struct cli *cli, uint64_t id, const char *reason)
 }
 
 int
+cli_run_prepare(struct cli *cli, struct run_opts *o)
+{
+	return prepare(cli, o, true);
+}
+
+int
 cmd_rollback(struct cli *cli)
 {
 	struct run_opts o = { .kind = "rollback" };
 	struct cli_open w;
 	char question[1800];
 	bool new_reason = false;
-	int rc = prepare(cli, &o, true);
+	int rc = prepare(cli, &o, true), code;
 
 	if (rc)
 		return rc;
@@ -559,17 +566,9 @@ cmd_rollback(struct cli *cli)
 		struct cli_preflight p;
 		char paths[600];
 
-		rc = cli_preflight(cli, &o, &p);
-		if (!rc && p.blocked[0]) {
-			cli_refuse(cli, p.blocked);
-			cli_preflight_clear(&p);
-			return IR_EXIT_USAGE;
-		}
-		if (rc) {
-			cli_preflight_clear(&p);
-			cli->ctx.err.origin = IR_ORIGIN_USAGE;
-			return cli_fail(cli, rc);
-		}
+		code = cli_preflight_or_refuse(cli, &o, &p);
+		if (code)
+			return code;
 		rc = check_recent(cli, &o, &p.t);
 		if (rc) {
 			cli_preflight_clear(&p);

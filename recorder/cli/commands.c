@@ -11,6 +11,12 @@ const struct cli_command cli_commands[] = {
 	  "carry out the emergency rollback runbook (resumes an interrupted "
 	  "one)",
 	  true },
+	{ "deploy",
+	  "deploy TAG [--dry-run] [--yes] [--force] [--no-backup] "
+	  "[--reason TEXT]",
+	  "deploy TAG, recorded; a failed health or soak rolls back on its "
+	  "own",
+	  true },
 	{ "stop", "stop [--yes] [--reason TEXT]",
 	  "emergency stop only, recorded",
 	  true },
@@ -30,13 +36,14 @@ const struct cli_command cli_commands[] = {
 	  false },
 	{ "timeline", "timeline INC", "the incident's timeline in the terminal",
 	  false },
-	{ "report", "report INC [--format md|html|json] [-o FILE]",
+	{ "report", "report INC [--format md|html|json] [--full] [-o FILE]",
 	  "the incident report",
 	  false },
 	{ "stats", "stats",
 	  "across incidents: durations, steps over budget, key times",
 	  false },
-	{ "replay", "replay INC [--speed X] [--max-idle SECONDS]",
+	{ "replay",
+	  "replay INC [--speed X] [--max-idle SECONDS] [--pause-at-markers]",
 	  "replay the incident with its recorded timing",
 	  false },
 	{ "simulate", "simulate INC|--all [--keep-going] [--until SEQ]",
@@ -55,8 +62,11 @@ const struct cli_command cli_commands[] = {
 	  true },
 	{ "verify", "verify [INC]", "check hash chains and log integrity",
 	  false },
-	{ "export", "export INC --format jsonl [-o FILE]",
-	  "the incident's events, one JSON object per line",
+	{ "export",
+	  "export INC --format jsonl|asciicast [--cols N] [--rows N] "
+	  "[--max-idle SECONDS] [-o FILE]",
+	  "the incident's events as JSON lines, or its replay as an "
+	  "asciicast",
 	  false },
 	{ "backup", "backup [--reason TEXT]", "archive the current state now",
 	  true },

@@ -256,7 +256,7 @@ cli_world(struct cli *cli)
 		cli->world = ir_effects_real;
 		cli->world.self = cli;
 		cli->world.report_write = cli_write_report;
-		cli->world.known_bad = cli_known_bad;
+		cli->world.verdict = cli_world_verdict;
 	}
 	return &cli->world;
 }
@@ -337,6 +337,8 @@ cli_incident_data(struct cli *cli, const struct run_opts *o)
 
 	if (!strcmp(o->kind, "rollback"))
 		ir_val_set_uint(d, "budget_ms", cli->cfg->rollback_budget_ms);
+	else if (!strcmp(o->kind, "deploy"))
+		ir_val_set_uint(d, "budget_ms", cli->cfg->deploy_budget_ms);
 	else if (!strcmp(o->kind, "stop"))
 		ir_val_set_uint(d, "budget_ms", cli->cfg->stop_budget_ms);
 	if (o->tag)
@@ -350,6 +352,8 @@ cli_incident_data(struct cli *cli, const struct run_opts *o)
 		ir_val_set_str(opts, "to", o->to);
 	if (o->sha256)
 		ir_val_set_str(opts, "sha256", o->sha256);
+	if (o->caused_by)
+		ir_val_set_uint(d, "caused_by", o->caused_by);
 	ir_val_set_take(d, "options", opts);
 	return d;
 }

@@ -233,6 +233,7 @@ cli_told_of(struct cli *cli, const struct ir_incident *inc,
 		snprintf(t->status, sizeof(t->status), "%s", h->st.status);
 		snprintf(t->from, sizeof(t->from), "%s", h->st.from);
 		snprintf(t->target, sizeof(t->target), "%s", h->st.target);
+		t->closed = h->closed;
 		t->health_passed = h->health_passed;
 		t->marked = h->marked;
 		t->mark = h->mark;

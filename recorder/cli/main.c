@@ -27,6 +27,7 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "simulate", cmd_simulate },
 	{ "drill", cmd_drill },
+	{ "deploy", cmd_deploy },
 	{ "note", cmd_note },
 	{ "abort", cmd_abort },
 	{ "verify", cmd_verify },

@@ -20,6 +20,7 @@
 /* What the planned incident did, gathered from its events. */
 struct plan {
 	uint64_t id;                  /* the incident's number */
+	char from[256], to[256];      /* as the planned incident chose */
 	json_t *step[IR_STEP__COUNT]; /* the steps it reached */
 	json_t *deleted;              /* archive.deleted paths */
 	char status[16];              /* incident.closed */
@@ -107,6 +108,10 @@ plan_event(void *payload, const struct ir_event *ev)
 				    json_string(ir_val_get_str(d, "because")));
 	} else if (!strcmp(ev->type, "step.started")) {
 		json_object_set_new(s, "run", json_true());
+		if (ir_val_get_str(d, "command"))
+			json_object_set_new(
+				s, "command",
+				json_string(ir_val_get_str(d, "command")));
 	} else if (!strcmp(ev->type, "step.skipped")) {
 		if (ir_val_get_str(d, "path"))
 			json_object_set_new(
@@ -172,6 +177,8 @@ plan_run(struct cli *cli, const struct run_opts *o, uint64_t open_id,
 	if (!rc)
 		rc = ir_runbook_execute(&run, &cli->ctx);
 	pl->id = ir_rec_id(rec);
+	snprintf(pl->from, sizeof(pl->from), "%s", ir_rec_state(rec)->from);
+	snprintf(pl->to, sizeof(pl->to), "%s", ir_rec_state(rec)->target);
 	ir_rec_free(rec);
 	return rc;
 }
@@ -194,13 +201,16 @@ add_config(struct cli *cli, const struct run_opts *o, uint64_t id, json_t *s,
 	switch (step) {
 	case IR_STEP_STOP:
 		json_object_set_new(s, "match", json_string(cfg->stop_process));
-		json_object_set_new(s, "command",
-				    str_or_null(cfg->stop_command));
+		if (!json_object_get(s, "command"))
+			json_object_set_new(s, "command",
+					    str_or_null(cfg->stop_command));
 		json_object_set_new(s, "escalate",
 				    str_or_null(cfg->stop_escalate));
-		json_object_set_new(s, "budget_ms",
-				    json_integer(
-					    (json_int_t)cfg->stop_budget_ms));
+		json_object_set_new(
+			s, "budget_ms",
+			json_integer((json_int_t)(strcmp(o->kind, "deploy")
+							  ? cfg->stop_budget_ms
+							  : cfg->deploy_stop_budget_ms)));
 		if (!json_object_get(s, "processes"))
 			json_object_set_new(s, "processes", json_integer(0));
 		break;
@@ -330,9 +340,27 @@ print_step(struct cli *cli, const struct run_opts *o,
 	case IR_STEP_STOP:
 		if (run)
 			printf("would run: %s (budget %llus), escalate: %s",
-			       cfg->stop_command,
-			       (unsigned long long)cfg->stop_budget_ms / 1000,
+			       jstr(s, "command"),
+			       (unsigned long long)json_integer_value(
+				       json_object_get(s, "budget_ms")) /
+				       1000,
 			       cfg->stop_escalate);
+		break;
+	case IR_STEP_MIGRATE:
+		if (run)
+			printf("would run: %s", jstr(s, "command"));
+		break;
+	case IR_STEP_SOAK:
+		if (run) {
+			char every[32], soak[32];
+
+			ir_duration_format(every, sizeof(every),
+					   cfg->deploy_soak_interval_ms);
+			ir_duration_format(soak, sizeof(soak),
+					   cfg->deploy_soak_ms);
+			printf("GET %s every %s for %s", cfg->health_url,
+			       every, soak);
+		}
 		break;
 	case IR_STEP_BACKUP:
 		if (!run)
@@ -389,7 +417,9 @@ print_step(struct cli *cli, const struct run_opts *o,
 	if (!strcmp(outcome, "skipped") && json_object_get(s, "question"))
 		printf(": skipped");
 	else if (!strcmp(outcome, "skipped"))
-		printf("skipped: %s (%s)", jstr(s, "why"), jstr(s, "source"));
+		printf("skipped: %s%s%s%s", jstr(s, "why"),
+		       jstr(s, "source")[0] ? " (" : "", jstr(s, "source"),
+		       jstr(s, "source")[0] ? ")" : "");
 	else if (!strcmp(outcome, "not reached"))
 		printf("not reached");
 	printf("\n");
@@ -414,12 +444,20 @@ cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id)
 	const enum ir_step *order;
 	const char *c;
 	size_t n, i;
-	unsigned shown = 0;
 	int rc;
 
-	rc = cli_preflight(cli, o, &p);
+	/* A resume, like the rollback's own, has no pre-flight: its target
+	 * is the one the incident chose. */
+	memset(&p, 0, sizeof(p));
+	rc = open_id ? 0 : cli_preflight(cli, o, &p);
 	if (!rc)
 		rc = plan_run(cli, o, open_id, &pl);
+	if (!rc && open_id) {
+		snprintf(p.t.from, sizeof(p.t.from), "%s", pl.from);
+		snprintf(p.t.to, sizeof(p.t.to), "%s", pl.to);
+		snprintf(p.t.why, sizeof(p.t.why), "chosen by INC-%llu",
+			 (unsigned long long)open_id);
+	}
 	if (rc) {
 		cli_preflight_clear(&p);
 		for (i = 0; i < IR_STEP__COUNT; i++)
@@ -470,7 +508,7 @@ cli_dry_run(struct cli *cli, struct run_opts *o, uint64_t open_id)
 		if (order[i] == IR_STEP_CHECKOUT)
 			json_object_set(s, "conflicts", cf);
 		if (!cli->json)
-			print_step(cli, o, &p, ++shown, s);
+			print_step(cli, o, &p, (unsigned)i + 1, s);
 		json_array_append_new(steps, s);
 	}
 	if (!cli->json) {

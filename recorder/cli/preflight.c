@@ -84,8 +84,9 @@ cli_preflight(struct cli *cli, const struct run_opts *o,
 	cli_conflict_list(p, paths, sizeof(paths));
 	if (p->t.known_bad && !o->force)
 		ir_str_addf(p->blocked, sizeof(p->blocked),
-			    "%s; give --force to roll back to it anyway",
-			    p->t.note);
+			    "%s; give --force to %s it anyway", p->t.note,
+			    strcmp(o->kind, "deploy") ? "roll back to"
+						       : "deploy");
 	if (p->n_conflicts && !o->force)
 		ir_str_addf(p->blocked, sizeof(p->blocked),
 			    "local change%s in %s would be overwritten by "
@@ -111,4 +112,23 @@ cli_refuse(struct cli *cli, const char *why)
 {
 	fprintf(stderr, "incident %s: %s; nothing changed\n", cli->argv[0],
 		why);
+}
+
+int
+cli_preflight_or_refuse(struct cli *cli, const struct run_opts *o,
+			struct cli_preflight *p)
+{
+	int rc = cli_preflight(cli, o, p);
+
+	if (!rc && p->blocked[0]) {
+		cli_refuse(cli, p->blocked);
+		cli_preflight_clear(p);
+		return IR_EXIT_USAGE;
+	}
+	if (rc) {
+		cli_preflight_clear(p);
+		cli->ctx.err.origin = IR_ORIGIN_USAGE;
+		return cli_fail(cli, rc);
+	}
+	return 0;
 }

@@ -60,6 +60,15 @@ static const struct key keys[] = {
 	KEY("verify.lines", K_UINT, verify_lines),
 	KEY("verify.budget", K_DURATION, verify_budget_ms),
 	KEY("report.budget", K_DURATION, report_budget_ms),
+	KEY("deploy.stop", K_STR, deploy_stop),
+	KEY("deploy.stop-budget", K_DURATION, deploy_stop_budget_ms),
+	KEY("deploy.config", K_STR, deploy_config),
+	KEY("deploy.migrate", K_STR, deploy_migrate),
+	KEY("deploy.migrate-budget", K_DURATION, deploy_migrate_budget_ms),
+	KEY("deploy.soak", K_DURATION, deploy_soak_ms),
+	KEY("deploy.soak-interval", K_DURATION, deploy_soak_interval_ms),
+	KEY("deploy.on-failure", K_STR, deploy_on_failure),
+	KEY("deploy.budget", K_DURATION, deploy_budget_ms),
 	/* notify.<name>.url is handled apart: it has a subsection. */
 };
 
@@ -440,6 +449,8 @@ fill_defaults(struct ir_config *cfg)
 		{ &cfg->start_command, "./scripts/start.sh" },
 		{ &cfg->health_url, "http://localhost:9000/status" },
 		{ &cfg->verify_log, "logs/trading.log" },
+		{ &cfg->deploy_stop, "./scripts/shutdown.sh" },
+		{ &cfg->deploy_on_failure, "rollback" },
 	};
 	size_t i;
 
@@ -480,6 +491,10 @@ fill_defaults(struct ir_config *cfg)
 	DEFAULT_MS(health_budget_ms, 60000);
 	DEFAULT_MS(verify_budget_ms, 60000);
 	DEFAULT_MS(report_budget_ms, 30000);
+	DEFAULT_MS(deploy_stop_budget_ms, 30000);
+	DEFAULT_MS(deploy_migrate_budget_ms, 5 * 60000);
+	DEFAULT_MS(deploy_soak_interval_ms, 5000);
+	DEFAULT_MS(deploy_budget_ms, 15 * 60000);
 #undef DEFAULT_MS
 	if (!cfg->backup_keep)
 		cfg->backup_keep = 20;
@@ -550,6 +565,19 @@ check_url(struct ir_config *cfg, struct ir_ctx *ctx)
 				    "http:// or https:// URL with a host",
 				    cfg->path ? cfg->path : "defaults", u);
 	return 0;
+}
+
+static int
+check_on_failure(struct ir_config *cfg, struct ir_ctx *ctx)
+{
+	const char *v = cfg->deploy_on_failure;
+
+	if (!strcmp(v, "rollback") || !strcmp(v, "stop") || !strcmp(v, "hold"))
+		return 0;
+	return ir_error_set(ctx, -EINVAL, IR_ORIGIN_CONFIG, 0,
+			    "%s: deploy.on-failure = \"%.64s\": expected "
+			    "rollback, stop or hold",
+			    cfg->path ? cfg->path : "defaults", v);
 }
 
 static int
@@ -650,6 +678,8 @@ ir_config_load(struct ir_config **out, const char *path, struct ir_ctx *ctx)
 		rc = check_url(cfg, ctx);
 	if (!rc)
 		rc = check_process(cfg, ctx);
+	if (!rc)
+		rc = check_on_failure(cfg, ctx);
 	if (rc)
 		goto fail;
 	*out = cfg;
@@ -737,6 +767,10 @@ ir_config_free(struct ir_config *cfg)
 	free(cfg->health_url);
 	free(cfg->health_expect_body);
 	free(cfg->verify_log);
+	free(cfg->deploy_stop);
+	free(cfg->deploy_config);
+	free(cfg->deploy_migrate);
+	free(cfg->deploy_on_failure);
 	for (i = 0; i < cfg->n_notify; i++) {
 		free(cfg->notify[i].name);
 		free(cfg->notify[i].url);

@@ -65,6 +65,20 @@ struct ir_config {
 
 	uint64_t report_budget_ms;
 
+	/* `incident deploy`: the graceful stop of the running version, the
+	 * tag's config (NULL: the tag's own tracked config), the optional
+	 * migration, the soak, and what a failed health or soak does:
+	 * "rollback", "stop" or "hold". */
+	char *deploy_stop;
+	uint64_t deploy_stop_budget_ms;
+	char *deploy_config;
+	char *deploy_migrate;
+	uint64_t deploy_migrate_budget_ms;
+	uint64_t deploy_soak_ms;
+	uint64_t deploy_soak_interval_ms;
+	char *deploy_on_failure;
+	uint64_t deploy_budget_ms;
+
 	struct ir_notify *notify;
 	size_t n_notify;
 

@@ -43,11 +43,14 @@ ir_decide(enum ir_step step, const struct ir_decide_input *in,
 	case IR_STEP_BACKUP:
 		if (in->no_backup)
 			return answer(out, false, "--no-backup was given");
+		if (!strcmp(in->kind, "backup"))
+			return answer(out, true, "a backup was asked for");
 		return answer(out, true,
-			      strcmp(in->kind, "backup")
-				      ? "the rollback is about to change the "
+			      !strcmp(in->kind, "deploy")
+				      ? "the deploy is about to change the "
 					"deployment; archiving the state first"
-				      : "a backup was asked for");
+				      : "the rollback is about to change the "
+					"deployment; archiving the state first");
 	case IR_STEP_DATABASE:
 		if (!in->db_configured)
 			return answer(out, false,

@@ -16,6 +16,12 @@ static const enum ir_step rollback_steps[] = {
 	IR_STEP_CONFIG,   IR_STEP_DATABASE, IR_STEP_START,
 	IR_STEP_HEALTH,   IR_STEP_VERIFY, IR_STEP_REPORT,
 };
+/* A deploy archives first, then stops the running version gracefully. */
+static const enum ir_step deploy_steps[] = {
+	IR_STEP_BACKUP,  IR_STEP_STOP,   IR_STEP_CHECKOUT, IR_STEP_CONFIG,
+	IR_STEP_MIGRATE, IR_STEP_START,  IR_STEP_HEALTH,   IR_STEP_SOAK,
+	IR_STEP_VERIFY,  IR_STEP_REPORT,
+};
 static const enum ir_step stop_steps[] = { IR_STEP_STOP };
 static const enum ir_step backup_steps[] = { IR_STEP_BACKUP };
 static const enum ir_step restore_steps[] = { IR_STEP_RESTORE };
@@ -30,6 +36,8 @@ ir_runbook_steps(const char *kind, size_t *n)
 	} while (0)
 	if (!strcmp(kind, "rollback"))
 		RET(rollback_steps);
+	if (!strcmp(kind, "deploy"))
+		RET(deploy_steps);
 	if (!strcmp(kind, "stop"))
 		RET(stop_steps);
 	if (!strcmp(kind, "backup"))
@@ -181,7 +189,8 @@ close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
 		return rc;
 	/* The report step wrote the report before the close; write it again
 	 * so it holds the whole incident. */
-	if (run->fx->report_write && !strcmp(st->kind, "rollback")) {
+	if (run->fx->report_write &&
+	    (!strcmp(st->kind, "rollback") || !strcmp(st->kind, "deploy"))) {
 		struct ir_ctx ignored = { 0 };
 
 		if (run->fx->report_write(run->fx->self, ir_rec_id(run->rec),

@@ -14,6 +14,8 @@ static const char *const step_names[IR_STEP__COUNT] = {
 	[IR_STEP_VERIFY] = "verify",
 	[IR_STEP_REPORT] = "report",
 	[IR_STEP_RESTORE] = "restore",
+	[IR_STEP_MIGRATE] = "migrate",
+	[IR_STEP_SOAK] = "soak",
 };
 
 const char *

@@ -21,6 +21,8 @@ enum ir_step {
 	IR_STEP_VERIFY,
 	IR_STEP_REPORT,
 	IR_STEP_RESTORE,
+	IR_STEP_MIGRATE, /* deploy: deploy.migrate */
+	IR_STEP_SOAK,    /* deploy: health kept polling for deploy.soak */
 	IR_STEP__COUNT,
 	IR_STEP_NONE = -1,
 };

@@ -153,6 +153,64 @@ ir_step_verify(struct ir_run *run, struct ir_ctx *ctx)
 	return ir_attempt_complete(&a);
 }
 
+/* ---- soak (deploy) ------------------------------------------------------ */
+
+/*
+ * After a deploy's health passed, the probe keeps polling every
+ * deploy.soak-interval for deploy.soak; every probe is recorded, and one
+ * that fails the health rule fails the soak (and so the deploy).  Its
+ * budget is the soak plus one interval.
+ */
+int
+ir_step_soak(struct ir_run *run, struct ir_ctx *ctx)
+{
+	const struct ir_config *cfg = run->cfg;
+	uint64_t interval = cfg->deploy_soak_interval_ms;
+	struct ir_attempt a;
+	char why[IR_HEALTH_WHY] = "", soak[32];
+	unsigned probes = 0;
+	bool ok = true;
+	int rc;
+
+	if (!cfg->deploy_soak_ms) {
+		struct ir_val *d = ir_val_map_new();
+
+		ir_val_set_str(d, "why", "deploy.soak is not set");
+		return ir_rec_emit(run->rec, "step.skipped", "soak", d, ctx);
+	}
+	ir_attempt_init(&a, run, IR_STEP_SOAK, cfg->deploy_soak_ms + interval,
+			ctx);
+	rc = ir_attempt_start(&a, NULL, 0);
+	while (!rc && ok) {
+		uint64_t spent = ir_attempt_elapsed_ms(&a), next;
+
+		if (spent >= cfg->deploy_soak_ms)
+			break;
+		if (ir_step_interrupted(run, NULL))
+			return ir_attempt_interrupt(&a, -2, false,
+						    "interrupted after %u "
+						    "probe%s of the soak",
+						    probes,
+						    probes == 1 ? "" : "s");
+		next = cfg->deploy_soak_ms - spent;
+		run->fx->sleep_ms(run->fx->self,
+				  interval < next ? interval : next);
+		rc = ir_rec_tick(run->rec, ctx);
+		if (!rc)
+			rc = probe(&a, interval, &ok, why, sizeof(why));
+		probes++;
+	}
+	if (rc)
+		return rc;
+	ir_duration_format(soak, sizeof(soak), cfg->deploy_soak_ms);
+	if (!ok)
+		return ir_attempt_fail(&a, -2,
+				       "unhealthy during the soak (probe %u of "
+				       "%s): %s",
+				       probes, soak, why);
+	return ir_attempt_complete(&a);
+}
+
 /* ---- report ------------------------------------------------------------ */
 
 int

@@ -32,9 +32,10 @@ consult(void *payload, struct ir_tag_input *tag)
 	why[0] = '\0';
 	const struct ir_effects *fx = r->run->fx;
 
-	tag->known_bad = fx->known_bad &&
-			 fx->known_bad(fx->self, tag->name, why,
-				       sizeof(r->asked_why));
+	tag->known_bad = tag->known_good = false;
+	if (fx->verdict)
+		fx->verdict(fx->self, tag->name, &tag->known_bad,
+			    &tag->known_good, why, sizeof(r->asked_why));
 	tag->why = why;
 }
 
@@ -190,6 +191,7 @@ record_target(struct ir_run *run, struct ir_target *t, struct ir_ctx *ctx)
 	ir_val_set_take(d, "skipped", t->skipped);
 	t->skipped = NULL;
 	ir_val_set_str(d, "why", t->why);
+	ir_val_set_str(d, "rule", t->rule ? t->rule : "");
 	return ir_rec_emit(run->rec, "target.chosen", "checkout", d, ctx);
 }
 
@@ -486,7 +488,19 @@ ir_step_config(struct ir_run *run, struct ir_ctx *ctx)
 	int rc = -ENOMEM;
 
 	ir_attempt_init(&a, run, IR_STEP_CONFIG, cfg->config_budget_ms, ctx);
-	tmpl = ir_runbook_expand(cfg->config_backup, st->target);
+	/* A deploy brings the tag's own tracked config with the checkout,
+	 * unless deploy.config names one to restore. */
+	if (!strcmp(st->kind, "deploy") && !cfg->deploy_config) {
+		d = ir_val_map_new();
+		ir_val_set_str(d, "why",
+			       "the tag's own tracked config (deploy.config is "
+			       "not set)");
+		return ir_rec_emit(run->rec, "step.skipped", "config", d, ctx);
+	}
+	tmpl = ir_runbook_expand(!strcmp(st->kind, "deploy")
+					 ? cfg->deploy_config
+					 : cfg->config_backup,
+				 st->target);
 	src = tmpl ? join(cfg->deploy_dir, tmpl) : NULL;
 	dst = join(cfg->deploy_dir, cfg->config_dir);
 	if (!src || !dst)

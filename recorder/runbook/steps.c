@@ -213,21 +213,27 @@ static int
 run_stop(struct ir_run *run, struct ir_ctx *ctx)
 {
 	const struct ir_config *cfg = run->cfg;
+	const struct ir_state *st = ir_rec_state(run->rec);
+	/* A deploy stops the running version gracefully (deploy.stop); the
+	 * emergency stop closes positions. */
+	bool deploy = !strcmp(st->kind, "deploy");
+	const char *command = deploy ? cfg->deploy_stop : cfg->stop_command;
+	uint64_t budget = deploy ? cfg->deploy_stop_budget_ms
+				 : cfg->stop_budget_ms;
 	struct ir_proc_result res;
 	struct ir_attempt a;
 	size_t left = 0;
 	char because[512];
 	int rc;
 
-	ir_attempt_init(&a, run, IR_STEP_STOP, cfg->stop_budget_ms, ctx);
-	rc = ir_attempt_command(&a, cfg->stop_command, cfg->stop_budget_ms,
-				NULL, &res);
+	ir_attempt_init(&a, run, IR_STEP_STOP, budget, ctx);
+	rc = ir_attempt_command(&a, command, budget, NULL, &res);
 	if (rc == -ENOENT || rc == -EACCES)
 		return ir_attempt_fail(&a, -2, "cannot run \"%s\": %s",
-				       cfg->stop_command, ir_error_msg(ctx, rc));
+				       command, ir_error_msg(ctx, rc));
 	if (rc)
 		return rc;
-	rc = watch_until_gone(&a, cfg->stop_budget_ms, &left);
+	rc = watch_until_gone(&a, budget, &left);
 	if (rc)
 		return rc;
 	/* After an interrupt no new command begins: the escalation waits
@@ -243,11 +249,10 @@ run_stop(struct ir_run *run, struct ir_ctx *ctx)
 			      ctx);
 		if (!rc)
 			rc = ir_attempt_escalate(&a, cfg->stop_escalate,
-						 cfg->stop_budget_ms, because,
-						 &res);
+						 budget, because, &res);
 		if (!rc)
 			rc = watch_until_gone(&a, ir_attempt_elapsed_ms(&a) +
-							  cfg->stop_budget_ms,
+							  budget,
 					      &left);
 		if (rc)
 			return rc;
@@ -268,40 +273,63 @@ run_stop(struct ir_run *run, struct ir_ctx *ctx)
 
 /* ---- database ---------------------------------------------------------- */
 
+/*
+ * A command whose outcome a crash leaves unknown (a database restore, a
+ * migration): run once; an attempt cut off is not repeated blindly.
+ */
 static int
-run_database(struct ir_run *run, struct ir_ctx *ctx)
+run_once(struct ir_run *run, enum ir_step step, const char *command,
+	 uint64_t budget_ms, const char *what, const char *then,
+	 struct ir_ctx *ctx)
 {
 	const struct ir_state *st = ir_rec_state(run->rec);
-	const struct ir_config *cfg = run->cfg;
 	struct ir_proc_result res;
 	struct ir_attempt a;
 	int rc;
 
-	ir_attempt_init(&a, run, IR_STEP_DATABASE, cfg->database_budget_ms,
-			ctx);
-	if (st->steps[IR_STEP_DATABASE].interrupted)
+	ir_attempt_init(&a, run, step, budget_ms, ctx);
+	if (st->steps[step].interrupted)
 		return ir_attempt_fail(&a, -2,
-				       "the database restore was interrupted "
-				       "and its outcome is unknown; it is not "
-				       "repeated blindly: check the database, "
-				       "then start services by hand or roll "
-				       "back again");
-	rc = ir_attempt_command(&a, cfg->database_restore,
-				cfg->database_budget_ms, NULL, &res);
+				       "the %s was interrupted and its outcome "
+				       "is unknown; it is not repeated "
+				       "blindly: check the database, then %s",
+				       what, then);
+	rc = ir_attempt_command(&a, command, budget_ms, NULL, &res);
 	if (rc == -ENOENT || rc == -EACCES)
 		return ir_attempt_fail(&a, -2, "cannot run \"%s\": %s",
-				       cfg->database_restore,
-				       ir_error_msg(ctx, rc));
+				       command, ir_error_msg(ctx, rc));
 	if (rc)
 		return rc;
 	if (res.timed_out)
 		return ir_attempt_fail(&a, res.exit_code,
-				       "database restore cut off at its budget");
+				       "%s cut off at its budget", what);
 	if (res.exit_code)
-		return ir_attempt_fail(&a, res.exit_code,
-				       "database restore failed (exit %d)",
-				       res.exit_code);
+		return ir_attempt_fail(&a, res.exit_code, "%s failed", what);
 	return ir_attempt_complete(&a);
+}
+
+static int
+run_database(struct ir_run *run, struct ir_ctx *ctx)
+{
+	return run_once(run, IR_STEP_DATABASE, run->cfg->database_restore,
+			run->cfg->database_budget_ms, "database restore",
+			"start services by hand or roll back again", ctx);
+}
+
+/* ---- migrate (deploy) --------------------------------------------------- */
+
+static int
+run_migrate(struct ir_run *run, struct ir_ctx *ctx)
+{
+	if (!run->cfg->deploy_migrate) {
+		struct ir_val *d = ir_val_map_new();
+
+		ir_val_set_str(d, "why", "deploy.migrate is not set");
+		return ir_rec_emit(run->rec, "step.skipped", "migrate", d, ctx);
+	}
+	return run_once(run, IR_STEP_MIGRATE, run->cfg->deploy_migrate,
+			run->cfg->deploy_migrate_budget_ms, "migration",
+			"deploy again or roll back", ctx);
 }
 
 /* ---- start ------------------------------------------------------------- */
@@ -373,6 +401,10 @@ ir_step_run(struct ir_run *run, enum ir_step step, struct ir_ctx *ctx)
 		return ir_step_report(run, ctx);
 	case IR_STEP_RESTORE:
 		return ir_step_restore(run, ctx);
+	case IR_STEP_MIGRATE:
+		return run_migrate(run, ctx);
+	case IR_STEP_SOAK:
+		return ir_step_soak(run, ctx);
 	default:
 		return -EINVAL;
 	}

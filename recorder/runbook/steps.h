@@ -41,6 +41,7 @@ int ir_step_backup(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_restore(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_health(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_verify(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
+int ir_step_soak(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 int ir_step_report(struct ir_run *run, struct ir_ctx *ctx) IR_WUR;
 
 #endif

@@ -21,13 +21,34 @@ ir_target_deployed(const struct ir_tag_input *tags, size_t n,
 }
 
 /* A tag's verdict, asked for the first time it is read. */
-static bool
-is_bad(const struct ir_target_input *in, struct ir_tag_input *tag)
+static void
+consult(const struct ir_target_input *in, struct ir_tag_input *tag)
 {
 	if (!tag->consulted && in->consult)
 		in->consult(in->payload, tag);
 	tag->consulted = true;
+}
+
+static bool
+is_bad(const struct ir_target_input *in, struct ir_tag_input *tag)
+{
+	consult(in, tag);
 	return tag->known_bad;
+}
+
+static bool
+is_good(const struct ir_target_input *in, struct ir_tag_input *tag)
+{
+	consult(in, tag);
+	return tag->known_good && !tag->known_bad;
+}
+
+static void
+take(struct ir_target *t, const struct ir_tag_input *c, const char *rule)
+{
+	snprintf(t->to, sizeof(t->to), "%s", c->name);
+	snprintf(t->to_commit, sizeof(t->to_commit), "%s", c->commit);
+	t->rule = rule;
 }
 
 /* What an explicit TAG is next to the deployed one: known-bad, the
@@ -74,12 +95,24 @@ ir_target_choose(const struct ir_target_input *in, struct ir_target *t,
 	snprintf(t->from_commit, sizeof(t->from_commit), "%s", in->head);
 	t->skipped = ir_val_array_new();
 	if (in->asked) {
-		snprintf(t->to, sizeof(t->to), "%s", in->asked->name);
-		snprintf(t->to_commit, sizeof(t->to_commit), "%s",
-			 in->asked->commit);
+		take(t, in->asked, "asked");
 		snprintf(t->why, sizeof(t->why), "asked for explicitly");
 		classify(in, cur, t);
 		return 0;
+	}
+	/* The newest known-good first: a tag a deploy's soak or a rollback's
+	 * health passed on is worth more than one never tried. */
+	for (i = cur; i-- > 0;) {
+		struct ir_tag_input *c = &in->tags[i];
+
+		if (strcmp(c->commit, in->head) && is_good(in, c)) {
+			take(t, c, "known-good");
+			snprintf(t->why, sizeof(t->why),
+				 "the newest known-good deploy tag older than "
+				 "%s (%s)",
+				 from[0] ? from : "HEAD", c->why ? c->why : "");
+			break;
+		}
 	}
 	for (i = cur; i-- > 0;) {
 		struct ir_tag_input *c = &in->tags[i];
@@ -87,16 +120,18 @@ ir_target_choose(const struct ir_target_input *in, struct ir_target *t,
 
 		if (!strcmp(c->commit, in->head))
 			continue; /* the same code under another name */
-		if (!is_bad(in, c)) {
-			snprintf(t->to, sizeof(t->to), "%s", c->name);
-			snprintf(t->to_commit, sizeof(t->to_commit), "%s",
-				 c->commit);
+		if (t->to[0] && !strcmp(c->name, t->to))
+			return 0;
+		if (!t->to[0] && !is_bad(in, c)) {
+			take(t, c, "not known-bad");
 			snprintf(t->why, sizeof(t->why),
 				 "the newest deploy tag older than %s that "
 				 "is not known-bad",
 				 from[0] ? from : "HEAD");
 			return 0;
 		}
+		if (!is_bad(in, c))
+			continue; /* passed over for the known-good one */
 		m = ir_val_map_new();
 		ir_val_set_str(m, "tag", c->name);
 		ir_val_set_str(m, "why", c->why ? c->why : "");
@@ -121,7 +156,8 @@ tag_map(const struct ir_tag_input *tag)
 	if (!tag->consulted)
 		return m;
 	ir_val_set_bool(m, "known_bad", tag->known_bad);
-	if (tag->known_bad && tag->why)
+	ir_val_set_bool(m, "known_good", tag->known_good);
+	if ((tag->known_bad || tag->known_good) && tag->why)
 		ir_val_set_str(m, "why", tag->why);
 	return m;
 }
@@ -149,6 +185,12 @@ ir_target_record(const struct ir_target_input *in, const struct ir_target *t)
 				lo = i;
 				break;
 			}
+		/* The search for a known-good tag may have read further. */
+		for (i = 0; i < lo; i++)
+			if (in->tags[i].consulted) {
+				lo = i;
+				break;
+			}
 	}
 	if (hi - lo > IR_LIMIT_TARGET_TAGS) {
 		ir_val_set_uint(d, "omitted", hi - lo - IR_LIMIT_TARGET_TAGS);
@@ -168,6 +210,8 @@ read_tag(const struct ir_val *m, struct ir_tag_input *out)
 	out->name = ir_val_get_str(m, "tag");
 	out->commit = ir_val_get_str(m, "commit");
 	out->known_bad = ir_val_get_bool(m, "known_bad", false);
+	/* Recorded before known-good counted: not known-good. */
+	out->known_good = ir_val_get_bool(m, "known_good", false);
 	out->consulted = ir_val_get(m, "known_bad") != NULL;
 	out->why = ir_val_get_str(m, "why");
 	return out->name && out->commit ? 0 : -EINVAL;

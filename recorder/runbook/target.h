@@ -18,8 +18,9 @@ struct ir_tag_input {
 	const char *name;
 	const char *commit;
 	bool known_bad;
-	const char *why; /* why it is known-bad, or NULL */
-	bool consulted;  /* known_bad and why hold the verdict */
+	const char *why; /* why it is known-bad or known-good, or NULL */
+	bool consulted;  /* known_bad, known_good and why hold the verdict */
+	bool known_good;
 };
 
 struct ir_target_input {
@@ -53,15 +54,18 @@ struct ir_target {
 	 * "; "-separated; "" when nothing is worth saying. */
 	bool known_bad;
 	char note[768];
+	const char *rule;
 };
 
 /* The deployed tag: the newest deploy tag at head; its index, or n. */
 size_t ir_target_deployed(const struct ir_tag_input *tags, size_t n,
 			  const char *head);
 
-/* Choose: the asked tag, classified; else the newest tag older than the
- * deployed one (every tag when none is deployed) that is not at head and
- * not known-bad.  -ENOENT (ctx says why) when there is none. */
+/* Choose: the asked tag, classified; else, among the tags older than the
+ * deployed one (every tag when none is deployed) that are not at head,
+ * the newest known-good one, else the newest that is not known-bad;
+ * t->rule says which ("asked", "known-good", "not known-bad").  -ENOENT
+ * (ctx says why) when there is none. */
 int ir_target_choose(const struct ir_target_input *in, struct ir_target *t,
 		     struct ir_ctx *ctx) IR_WUR;
 

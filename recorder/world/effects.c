@@ -310,7 +310,7 @@ const struct ir_effects ir_effects_real = {
 	.files_replace_dir = real_files_replace_dir,
 	.log_tail = real_log_tail,
 	.report_write = NULL,
-	.known_bad = NULL,
+	.verdict = NULL,
 	.pid = real_pid,
 	.crash_point = real_crash_point,
 };

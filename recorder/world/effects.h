@@ -116,9 +116,11 @@ struct ir_effects {
 
 	/* The report: writes DATA_DIR/reports/INC-<id>.md (NULL: none). */
 	int (*report_write)(void *self, uint64_t id, struct ir_ctx *ctx);
-	/* History the rules read: whether tag is known-bad and why (e.g.
-	 * "INC-3 rolled back from it"); NULL: none is. */
-	bool (*known_bad)(void *self, const char *tag, char *why, size_t cap);
+	/* History the rules read: tag's verdict (DESIGN.md, "Known-good and
+	 * known-bad"), *bad or *good, and why ("INC-3 rolled back from it",
+	 * "passed health in INC-2"); NULL: no tag has one. */
+	void (*verdict)(void *self, const char *tag, bool *bad, bool *good,
+			char *why, size_t cap);
 
 	/* Identity: the pid the log records (NULL: 0). */
 	pid_t (*pid)(void *self);
@@ -130,7 +132,7 @@ struct ir_effects {
 };
 
 /* The table that acts on the real world.  Its operations ignore self, so
- * a caller may copy it and set self, report_write and known_bad. */
+ * a caller may copy it and set self, report_write and verdict. */
 extern const struct ir_effects ir_effects_real;
 
 

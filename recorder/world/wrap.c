@@ -135,8 +135,10 @@ FWD(int, files_replace_dir,
 FWD(struct ir_val *, log_tail, (void *self, const char *path, unsigned lines),
     path, lines)
 FWD(int, report_write, (void *self, uint64_t id, struct ir_ctx *ctx), id, ctx)
-FWD(bool, known_bad, (void *self, const char *tag, char *why, size_t cap), tag,
-    why, cap)
+FWD_VOID(verdict,
+	 (void *self, const char *tag, bool *bad, bool *good, char *why,
+	  size_t cap),
+	 tag, bad, good, why, cap)
 static pid_t
 fwd_pid(void *self)
 {
@@ -190,7 +192,7 @@ ir_effects_wrap_init(struct ir_effects_wrap *w, const struct ir_effects *inner)
 	SET(files_replace_dir);
 	SET(log_tail);
 	SET(report_write);
-	SET(known_bad);
+	SET(verdict);
 	SET(pid);
 	SET(crash_point);
 #undef SET

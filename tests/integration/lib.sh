@@ -228,7 +228,7 @@ finish() {
 	if [ -e "$T/data/log/data.mdb" ]; then
 		local id kind status got score
 		while read -r id kind status; do
-			case "$kind" in rollback | stop | backup) ;; *) continue ;; esac
+			case "$kind" in rollback | stop | backup | deploy) ;; *) continue ;; esac
 			[ "$status" != open ] || continue
 			[ "$(events "$id" | jq -s '[.[] | select(.type == "decision" or .type == "target.chosen")] | length')" -gt 0 ] || continue
 			got=0
@@ -245,6 +245,19 @@ finish() {
 			fi
 		done < <("$INCIDENT_BIN" -c "$T/incident.conf" list --json |
 			jq -r '.[] | "\(.id) \(.kind) \(.status)"')
+	fi
+	# And every incident is a cast: two exports are the same bytes, and
+	# asciinema plays it (under script(1): it opens /dev/tty).
+	if [ -e "$T/data/log/data.mdb" ] && command -v asciinema >/dev/null; then
+		local cid cbad=""
+		for cid in $("$INCIDENT_BIN" -c "$T/incident.conf" list --json | jq -r '.[].id'); do
+			"$INCIDENT_BIN" -c "$T/incident.conf" export "$cid" --format asciicast >"$T/c1.cast" 2>/dev/null &&
+				"$INCIDENT_BIN" -c "$T/incident.conf" export "$cid" --format asciicast >"$T/c2.cast" 2>/dev/null &&
+				cmp -s "$T/c1.cast" "$T/c2.cast" &&
+				script -q -e -c "asciinema cat $T/c1.cast" "$T/c.played" </dev/null >/dev/null 2>&1 ||
+				cbad="$cbad INC-$cid"
+		done
+		if [ -n "$cbad" ]; then fail "casts that do not export the same twice or play:$cbad"; else ok; fi
 	fi
 	echo "$CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]

@@ -86,6 +86,17 @@ contains "$ERR" "incident abort INC-2" "stderr"
 expect_exit 2 incident rollback "$TAG2" --dry-run
 contains "$ERR" "INC-2 is open" "stderr"
 check "nothing resumed" test "$(events 2 | jq -r 'select(.type=="incident.resumed") | .type' | wc -l)" -eq 0
+echo "# the dry run of a resume plans what the resume would still do"
+nev=$(events 2 | wc -l)
+expect_exit 0 incident rollback --dry-run
+contains "$OUT" "would resume interrupted INC-2" "dry run"
+not_contains "$OUT" "1. stop" "steps done before the crash are not planned again"
+contains "$OUT" "4. config" "the interrupted step is"
+expect_exit 0 incident --json rollback --dry-run
+check "json: resume" test "$(jq -r .resume <<<"$OUT")" = 2
+check "json: the incident's own target" test "$(jq -r .to <<<"$OUT")" = "$TAG1"
+check "dry run of a resume records nothing" test "$(events 2 | wc -l)" -eq "$nev"
+check "still open" test "$(incident list --json | jq -r '.[0].status')" = open
 expect_exit 0 incident rollback "$TAG1" --yes --reason "resume it"
 contains "$ERR" "resuming interrupted INC-2" "stderr"
 check "HEAD at TAG1" test "$(head_commit)" = "$(tag_commit "$TAG1")"

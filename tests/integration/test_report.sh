@@ -105,6 +105,74 @@ not_contains "$OUT" $'\x1b[31m' "replay"
 expect_exit 2 incident replay 1 --speed 0
 expect_exit 2 incident replay 1 --speed fast
 
+echo "# long series fold: count, first and last ten, the command for all"
+# mkincident writes the events straight into the log (incident.opened,
+# step.started, then the shape from seq 3); a few hundred is plenty for a
+# threshold of 20.
+NOTES=$("$MKINCIDENT" "$T/data" notes 300)
+# The first and last ten of the 300 notes (order=2 .. order=301), none
+# between them.
+ten_and_ten() {
+	local out=$1 what=$2 i
+	for i in 2 11 292 301; do contains "$out" "order=$i ok" "$what"; done
+	for i in 12 150 291; do not_contains "$out" "order=$i ok" "$what"; done
+}
+expect_exit 0 incident report "$NOTES" --format md
+md=$OUT
+contains "$md" "… 280 more notes folded (seq 13-292): <code>incident timeline INC-$NOTES</code> shows them all" "folded md notes"
+contains "$md" "| … | - | - | note | - | … 280 more note events folded (seq 13-292): <code>incident timeline INC-$NOTES</code> shows them all |" "folded md timeline"
+ten_and_ten "$md" "folded md"
+contains "$md" "incident report INC-$NOTES --full" "folded md says how to keep all"
+expect_exit 0 incident report "$NOTES" --format html
+html=$OUT
+contains "$html" "… 280 more notes folded (seq 13-292): <code>incident timeline INC-$NOTES</code> shows them all" "folded html notes"
+contains "$html" "<td>note</td><td>-</td><td>… 280 more note events folded (seq 13-292)" "folded html timeline"
+ten_and_ten "$html" "folded html"
+expect_exit 0 incident report "$NOTES" --format json
+json=$OUT
+check "folded json notes" test "$(jq -c '.folded.notes' <<<"$json")" = "{\"count\":280,\"first_seq\":13,\"last_seq\":292,\"shown_by\":\"incident timeline INC-$NOTES\"}"
+check "folded json keeps the same notes" test "$(jq -c '[.notes[].seq] | [length, .[0], .[9], .[10], .[19]]' <<<"$json")" = "[20,3,12,293,302]"
+check "folded json timeline" test "$(jq -c '.folded.timeline[] | [.type, .count, .first_seq, .last_seq, .shown_by]' <<<"$json")" = "[\"note\",280,13,292,\"incident timeline INC-$NOTES\"]"
+check "folded json: not full" test "$(jq '.folded.full' <<<"$json")" = false
+expect_exit 0 incident timeline "$NOTES"
+contains "$OUT" "order=150 ok" "the timeline shows every note"
+
+echo "# --full keeps everything"
+expect_exit 0 incident report "$NOTES" --format md --full
+contains "$OUT" "order=150 ok" "full md"
+not_contains "$OUT" "folded (seq" "full md"
+check "full md lists every note twice (notes, timeline)" test "$(grep -c 'INFO tick' <<<"$OUT")" -eq 600
+expect_exit 0 incident report "$NOTES" --format html --full
+contains "$OUT" "order=150 ok" "full html"
+not_contains "$OUT" "folded (seq" "full html"
+expect_exit 0 incident report "$NOTES" --format json --full
+check "full json notes" test "$(jq '.notes | length' <<<"$OUT")" -eq 300
+check "full json folds nothing" test "$(jq -c '[.folded.full, .folded.notes, (.folded.timeline | length)]' <<<"$OUT")" = "[true,null,0]"
+
+echo "# the lines of one long run of output fold too"
+LINES=$("$MKINCIDENT" "$T/data" output 300)
+expect_exit 0 incident report "$LINES" --format md
+contains "$OUT" "300 lines (6 on stderr): <code>2026-11-25T15:00:02 INFO tick pnl=+14 order=2 ok</code><br>" "folded md run"
+contains "$OUT" "<br>… 280 more lines folded (seq 13-292): <code>incident export INC-$LINES</code> shows them all<br><code>2026-11-25T15:00:52 INFO tick pnl=+2044 order=292 ok</code>" "folded md run"
+not_contains "$OUT" "order=150 ok" "folded md run"
+expect_exit 0 incident report "$LINES" --format html
+contains "$OUT" "<span class=\"fold\">… 280 more lines folded (seq 13-292): <code>incident export INC-$LINES</code> shows them all</span>" "folded html run"
+not_contains "$OUT" "order=150 ok" "folded html run"
+expect_exit 0 incident report "$LINES" --format json
+check "folded json output" test "$(jq -c '.folded.output[] | [.step, .run_first_seq, .run_last_seq, .lines, .count, .first_seq, .last_seq, .shown_by]' <<<"$OUT")" = "[\"stop\",3,302,300,280,13,292,\"incident export INC-$LINES\"]"
+expect_exit 0 incident report "$LINES" --format html --full
+contains "$OUT" "order=150 ok" "full html run"
+expect_exit 0 incident export "$LINES" --format jsonl
+contains "$OUT" "order=150 ok" "export shows every line"
+
+echo "# a folded report of 100,000 notes stays small"
+BIG=$("$MKINCIDENT" "$T/data" notes 100000)
+expect_exit 0 incident report "$BIG" --format html -o "$T/big.html"
+check "big html under 200 KB ($(stat -c %s "$T/big.html") bytes)" test "$(stat -c %s "$T/big.html")" -lt 200000
+contains "$(cat "$T/big.html")" "… 99980 more notes folded" "big html"
+expect_exit 0 incident report "$BIG" --format md
+check "big md under 100 KB" test "${#OUT}" -lt 100000
+
 echo "# the HTML renders in headless Chromium, not blank"
 if command -v chromium >/dev/null; then
 	shot() {
@@ -122,6 +190,10 @@ if command -v chromium >/dev/null; then
 	check "screenshot is a PNG" test "$(head -c 8 "$T/report.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a
 	# A blank page compresses to almost nothing; a rendered report does not.
 	check "screenshot not blank" test "$(stat -c %s "$T/report.png")" -gt "$(( $(stat -c %s "$T/blank.png") * 5 ))"
+	# and so does the folded report of 100,000 notes
+	shot "$T/big.html" big
+	check "big screenshot is a PNG" test "$(head -c 8 "$T/big.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a
+	check "big screenshot not blank" test "$(stat -c %s "$T/big.png")" -gt "$(( $(stat -c %s "$T/blank.png") * 5 ))"
 else
 	fail "chromium is not installed (scripts/deps.sh test installs it)"
 fi

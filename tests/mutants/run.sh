@@ -27,6 +27,7 @@ MUTANTS=(
 	"crash-point-flushes|crash|the crash hook flushes, hiding deferred step.started"
 	"plan-acts|rollback|the dry run's planning world runs the commands"
 	"plan-records|rollback archives|the dry run's incident reaches the log"
+	"drill-standing|drill|a drill forgets the standing forbidden answers"
 )
 
 want=("$@")

@@ -10,6 +10,7 @@
 #include "evlog.h"
 #include "evlog_testhooks.h"
 #include "hash.h"
+#include "ir_limits.h"
 #include "report.h"
 #include "text.h"
 
@@ -681,8 +682,8 @@ test_markdown(void **state)
 	}
 	/* the timeline */
 	has(&o, "| 5-6 | 2024-05-01T10:40:00.200Z | +00:00.200 | step.output "
-		"x2 | stop | 2 lines (1 on stderr); first: <code>closing "
-		"positions</code>; last: <code>warn: &lt;b&gt;slow&lt;/b&gt; "
+		"x2 | stop | 2 lines (1 on stderr): <code>closing "
+		"positions</code><br><code>warn: &lt;b&gt;slow&lt;/b&gt; "
 		"\\| pipes \\| \\\\x1b\\]0;x\\\\x07</code> |");
 	has(&o, "| 35 | 2024-05-01T10:50:00.000Z | +10:00.000 | note | - | "
 		"bob: "
@@ -1538,11 +1539,18 @@ test_large(void **state)
 
 	o = report(&w, inc.id, IR_REPORT_MD);
 	has(&o, "| 4-200003 | 2024-05-01T10:40:00.030Z | +00:00.030 | "
-		"step.output x200000 | stop | 200000 lines (20000 on stderr); "
-		"first: <code>line 0 &lt;x&gt;</code>; last: <code>line 199999 "
-		"&lt;x&gt;</code> |");
+		"step.output x200000 | stop | 200000 lines (20000 on stderr): "
+		"<code>line 0 &lt;x&gt;</code><br><code>line 1 "
+		"&lt;x&gt;</code>");
+	/* folded: the first and last 10 lines and where the rest is */
+	has(&o, "<code>line 9 &lt;x&gt;</code><br>\u2026 199980 more lines "
+		"folded (seq 14-199993): <code>incident export INC-1</code> "
+		"shows them all<br><code>line 199990 &lt;x&gt;</code>");
+	has(&o, "<code>line 199999 &lt;x&gt;</code> |");
+	lacks(&o, "line 10 &lt;x&gt;");
+	lacks(&o, "line 199989 &lt;x&gt;");
 	has(&o, "| 200005 | 2024-05-01T10:40:03.100Z | +00:03.100 | "
-		"step.output x1 | backup | 1 line (0 on stderr); first: "
+		"step.output x1 | backup | 1 line (0 on stderr): "
 		"<code>after</code> |");
 	has(&o, "| Events | 200006 (200001 lines of step output) |");
 	has(&o, "seq 3-200004; 200000 output lines");
@@ -1550,10 +1558,16 @@ test_large(void **state)
 	out_free(&o);
 
 	o = report(&w, inc.id, IR_REPORT_HTML);
-	has(&o, "<details><summary>show the output (first 200 lines)"
+	has(&o, "<details><summary>show the output (first and last 10 lines)"
 		"</summary>");
-	has(&o, "<span>line 199 &lt;x&gt;</span>\n</pre>and 199800 more lines "
-		"not shown</details>");
+	has(&o, "<span>line 9 &lt;x&gt;</span>\n<span class=\"fold\">"
+		"\u2026 199980 more lines folded (seq 14-199993): "
+		"<code>incident export INC-1</code> shows them all</span>\n"
+		"<span class=\"err\">"
+		"line 199990 "
+		"&lt;x&gt;</span>");
+	has(&o, "<span>line 199999 &lt;x&gt;</span>\n</pre></details>");
+	lacks(&o, "line 10 &lt;x&gt;");
 	lacks(&o, "line 200 &lt;x&gt;");
 	assert_true(o.len < 256 * 1024);
 	out_free(&o);
@@ -1564,6 +1578,66 @@ test_large(void **state)
 			 LARGE_LINES);
 	assert_int_equal(get_int(get(j, "integrity", JSON_OBJECT), "events"),
 			 LARGE_LINES + 6);
+	json_decref(j);
+	out_free(&o);
+
+	ir_evlog_close(log);
+	tu_rmtree(dir);
+}
+
+/* Beyond IR_LIMIT_REPORT_KINDS kinds the rest fold as one; a note that
+ * folding leaves out still shows under the event it corrects. */
+static void
+test_fold_kinds(void **state)
+{
+	struct ir_ctx ctx = { 0 };
+	struct ir_evlog *log = NULL;
+	char *dir = tu_tempdir(), step[16], text[32];
+	struct world w = { 0 };
+	struct inc inc;
+	struct out o;
+	json_t *j, *tl, *other = NULL;
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(ir_evlog_open(&log, dir, &ctx), 0);
+	open_incident(&inc, log, "rollback", "kinds", 0);
+	/* notes at seq 2..31; the one at seq 17 corrects the opening */
+	for (i = 0; i < 30; i++) {
+		snprintf(text, sizeof(text), "note %zu", i);
+		note(&inc, 10 + (int64_t)i, "bob", text, i == 15 ? 1 : 0);
+	}
+	/* 80 kinds of 25 rows each: process scans of 80 steps */
+	for (i = 0; i < 80; i++)
+		for (k = 0; k < 25; k++) {
+			snprintf(step, sizeof(step), "s%zu", i);
+			process(&inc, step, 1000 + (int64_t)(i * 25 + k), 1);
+		}
+	w.log = log;
+
+	o = report(&w, inc.id, IR_REPORT_MD);
+	has(&o, "\u2026 10 more notes folded (seq 12-21): <code>incident "
+		"timeline INC-1</code> shows them all");
+	has(&o, "| \u2026 | - | - | (others) | - | \u2026 ");
+	has(&o, "more events of other kinds folded");
+	/* seq 17 is folded, its correction shows on the opening's row */
+	has(&o, "**Corrected** by note seq 17 (bob): note 15");
+	lacks(&o, "| 17 |");
+	assert_true(o.len < 256 * 1024);
+	out_free(&o);
+
+	o = report(&w, inc.id, IR_REPORT_JSON);
+	j = parse(&o);
+	tl = get(get(j, "folded", JSON_OBJECT), "timeline", JSON_ARRAY);
+	/* 82 kinds: the opening, the notes, 80 steps; 64 told apart */
+	for (i = 0; i < json_array_size(tl); i++)
+		if (json_is_null(json_object_get(json_array_get(tl, i),
+						 "type")))
+			other = json_array_get(tl, i);
+	assert_non_null(other);
+	assert_int_equal(get_int(other, "count"),
+			 18 * 25 - IR_LIMIT_REPORT_FOLD);
+	assert_int_equal(json_array_size(get(j, "notes", JSON_ARRAY)), 20);
 	json_decref(j);
 	out_free(&o);
 
@@ -1592,6 +1666,7 @@ main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_fold_kinds),
 	};
 	int rc;
 

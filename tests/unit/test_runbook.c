@@ -762,13 +762,14 @@ r_write(void *self, uint64_t id, struct ir_ctx *ctx)
 	return 0;
 }
 
-static bool
-h_known_bad(void *self, const char *tag, char *why, size_t cap)
+static void
+h_verdict(void *self, const char *tag, bool *bad, bool *good, char *why,
+	  size_t cap)
 {
-	if (strcmp(tag, "deploy-2"))
-		return false;
-	snprintf(why, cap, "INC-7 rolled back from it");
-	return true;
+	*bad = !strcmp(tag, "deploy-2");
+	*good = false;
+	if (*bad)
+		snprintf(why, cap, "INC-7 rolled back from it");
 }
 
 static void
@@ -805,7 +806,7 @@ rollback_in_a_world_of_its_own(void **state)
 	f->fx.log_tail = f_tail;
 	f->fx.http_get = h_get;
 	f->fx.report_write = r_write;
-	f->fx.known_bad = h_known_bad;
+	f->fx.verdict = h_verdict;
 	free(f->cfg->deploy_dir);
 	f->cfg->deploy_dir = strdup("/nonexistent/incident-test/deploy");
 	free(f->cfg->health_url);

@@ -8,11 +8,11 @@
 
 /* Five tags, oldest first; t3 and t4 share a commit. */
 static struct ir_tag_input tags[] = {
-	{ "deploy-1", "c1", false, NULL, true },
-	{ "deploy-2", "c2", true, "INC-3 rolled back from it", true },
-	{ "deploy-3", "c3", false, NULL, true },
-	{ "deploy-4", "c4", false, NULL, true },
-	{ "deploy-5", "c5", false, NULL, true },
+	{ "deploy-1", "c1", false, NULL, true, false },
+	{ "deploy-2", "c2", true, "INC-3 rolled back from it", true, false },
+	{ "deploy-3", "c3", false, NULL, true, false },
+	{ "deploy-4", "c4", false, NULL, true, false },
+	{ "deploy-5", "c5", false, NULL, true, false },
 };
 
 static struct ir_target_input
@@ -28,8 +28,8 @@ static void
 deployed_is_newest_at_head(void **state)
 {
 	struct ir_tag_input two[] = {
-		{ "deploy-a", "c9", false, NULL, true },
-		{ "deploy-b", "c9", false, NULL, true },
+		{ "deploy-a", "c9", false, NULL, true, false },
+		{ "deploy-b", "c9", false, NULL, true, false },
 	};
 
 	(void)state;
@@ -70,9 +70,9 @@ static void
 same_commit_is_not_a_target(void **state)
 {
 	struct ir_tag_input same[] = {
-		{ "deploy-1", "c1", false, NULL, true },
-		{ "deploy-2", "c2", false, NULL, true },
-		{ "deploy-3", "c2", false, NULL, true },
+		{ "deploy-1", "c1", false, NULL, true, false },
+		{ "deploy-2", "c2", false, NULL, true, false },
+		{ "deploy-3", "c2", false, NULL, true, false },
 	};
 	struct ir_target_input in = { same, 3, "c2", "deploy-*", NULL, NULL,
 				      NULL };
@@ -105,9 +105,9 @@ none_left(void **state)
 static void
 asked_tag_is_classified(void **state)
 {
-	struct ir_tag_input bad = { "deploy-2", "c2", true, "marked bad", true };
-	struct ir_tag_input cur = { "deploy-4", "c4", false, NULL, true };
-	struct ir_tag_input newer = { "deploy-5", "c5", false, NULL, true };
+	struct ir_tag_input bad = { "deploy-2", "c2", true, "marked bad", true, false };
+	struct ir_tag_input cur = { "deploy-4", "c4", false, NULL, true, false };
+	struct ir_tag_input newer = { "deploy-5", "c5", false, NULL, true, false };
 	struct ir_target_input in = input("c4");
 	struct ir_ctx ctx = { 0 };
 	struct ir_target t;
@@ -137,7 +137,7 @@ asked_tag_is_classified(void **state)
 static void
 record_reads_back_to_the_same_choice(void **state)
 {
-	struct ir_tag_input asked = { "deploy-5", "c5", false, NULL, true }, back_asked;
+	struct ir_tag_input asked = { "deploy-5", "c5", false, NULL, true, false }, back_asked;
 	const char *heads[] = { "c3", "c4", "c0", "c5" };
 	size_t h;
 
@@ -231,10 +231,55 @@ only_the_verdicts_read_are_asked_for(void **state)
 	ir_val_free(t.skipped);
 }
 
+/* A known-good tag older than a never-tried one is preferred, and the
+ * choice says which rule made it. */
+static void
+newest_known_good_first(void **state)
+{
+	/* Not consulted yet: the record holds only what the choice read. */
+	struct ir_tag_input five[] = {
+		{ "deploy-1", "c1", false, NULL, false, false },
+		{ "deploy-2", "c2", false, "passed health in INC-4", false,
+		  true },
+		{ "deploy-3", "c3", false, NULL, false, false },
+		{ "deploy-4", "c4", true, "INC-5 rolled back from it", false,
+		  false },
+		{ "deploy-5", "c5", false, NULL, false, false },
+	};
+	struct ir_target_input in = { five, 5, "c5", "deploy-*", NULL, NULL,
+				      NULL };
+	struct ir_ctx ctx = { 0 };
+	struct ir_target t;
+	struct ir_val *rec;
+
+	(void)state;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.to, "deploy-2");
+	assert_string_equal(t.rule, "known-good");
+	assert_non_null(strstr(t.why, "passed health in INC-4"));
+	/* The known-bad one passed over is named; the untried one is not. */
+	assert_int_equal(t.skipped->as.arr.len, 1);
+	assert_string_equal(ir_val_get_str(&t.skipped->as.arr.items[0], "tag"),
+			    "deploy-4");
+	/* The record holds what the choice read, from the chosen tag up. */
+	rec = ir_target_record(&in, &t);
+	assert_int_equal(ir_val_get(rec, "tags")->as.arr.len, 4);
+	ir_val_free(rec);
+	ir_val_free(t.skipped);
+
+	/* No known-good: the newest not known-bad, as before. */
+	five[1].known_good = false;
+	assert_int_equal(ir_target_choose(&in, &t, &ctx), 0);
+	assert_string_equal(t.to, "deploy-3");
+	assert_string_equal(t.rule, "not known-bad");
+	ir_val_free(t.skipped);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(newest_known_good_first),
 		cmocka_unit_test(deployed_is_newest_at_head),
 		cmocka_unit_test(newest_older_not_known_bad),
 		cmocka_unit_test(same_commit_is_not_a_target),

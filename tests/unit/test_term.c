@@ -23,8 +23,12 @@
 #include "evlog_testhooks.h"
 #include "hash.h"
 #include "jsonval.h"
+#include "cast.h"
+#include "marker.h"
 #include "replay.h"
+#include "state.h"
 #include "term.h"
+#include "term_line.h"
 
 #define MS 1000000ULL
 #define SEC (1000 * MS)
@@ -664,6 +668,244 @@ test_replay_invalid(void **state)
 	assert_int_equal(s.n, 1);
 }
 
+/* An incident for the markers: a hostile question, an overrun the
+ * outcome reports, a second attempt whose overrun only its times show
+ * (older logs), a minute of silence, and a close over budget. */
+static uint64_t
+marker_incident(struct fixture *f)
+{
+	uint64_t id = open_incident(f, "rollback", 300000, 0);
+	struct ir_event *ev;
+
+	ev = mk("decision", "stop", 1 * MS);
+	ir_val_set_str(ev->data, "question", HOSTILE);
+	ir_val_set_str(ev->data, "answer", "yes");
+	add(f, id, ev);
+	ev = mk("step.started", "stop", 2 * MS);
+	ir_val_set_uint(ev->data, "budget_ms", 5000);
+	ir_val_set_uint(ev->data, "attempt", 1);
+	add(f, id, ev);
+	ev = mk("step.completed", "stop", 7202 * MS);
+	ir_val_set_uint(ev->data, "duration_ms", 7200);
+	ir_val_set_uint(ev->data, "budget_ms", 5000);
+	ir_val_set_bool(ev->data, "over_budget", true);
+	add(f, id, ev);
+	ev = mk("target.chosen", "checkout", 7300 * MS);
+	ir_val_set_str(ev->data, "from", "deploy-a");
+	ir_val_set_str(ev->data, "to", "deploy-b\x1b[2J");
+	add(f, id, ev);
+	ev = mk("step.started", "checkout", 8 * SEC);
+	ir_val_set_uint(ev->data, "budget_ms", 1000);
+	ir_val_set_uint(ev->data, "attempt", 2);
+	add(f, id, ev);
+	add_output(f, id, "checkout", 9 * SEC, "checking out");
+	ev = mk("step.failed", "checkout", 10 * SEC);
+	ir_val_set_str(ev->data, "error", "no");
+	add(f, id, ev);
+	add_output(f, id, "checkout", 70 * SEC, "a minute later");
+	ev = mk("incident.closed", NULL, 400 * SEC);
+	ir_val_set_str(ev->data, "status", "failed");
+	ir_val_set_uint(ev->data, "duration_ms", 400000);
+	ir_val_set_uint(ev->data, "budget_ms", 300000);
+	ir_val_set_bool(ev->data, "over_budget", true);
+	add(f, id, ev);
+	return id;
+}
+
+static const char *const marker_want[] = {
+    "1/9 stop",
+    "stop over budget: 7.2s of 5s",
+    "target: deploy-a -> deploy-b?[2J",
+    "3/9 checkout, attempt 2",
+    "checkout over budget: 2.0s of 1s",
+    "closed: failed, over budget: 6m40s of 5m",
+};
+
+struct marks {
+	struct ir_state st;
+	char labels[16][IR_MARKER_BYTES];
+	size_t n;
+};
+
+static int
+collect_marks(void *payload, const struct ir_event *ev, const void *raw,
+              size_t len)
+{
+	struct marks *m = payload;
+
+	(void)raw;
+	(void)len;
+	if (m->n < 16 &&
+	    ir_marker_label(m->labels[m->n], IR_MARKER_BYTES, &m->st, ev))
+		m->n++;
+	ir_state_apply(&m->st, ev);
+	return 0;
+}
+
+struct replayed_marks {
+	char labels[16][IR_MARKER_BYTES];
+	size_t n;
+};
+
+static void
+on_marker(void *payload, uint64_t mono, const char *label)
+{
+	struct replayed_marks *r = payload;
+
+	(void)mono;
+	if (r->n < 16)
+		snprintf(r->labels[r->n++], IR_MARKER_BYTES, "%s", label);
+}
+
+static void
+test_markers(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t id = marker_incident(f);
+	struct marks *m = calloc(1, sizeof(*m));
+	struct ir_replay_opts o = IR_REPLAY_OPTS_INIT;
+	struct replayed_marks r = {0};
+	struct ir_incident inc;
+	char head[IR_MARKER_BYTES];
+	const char *q;
+
+	assert_non_null(m);
+	ir_state_init(&m->st);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_DECODE,
+	                               collect_marks, m, &f->ctx),
+	                 0);
+	assert_int_equal(m->n, 7);
+	/* The question from the log, as the display shows it. */
+	q = m->labels[0];
+	assert_non_null(strstr(q, "evil?[2J"));
+	assert_non_null(strstr(q, " = yes"));
+	for (const char *p = q; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	for (size_t i = 1; i < m->n; i++)
+		assert_string_equal(m->labels[i], marker_want[i - 1]);
+
+	/* A replay names the same markers, then the chain head. */
+	o.max_idle = 0;
+	o.on_marker = on_marker;
+	o.payload = &r;
+	assert_int_equal(ir_replay_run(f->log, id, &o, &f->ctx), 0);
+	assert_int_equal(r.n, 8);
+	for (size_t i = 0; i < m->n; i++)
+		assert_string_equal(r.labels[i], m->labels[i]);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	ir_marker_head(head, sizeof(head), inc.head, inc.events);
+	assert_string_equal(r.labels[7], head);
+	assert_non_null(strstr(head, "at seq 10"));
+	free(m);
+}
+
+static void
+test_cast(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t id = marker_incident(f);
+	struct ir_cast_opts o = IR_CAST_OPTS_INIT;
+	struct ir_incident inc;
+	char head[IR_MARKER_BYTES];
+	char *text, *again, *line, *save = NULL;
+	double last = 0;
+	size_t nm = 0, no = 0;
+	int rc;
+
+	o.cols = 60;
+	o.rows = 8;
+	o.max_idle = 0.5;
+	/* Twice, the second time with another $COLUMNS: the same bytes. */
+	for (int k = 0; k < 2; k++) {
+		size_t size = 0;
+		FILE *out = open_memstream(k ? &again : &text, &size);
+
+		assert_non_null(out);
+		setenv("COLUMNS", k ? "33" : "100", 1);
+		rc = ir_export_asciicast(out, f->log, id, &o, &f->ctx);
+		assert_int_equal(rc, 0);
+		fclose(out);
+	}
+	setenv("COLUMNS", "100", 1);
+	assert_string_equal(text, again);
+	free(again);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	ir_marker_head(head, sizeof(head), inc.head, inc.events);
+
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *code, *s;
+		double t;
+
+		assert_non_null(j);
+		if (json_is_object(j)) {
+			assert_int_equal(json_integer_value(
+			                     json_object_get(j, "width")),
+			                 60);
+			assert_int_equal(json_integer_value(
+			                     json_object_get(j, "height")),
+			                 8);
+			assert_int_equal(json_object_size(
+			                     json_object_get(j, "env")),
+			                 1);
+			assert_int_equal(
+			    json_integer_value(json_object_get(j, "timestamp")),
+			    BASE_TS / 1000000000LL);
+			json_decref(j);
+			continue;
+		}
+		t = json_real_value(json_array_get(j, 0));
+		code = json_string_value(json_array_get(j, 1));
+		s = json_string_value(json_array_get(j, 2));
+		assert_non_null(code);
+		assert_non_null(s);
+		/* Gaps are capped; the minute of silence ticks. */
+		assert_true(t >= last && t - last <= 0.5 + 1e-9);
+		last = t;
+		if (!strcmp(code, "m")) {
+			if (nm >= 1 && nm <= 6)
+				assert_string_equal(s, marker_want[nm - 1]);
+			if (nm == 7)
+				assert_string_equal(s, head);
+			nm++;
+		} else {
+			size_t lines = 0;
+
+			assert_string_equal(code, "o");
+			for (const char *p = strstr(s, "\r\n"); p;
+			     p = strstr(p + 2, "\r\n"))
+				lines++;
+			assert_true(lines <= 7); /* the block fits the rows */
+			assert_null(strstr(s, "\x1b[2J"));
+			assert_null(strstr(s, "\x1b]0;"));
+			no++;
+		}
+		json_decref(j);
+	}
+	assert_int_equal(nm, 8);
+	assert_true(no > 10);
+	/* 400 s recorded, each gap at most 0.5 s: 9 events, 4 s. */
+	assert_true(last <= 4.0 + 1e-9);
+	free(text);
+
+	o.cols = 19;
+	assert_int_equal(ir_export_asciicast(stdout, f->log, id, &o, &f->ctx),
+	                 -EINVAL);
+	o.cols = 100;
+	o.rows = 201;
+	assert_int_equal(ir_export_asciicast(stdout, f->log, id, &o, &f->ctx),
+	                 -EINVAL);
+	o.rows = 30;
+	o.max_idle = 0;
+	assert_int_equal(ir_export_asciicast(stdout, f->log, id, &o, &f->ctx),
+	                 -EINVAL);
+	o.max_idle = NAN;
+	assert_int_equal(ir_export_asciicast(stdout, f->log, id, &o, &f->ctx),
+	                 -EINVAL);
+	ir_error_clear(&f->ctx);
+}
+
 static char *export(struct fixture *f, uint64_t id, int *rc)
 {
 	char *text = NULL;
@@ -906,10 +1148,77 @@ test_export_tampered(void **state)
 		free_ev(evs[i]);
 }
 
+/* The digit-by-digit time formatters agree with gmtime_r and snprintf. */
+static void
+test_time_formats(void **state)
+{
+	static const int64_t fixed[] = {
+		0, -1, -1000000, 951782400000000000LL /* 2000-02-29 */,
+		4107542399999000000LL /* 2100-02-28T23:59:59.999 */,
+		4107542400000000000LL, INT64_MIN, INT64_MAX,
+		1764108000123456789LL,
+	};
+	char got[80], want[80];
+	uint64_t x = 88172645463325252ULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 100000; i++) {
+		int64_t ns, s, r;
+		struct tm tm;
+		time_t tt;
+
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			ns = fixed[i];
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			ns = (int64_t)x; /* 1677 to 2262 */
+		}
+		s = ns / 1000000000LL;
+		r = ns % 1000000000LL;
+		if (r < 0)
+			r += 1000000000LL, s--;
+		tt = (time_t)s;
+		assert_non_null(gmtime_r(&tt, &tm));
+		snprintf(want, sizeof(want),
+			 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(r / 1000000));
+		ir_tline_utc(got, sizeof(got), ns);
+		assert_string_equal(got, want);
+	}
+	for (i = 0; i < 100000; i++) {
+		uint64_t ns, ms, sec;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		ns = i < 50000 ? x % (3600ULL * 1000000000ULL) : x >> 8;
+		ms = ns / 1000000;
+		sec = ms / 1000;
+		if (sec < 3600)
+			snprintf(want, sizeof(want), "+%02llu:%02llu.%03llu",
+				 (unsigned long long)(sec / 60),
+				 (unsigned long long)(sec % 60),
+				 (unsigned long long)(ms % 1000));
+		else
+			snprintf(want, sizeof(want),
+				 "+%llu:%02llu:%02llu.%03llu",
+				 (unsigned long long)(sec / 3600),
+				 (unsigned long long)(sec / 60 % 60),
+				 (unsigned long long)(sec % 60),
+				 (unsigned long long)(ms % 1000));
+		ir_tline_offset(got, sizeof(got), ns);
+		assert_string_equal(got, want);
+	}
+	ir_tline_utc(got, 8, 0);
+	assert_string_equal(got, "1970-01");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_time_formats),
 	    cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_plain_open_and_no_budget,
 	                                    setup, teardown),
@@ -926,6 +1235,8 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_invalid, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cast, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_matches_jansson, setup,
 	                                    teardown),
