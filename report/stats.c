@@ -156,11 +156,6 @@ collect(void *payload, const struct ir_incident *inc)
 {
 	struct ids *ids = payload;
 
-	/* A drill is training: it stays out of every figure. */
-	if (!strcmp(inc->kind, "drill")) {
-		ids->drills++;
-		return 0;
-	}
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? ids->cap * 2 : 64;
 		uint64_t *p = realloc(ids->v, cap * sizeof(*p));
@@ -196,6 +191,11 @@ gather(struct stats *st, struct ir_evlog *log, struct ir_ctx *ctx)
 			st->unreadable++;
 			ir_error_clear(ctx);
 			rc = 0;
+		} else if (!rc && !strcmp(m.kind, "drill")) {
+			/* A drill is training: it stays out of every figure.
+			 * Its kind is its incident.opened's (the model's),
+			 * never the header's alone. */
+			ids.drills++;
 		} else if (!rc) {
 			st->incidents++;
 			rc = add_incident(st, &m);

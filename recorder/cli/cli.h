@@ -44,6 +44,9 @@ struct cli {
 	/* The real world, with this data directory's report writer and
 	 * known-bad history (cli_world). */
 	struct ir_effects world;
+	/* What the verdicts have read of each incident (history.c). */
+	struct cli_told *told;
+	size_t n_told, cap_told;
 };
 
 struct cli_command {
@@ -68,6 +71,10 @@ int cli_read_done(struct cli *cli, int rc);
 int cli_usage(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 /* cli_usage() for argv[i], which the command does not take. */
 int cli_unexpected(struct cli *cli, int i);
+/* Once the log is open: a damaged page that trips LMDB (an assertion) or
+ * a page the file no longer holds (SIGBUS) ends the command with one line
+ * naming the file, exit 1, never a signal. */
+void cli_watch_log(struct cli *cli);
 /* A plain message on stderr ("incident: ..."). */
 void cli_say(struct cli *cli, const char *fmt, ...) IR_PRINTF(2, 3);
 
@@ -79,7 +86,16 @@ bool cli_can_redraw(int fd);
 int cli_load_config(struct cli *cli, bool required) IR_WUR;
 /* Load what is there and open the event log. */
 int cli_open_log(struct cli *cli) IR_WUR;
+/* The same for a command that only reads the log: it works on a
+ * read-only copy of the data directory and changes nothing in it
+ * (ir_evlog_open_readonly). */
+int cli_open_log_readonly(struct cli *cli) IR_WUR;
 void cli_close(struct cli *cli);
+/* Open the log (readonly: cli_open_log_readonly) and take the incident
+ * argument at argv[*i] (what: the command, for the usage message).  0, or
+ * the exit code after the message is printed. */
+int cli_one_incident(struct cli *cli, int *i, uint64_t *id, const char *what,
+		     bool readonly) IR_WUR;
 /* Parse "INC-7", "7" or "last" into an id that exists. */
 int cli_incident_arg(struct cli *cli, const char *arg, uint64_t *out) IR_WUR;
 /* Ask on the terminal; without a TTY refuse (exit 2) unless --yes. */
@@ -146,6 +162,64 @@ int cli_tag_verdict(struct cli *cli, const char *tag,
 void cli_verdict_text(const struct cli_verdict *v, char *out, size_t cap);
 /* The mark recorded by mark incident id; -ENOENT when it has none. */
 int cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out) IR_WUR;
+
+/* history.c: what an incident's own events say of it (never its header
+ * alone): the executor's fold of them (st: kind, status, from, target,
+ * opened_ts), with the facts the header and the verdicts need besides. */
+struct cli_history {
+	struct ir_state st;
+	int64_t closed;     /* incident.closed's ts, 0 while open */
+	uint64_t events;    /* the last seq */
+	bool health_passed; /* a health step completed */
+	bool marked;        /* a tag.marked (the first) */
+	struct cli_mark mark;
+};
+
+/* Fold incident id's events (with the hash chain checked when chain);
+ * *out only on success.  The scan's own errors (-EBADMSG naming incident
+ * and seq, -ENOENT). */
+int cli_history_of(struct cli *cli, uint64_t id, bool chain,
+		   struct cli_history *out, struct ir_ctx *ctx) IR_WUR;
+
+/* For an IR_EVLOG_RAW scan of incident id: the stored event at raw into
+ * *ev, its data decoded only when want(type) (else ev holds the fixed
+ * fields alone), checked as ir_evlog_check_raw().  Clear ev with
+ * ir_event_clear() whatever the result. */
+int cli_event_read(uint64_t id, const struct ir_event *key, const void *raw,
+		   size_t len, bool (*want)(const char *type),
+		   struct ir_event *ev, struct ir_ctx *ctx) IR_WUR;
+
+/* The first header field that is not what the events say. */
+struct cli_header_fault {
+	char field[16];
+	char header[300]; /* the header's value, quoted when a string */
+	char events[300]; /* the events' value */
+};
+
+/* Whether inc disagrees with h (kind, status, from, target, opened,
+ * closed, events; the scan holds head to the header); *f names the first
+ * field that does. */
+bool cli_header_differs(const struct ir_incident *inc,
+			const struct cli_history *h,
+			struct cli_header_fault *f);
+
+/* What the verdicts read of one incident, from its events: kept for the
+ * command's run while the incident's header shows the same last seq and
+ * head (an append changes both). */
+struct cli_told {
+	uint64_t id, events;
+	uint8_t head[IR_HASH_LEN];
+	bool readable; /* false: its events could not be read (-EBADMSG) */
+	char kind[16], status[16], from[256], target[256];
+	int64_t closed; /* incident.closed's ts, 0 while open */
+	bool health_passed, marked;
+	struct cli_mark mark;
+};
+
+/* The cli_told of inc (folded now, or as kept), valid until the next
+ * call; -EBADMSG is no error here (readable false), other errors are. */
+int cli_told_of(struct cli *cli, const struct ir_incident *inc,
+		const struct cli_told **out, struct ir_ctx *ctx) IR_WUR;
 
 /* Known-bad: the tag's verdict (cli_tag_verdict) is known-bad; why says
  * so ("INC-3 rolled back from it", "marked by ... : reason"). */

@@ -30,14 +30,10 @@ struct known_list {
 };
 
 static int
-known_event(void *payload, const struct ir_event *ev, const void *raw,
-	    size_t len)
+known_created(struct known_list *l, const struct ir_event *ev)
 {
-	struct known_list *l = payload;
 	struct known *k;
 
-	if (strcmp(ev->type, "backup.created"))
-		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct known *items = realloc(l->items, cap * sizeof(*items));
@@ -61,16 +57,36 @@ known_event(void *payload, const struct ir_event *ev, const void *raw,
 	return 0;
 }
 
+static bool
+is_backup_created(const char *type)
+{
+	return !strcmp(type, "backup.created");
+}
+
+/* Every incident's backup.created, whatever its header says its kind is
+ * (the header is a copy anyone could edit); only those are decoded. */
+static int
+known_event(void *payload, const struct ir_event *key, const void *raw,
+	    size_t len)
+{
+	struct known_list *l = payload;
+	struct ir_event ev;
+	int rc = cli_event_read(l->current, key, raw, len, is_backup_created,
+				&ev, &l->cli->ctx);
+
+	if (!rc && is_backup_created(ev.type))
+		rc = known_created(l, &ev);
+	ir_event_clear(&ev);
+	return rc;
+}
+
 static int
 known_incident(void *payload, const struct ir_incident *inc)
 {
 	struct known_list *l = payload;
 
-	if (strcmp(inc->kind, "rollback") && strcmp(inc->kind, "backup") &&
-	    strcmp(inc->kind, "restore"))
-		return 0;
 	l->current = inc->id;
-	return ir_evlog_scan(l->cli->log, inc->id, 1, IR_EVLOG_DECODE,
+	return ir_evlog_scan(l->cli->log, inc->id, 1, IR_EVLOG_RAW,
 			     known_event, l, &l->cli->ctx);
 }
 

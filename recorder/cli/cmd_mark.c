@@ -89,60 +89,52 @@ struct verdict_walk {
 	int64_t good_ts;  /* when that deploy closed */
 	bool marked;
 	struct cli_mark mark;
+	struct ir_ctx *ctx;
+	unsigned unreadable;
 };
 
-static int
-health_passed(void *payload, const struct ir_event *ev, const void *raw,
-	      size_t len)
-{
-	bool *passed = payload;
-
-	(void)raw;
-	(void)len;
-	if (!strcmp(ev->type, "step.completed") && !strcmp(ev->step, "health")) {
-		*passed = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* Newest first: what an incident says about the tag.  The newest mark
- * stops the walk: what came before it is what it corrects. */
+/* Newest first: what an incident's events say about the tag (its header
+ * is a copy anyone could edit: `incident verify` holds it to them).  The
+ * newest mark stops the walk: what came before it is what it corrects. */
 static int
 verdict_one(void *payload, const struct ir_incident *inc)
 {
 	struct verdict_walk *w = payload;
-	struct ir_ctx ignored = { 0 };
-	bool found = false, passed = false;
+	const struct cli_told *t;
+	int rc = cli_told_of(w->cli, inc, &t, w->ctx);
 
-	if (!strcmp(inc->kind, "mark") && !strcmp(inc->status, "succeeded")) {
-		if (!find_mark(w->cli, inc->id, w->tag, &w->mark, &found,
-			       &ignored) &&
-		    found) {
+	if (rc)
+		return rc;
+	/* A damaged incident says nothing (`incident verify` names it);
+	 * the rest still count. */
+	if (!t->readable) {
+		w->unreadable++;
+		return 0;
+	}
+	if (!strcmp(t->kind, "mark") && !strcmp(t->status, "succeeded")) {
+		if (t->marked && !strcmp(t->mark.tag, w->tag)) {
+			w->mark = t->mark;
 			w->marked = true;
 			return 1;
 		}
 		return 0;
 	}
 	/* A deploy closes succeeded only once its health and soak passed. */
-	if (!strcmp(inc->kind, "deploy")) {
-		if (!w->good_id && !strcmp(inc->target, w->tag) &&
-		    !strcmp(inc->status, "succeeded")) {
+	if (!strcmp(t->kind, "deploy")) {
+		if (!w->good_id && !strcmp(t->target, w->tag) &&
+		    !strcmp(t->status, "succeeded")) {
 			w->good_id = inc->id;
 			w->good_deploy = true;
-			w->good_ts = inc->closed;
+			w->good_ts = t->closed;
 		}
 		return 0;
 	}
-	if (strcmp(inc->kind, "rollback"))
+	if (strcmp(t->kind, "rollback"))
 		return 0;
-	if (!w->bad_id && !strcmp(inc->from, w->tag) && inc->target[0] &&
-	    strcmp(inc->status, "aborted"))
+	if (!w->bad_id && !strcmp(t->from, w->tag) && t->target[0] &&
+	    strcmp(t->status, "aborted"))
 		w->bad_id = inc->id;
-	if (!w->good_id && !strcmp(inc->target, w->tag) &&
-	    !ir_evlog_scan(w->cli->log, inc->id, 1, 0, health_passed, &passed,
-			   &ignored) &&
-	    passed)
+	if (!w->good_id && !strcmp(t->target, w->tag) && t->health_passed)
 		w->good_id = inc->id;
 	return 0;
 }
@@ -150,7 +142,8 @@ verdict_one(void *payload, const struct ir_incident *inc)
 int
 cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 {
-	struct verdict_walk w = { cli, tag, 0, 0, false, 0, false, { 0 } };
+	struct verdict_walk w = { cli, tag, 0, 0, false, 0, false, { 0 },
+				  &cli->ctx, 0 };
 	char when[32];
 	int rc;
 

@@ -18,25 +18,6 @@
 #include "report.h"
 #include "term.h"
 
-/* Open the log and take the incident argument at argv[*i].  0, or the
- * exit code after the message is printed. */
-static int
-one_incident(struct cli *cli, int *i, uint64_t *id, const char *what)
-{
-	int rc;
-
-	if (*i >= cli->argc || cli->argv[*i][0] == '-')
-		return cli_usage(cli, "%s needs an incident (INC-7, 7 or last)",
-				 what);
-	rc = cli_open_log(cli);
-	if (!rc)
-		rc = cli_incident_arg(cli, cli->argv[*i], id);
-	if (rc)
-		return cli_fail(cli, rc);
-	(*i)++;
-	return 0;
-}
-
 /* ---- list -------------------------------------------------------------- */
 
 struct list_walk {
@@ -153,7 +134,7 @@ cmd_list(struct cli *cli)
 
 	if (cli->argc > 1)
 		return cli_unexpected(cli, 1);
-	rc = cli_open_log(cli);
+	rc = cli_open_log_readonly(cli);
 	if (rc)
 		return cli_fail(cli, rc);
 	if (cli->json)
@@ -195,7 +176,7 @@ cmd_show(struct cli *cli)
 	uint64_t id, ms;
 	int i = 1, rc, code;
 
-	code = one_incident(cli, &i, &id, "show");
+	code = cli_one_incident(cli, &i, &id, "show", true);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
@@ -228,7 +209,7 @@ cmd_timeline(struct cli *cli)
 	uint64_t id;
 	int i = 1, code;
 
-	code = one_incident(cli, &i, &id, "timeline");
+	code = cli_one_incident(cli, &i, &id, "timeline", true);
 	if (code)
 		return code;
 	if (i < cli->argc)
@@ -251,7 +232,7 @@ cmd_report(struct cli *cli)
 	uint64_t id;
 	int i = 1, rc, code;
 
-	code = one_incident(cli, &i, &id, "report");
+	code = cli_one_incident(cli, &i, &id, "report", true);
 	if (code)
 		return code;
 	if (cli->json)
@@ -310,7 +291,7 @@ cmd_stats(struct cli *cli)
 
 	if (cli->argc > 1)
 		return cli_unexpected(cli, 1);
-	rc = cli_open_log(cli);
+	rc = cli_open_log_readonly(cli);
 	if (!rc)
 		rc = ir_report_stats(stdout, cli->log, cli->json, &cli->ctx);
 	return cli_read_done(cli, rc);
@@ -402,7 +383,7 @@ cmd_replay(struct cli *cli)
 	uint64_t id;
 	int i = 1, rc, code;
 
-	code = one_incident(cli, &i, &id, "replay");
+	code = cli_one_incident(cli, &i, &id, "replay", true);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
@@ -450,7 +431,7 @@ cmd_note(struct cli *cli)
 	uint64_t id, corrects = 0;
 	int i = 1, rc, code;
 
-	code = one_incident(cli, &i, &id, "note");
+	code = cli_one_incident(cli, &i, &id, "note", false);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {
@@ -514,120 +495,6 @@ cmd_note(struct cli *cli)
 	}
 	ir_rec_free(rec);
 	return cli_fail(cli, rc);
-}
-
-/* ---- verify ------------------------------------------------------------ */
-
-static int
-count_event(void *payload, const struct ir_event *ev, const void *raw,
-	    size_t len)
-{
-	(*(uint64_t *)payload)++;
-	return 0;
-}
-
-struct verify_walk {
-	struct cli *cli;
-	json_t *arr;
-	unsigned ok, bad;
-	uint64_t first_bad;
-	char first_msg[256];
-};
-
-static int
-verify_one(struct verify_walk *w, uint64_t id)
-{
-	struct ir_ctx ctx = { 0 };
-	struct ir_incident inc;
-	uint64_t n = 0;
-	char head[IR_SHA256_HEX];
-	int rc;
-
-	rc = ir_evlog_incident(w->cli->log, id, &inc, &ctx);
-	if (!rc)
-		rc = ir_evlog_scan(w->cli->log, id, 1, IR_EVLOG_CHAIN,
-				   count_event, &n, &ctx);
-	ir_hex(head, inc.head, sizeof(inc.head));
-	if (rc) {
-		w->bad++;
-		if (!w->first_bad) {
-			w->first_bad = id;
-			snprintf(w->first_msg, sizeof(w->first_msg), "%s",
-				 ir_error_msg(&ctx, rc));
-		}
-	} else {
-		w->ok++;
-	}
-	if (w->arr) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "id", json_integer((json_int_t)id));
-		json_object_set_new(j, "ok", json_boolean(!rc));
-		json_object_set_new(j, "events", json_integer((json_int_t)n));
-		json_object_set_new(j, "head", json_string(head));
-		if (rc)
-			json_object_set_new(j, "error",
-					    json_string(ir_error_msg(&ctx, rc)));
-		json_array_append_new(w->arr, j);
-	} else if (rc) {
-		printf("INC-%llu  BAD  %s\n", (unsigned long long)id,
-		       ir_error_msg(&ctx, rc));
-	} else {
-		printf("INC-%llu  ok   %llu events, head %.16s\n",
-		       (unsigned long long)id, (unsigned long long)n, head);
-	}
-	return 0;
-}
-
-static int
-verify_walk_one(void *payload, const struct ir_incident *inc)
-{
-	return verify_one(payload, inc->id);
-}
-
-int
-cmd_verify(struct cli *cli)
-{
-	struct verify_walk w = { cli, NULL, 0, 0, 0, "" };
-	uint64_t id = 0;
-	int i = 1, rc;
-
-	if (cli->argc > 2)
-		return cli_unexpected(cli, 2);
-	if (cli->argc == 2) {
-		int code = one_incident(cli, &i, &id, "verify");
-
-		if (code)
-			return code;
-	} else {
-		rc = cli_open_log(cli);
-		if (rc)
-			return cli_fail(cli, rc);
-	}
-	if (cli->json)
-		w.arr = json_array();
-	if (id)
-		rc = verify_one(&w, id);
-	else
-		rc = ir_evlog_incidents(cli->log, verify_walk_one, &w,
-					&cli->ctx);
-	if (w.arr) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "ok", json_boolean(!w.bad && !rc));
-		json_object_set_new(j, "incidents", w.arr);
-		cli_print_json(j);
-	}
-	if (rc)
-		return cli_fail(cli, rc);
-	if (w.bad) {
-		fprintf(stderr, "incident verify: INC-%llu: %s\n",
-			(unsigned long long)w.first_bad, w.first_msg);
-		return IR_EXIT_FAILED;
-	}
-	if (!cli->json)
-		printf("%u incident%s verified\n", w.ok, w.ok == 1 ? "" : "s");
-	return IR_EXIT_OK;
 }
 
 /* ---- export ------------------------------------------------------------ */
@@ -696,7 +563,7 @@ cmd_export(struct cli *cli)
 	uint64_t id;
 	int i = 1, rc, code;
 
-	code = one_incident(cli, &i, &id, "export");
+	code = cli_one_incident(cli, &i, &id, "export", true);
 	if (code)
 		return code;
 	for (; i < cli->argc; i++) {

@@ -14,19 +14,23 @@
 /* ---- status and tags ----------------------------------------------------- */
 
 struct open_any {
+	struct cli *cli;
 	uint64_t id;
 	char kind[16];
 };
 
+/* Open by its events (no incident.closed), not by its header alone. */
 static int
 find_open_any(void *payload, const struct ir_incident *inc)
 {
 	struct open_any *o = payload;
+	const struct cli_told *t;
+	int rc = cli_told_of(o->cli, inc, &t, &o->cli->ctx);
 
-	if (strcmp(inc->status, "open"))
-		return 0;
+	if (rc || !t->readable || strcmp(t->status, "open"))
+		return rc;
 	o->id = inc->id;
-	snprintf(o->kind, sizeof(o->kind), "%s", inc->kind);
+	snprintf(o->kind, sizeof(o->kind), "%s", t->kind);
 	return 1;
 }
 
@@ -53,7 +57,7 @@ int
 cmd_status(struct cli *cli)
 {
 	const struct ir_config *cfg;
-	struct open_any open = { 0, "" };
+	struct open_any open = { cli, 0, "" };
 	struct ir_git *git = NULL;
 	struct ir_git_tag *tags = NULL;
 	struct ir_http_result http;

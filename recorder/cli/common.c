@@ -76,8 +76,8 @@ make_parents(const char *dir, struct ir_ctx *ctx)
 	return 0;
 }
 
-int
-cli_open_log(struct cli *cli)
+static int
+open_log(struct cli *cli, bool readonly)
 {
 	int rc = cli_load_config(cli, false);
 
@@ -85,13 +85,50 @@ cli_open_log(struct cli *cli)
 		return rc;
 	if (cli->log)
 		return 0;
-	rc = make_parents(cli->data_dir, &cli->ctx);
-	if (rc)
-		return rc;
-	rc = ir_evlog_open(&cli->log, cli->data_dir, &cli->ctx);
+	if (readonly && !access(cli->data_dir, F_OK)) {
+		rc = ir_evlog_open_readonly(&cli->log, cli->data_dir,
+					    &cli->ctx);
+	} else {
+		rc = make_parents(cli->data_dir, &cli->ctx);
+		if (!rc)
+			rc = ir_evlog_open(&cli->log, cli->data_dir,
+					   &cli->ctx);
+	}
+	if (!rc)
+		cli_watch_log(cli);
 	if (!rc && ir_evlog_warning(cli->log))
 		cli_say(cli, "warning: %s", ir_evlog_warning(cli->log));
 	return rc;
+}
+
+int
+cli_open_log(struct cli *cli)
+{
+	return open_log(cli, false);
+}
+
+int
+cli_open_log_readonly(struct cli *cli)
+{
+	return open_log(cli, true);
+}
+
+int
+cli_one_incident(struct cli *cli, int *i, uint64_t *id, const char *what,
+		 bool readonly)
+{
+	int rc;
+
+	if (*i >= cli->argc || cli->argv[*i][0] == '-')
+		return cli_usage(cli, "%s needs an incident (INC-7, 7 or last)",
+				 what);
+	rc = readonly ? cli_open_log_readonly(cli) : cli_open_log(cli);
+	if (!rc)
+		rc = cli_incident_arg(cli, cli->argv[*i], id);
+	if (rc)
+		return cli_fail(cli, rc);
+	(*i)++;
+	return 0;
 }
 
 void
@@ -106,6 +143,9 @@ cli_close(struct cli *cli)
 	cli->cfg = NULL;
 	free(cli->data_dir);
 	cli->data_dir = NULL;
+	free(cli->told);
+	cli->told = NULL;
+	cli->n_told = cli->cap_told = 0;
 }
 
 int

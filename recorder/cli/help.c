@@ -161,8 +161,12 @@ static const struct help helps[] = {
 	  "close as\n"
 	  "                 aborted without resuming it\n" },
 	{ "verify",
-	  "  INC            check only this incident (default: all); exit 1 "
-	  "on a fault\n" },
+	  "  INC            check only this incident (default: all, and "
+	  "that every\n"
+	  "                 archive and report belongs to one); exit 1 on "
+	  "a fault:\n"
+	  "                 a broken chain, a header that is not what its "
+	  "events say\n" },
 	{ "export",
 	  "  INC            INC-7, 7 or last\n"
 	  "  --format jsonl one JSON object per event, as stored\n"

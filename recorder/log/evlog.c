@@ -51,6 +51,45 @@ ir_evlog_lmdb_error(struct ir_ctx *ctx, int native, const char *what)
 			    "event log: %s: %s", what, mdb_strerror(native));
 }
 
+volatile sig_atomic_t ir_evlog_walking;
+
+bool
+ir_evlog_reading(void)
+{
+	return ir_evlog_walking > 0;
+}
+
+/*
+ * LMDB does not say where it mapped the file (MDB_envinfo's me_mapaddr is
+ * only set for MDB_FIXEDMAP): find the mapping of data.mdb's inode in
+ * /proc/self/maps.  Not found: the range checks are off (map_hi 0).
+ */
+void
+ir_evlog_note_map(struct ir_evlog *log)
+{
+	char file[4200], line[4600];
+	unsigned long long lo, hi, off, ino;
+	struct stat st;
+	FILE *maps;
+
+	log->map_lo = log->map_hi = 0;
+	snprintf(file, sizeof(file), "%s/data.mdb", log->dir);
+	if (stat(file, &st))
+		return;
+	maps = fopen("/proc/self/maps", "re");
+	if (!maps)
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %llu", &lo, &hi, &off,
+			   &ino) != 4 ||
+		    ino != (unsigned long long)st.st_ino || off)
+			continue;
+		log->map_lo = (uintptr_t)lo;
+		log->map_hi = (uintptr_t)lo + log->mapsize;
+		break;
+	}
+	fclose(maps);
+}
 
 static int
 grow(struct ir_evlog *log, struct ir_ctx *ctx)
@@ -66,6 +105,7 @@ grow(struct ir_evlog *log, struct ir_ctx *ctx)
 	if (rc)
 		return ir_evlog_lmdb_error(ctx, rc, "grow map");
 	log->mapsize = next;
+	ir_evlog_note_map(log);
 	return 0;
 }
 
@@ -80,6 +120,7 @@ adopt_mapsize(struct ir_evlog *log, struct ir_ctx *ctx)
 		return ir_evlog_lmdb_error(ctx, rc, "adopt map size");
 	mdb_env_info(log->env, &info);
 	log->mapsize = info.me_mapsize;
+	ir_evlog_note_map(log);
 	return 0;
 }
 
@@ -127,170 +168,6 @@ commit_error(struct ir_evlog *log, int native, struct ir_ctx *ctx)
 			    native == EDQUOT ? "disk quota exceeded"
 					     : "no space left on device",
 			    (unsigned long long)(avail / 1024));
-}
-
-static int
-mkdir_private(const char *path, struct ir_ctx *ctx)
-{
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
-				    "cannot create \"%s\": %s", path,
-				    strerror(errno));
-	return 0;
-}
-
-/*
- * A data directory made by someone else keeps its mode.  Group or world
- * access to the directory is worth a warning; to the log itself (the
- * folder or its files) it is refused: anyone who can write it can rewrite
- * history, anyone who can read it reads every command's output.
- */
-static int
-check_modes(struct ir_evlog *log, const char *data_dir, const char *path,
-	    struct ir_ctx *ctx)
-{
-	static const char *const files[] = { "", "/data.mdb", "/lock.mdb" };
-	char file[4200];
-	struct stat st;
-	size_t i;
-
-	if (!stat(data_dir, &st) && (st.st_mode & 077))
-		snprintf(log->warning, sizeof(log->warning),
-			 "the data directory \"%s\" is open to others "
-			 "(mode %04o); chmod 700 it",
-			 data_dir, (unsigned)(st.st_mode & 07777));
-	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		snprintf(file, sizeof(file), "%s%s", path, files[i]);
-		if (stat(file, &st) || !(st.st_mode & (i ? 066 : 077)))
-			continue;
-		return ir_error_set(ctx, -EPERM, IR_ORIGIN_CONFIG, 0,
-				    "the event log \"%s\" is open to others "
-				    "(mode %04o): refusing to use it; chmod "
-				    "%s it",
-				    file, (unsigned)(st.st_mode & 07777),
-				    i ? "600" : "700");
-	}
-	return 0;
-}
-
-const char *
-ir_evlog_warning(const struct ir_evlog *log)
-{
-	return log && log->warning[0] ? log->warning : NULL;
-}
-
-int
-ir_evlog_open(struct ir_evlog **out, const char *data_dir, struct ir_ctx *ctx)
-{
-	struct ir_evlog *log = NULL;
-	char path[4096];
-	MDB_txn *txn = NULL;
-	MDB_envinfo info;
-	int rc, dead;
-
-	if (!out || !data_dir)
-		return -EINVAL;
-	if (snprintf(path, sizeof(path), "%s/log", data_dir) >=
-	    (int)sizeof(path))
-		return ir_error_set(ctx, -ENAMETOOLONG, IR_ORIGIN_OS, 0,
-				    "data directory path too long");
-	rc = mkdir_private(data_dir, ctx);
-	if (!rc)
-		rc = mkdir_private(path, ctx);
-	if (rc)
-		return rc;
-	log = calloc(1, sizeof(*log));
-	if (!log)
-		return -ENOMEM;
-	snprintf(log->dir, sizeof(log->dir), "%s", path);
-	rc = check_modes(log, data_dir, path, ctx);
-	if (rc) {
-		free(log);
-		return rc;
-	}
-	rc = mdb_env_create(&log->env);
-	if (rc) {
-		rc = ir_evlog_lmdb_error(ctx, rc, "create environment");
-		log->env = NULL;
-		goto fail;
-	}
-	mdb_env_set_maxdbs(log->env, 4);
-	mdb_env_set_mapsize(log->env, IR_LIMIT_MAP_INITIAL);
-	/* MDB_NOTLS: read snapshots belong to their transaction, not to the
-	 * thread, so a walk over incidents may read each one inside it. */
-	rc = mdb_env_open(log->env, path, MDB_NOTLS, 0600);
-	if (rc) {
-		rc = ir_evlog_lmdb_error(ctx, rc, "open environment");
-		goto fail;
-	}
-	/* The environment may have been grown beyond our initial size. */
-	mdb_env_info(log->env, &info);
-	log->mapsize = info.me_mapsize;
-	mdb_reader_check(log->env, &dead);
-
-	rc = ir_evlog_begin(log, 0, &txn, ctx);
-	if (rc)
-		goto fail;
-	rc = mdb_dbi_open(txn, "events", MDB_CREATE, &log->events);
-	if (!rc)
-		rc =
-		    mdb_dbi_open(txn, "incidents", MDB_CREATE, &log->incidents);
-	if (!rc)
-		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &log->meta);
-	if (rc) {
-		rc = ir_evlog_lmdb_error(ctx, rc, "open databases");
-		goto fail;
-	}
-	{
-		MDB_val k = { 6, "schema" }, v;
-
-		rc = mdb_get(txn, log->meta, &k, &v);
-		if (rc == MDB_NOTFOUND) {
-			v.mv_size = 1;
-			v.mv_data = "1";
-			rc = mdb_put(txn, log->meta, &k, &v, 0);
-		} else if (!rc && (v.mv_size != 1 ||
-				   *(const char *)v.mv_data != '1')) {
-			rc = ir_error_set(ctx, -EPROTO, IR_ORIGIN_LMDB, 0,
-					  "event log: unknown schema version");
-			goto fail;
-		}
-		if (rc) {
-			rc = ir_evlog_lmdb_error(ctx, rc, "schema version");
-			goto fail;
-		}
-	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc) {
-		rc = ir_evlog_lmdb_error(ctx, rc, "commit");
-		goto fail;
-	}
-	*out = log;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	ir_evlog_close(log);
-	return rc;
-}
-
-void
-ir_evlog_close(struct ir_evlog *log)
-{
-	if (!log)
-		return;
-	if (log->env)
-		mdb_env_close(log->env);
-	ir_buf_clear(&log->scratch);
-	free(log->offsets);
-	free(log);
-}
-
-size_t
-ir_evlog_mapsize(struct ir_evlog *log)
-{
-	return log->mapsize;
 }
 
 /* Header <-> msgpack map. */
@@ -365,7 +242,7 @@ ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 	int rc;
 
 	ir_evlog_put_be64(key, id);
-	rc = mdb_get(txn, log->incidents, &k, &v);
+	rc = ir_lmdb_get(log, txn, log->incidents, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return ir_error_set(ctx, -ENOENT, IR_ORIGIN_USAGE, 0,
 				    "no incident INC-%llu",
@@ -379,9 +256,9 @@ ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 	return 0;
 }
 
-static int
-header_put(struct ir_evlog *log, MDB_txn *txn, const struct ir_incident *inc,
-	   struct ir_ctx *ctx)
+int
+ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
+		    const struct ir_incident *inc, struct ir_ctx *ctx)
 {
 	struct ir_buf b = IR_BUF_INIT(0);
 	uint8_t key[8];
@@ -394,7 +271,7 @@ header_put(struct ir_evlog *log, MDB_txn *txn, const struct ir_incident *inc,
 		goto out;
 	v.mv_size = b.len;
 	v.mv_data = b.data;
-	rc = mdb_put(txn, log->incidents, &k, &v, 0);
+	rc = IR_EVLOG_WALK(mdb_put(txn, log->incidents, &k, &v, 0));
 	if (rc == MDB_MAP_FULL)
 		rc = MAP_FULL;
 	else if (rc)
@@ -484,12 +361,12 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 		ir_evlog_put_be64(key + 8, events[i]->seq);
 		/* Appending at the end is the common case and cheapest; a
 		 * note on an older incident lands in the middle. */
-		rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+		rc = IR_EVLOG_WALK(mdb_cursor_put(cur, &k, &v, MDB_APPEND));
 		if (rc == MDB_KEYEXIST) {
 			v.mv_size = log->offsets[i + 1] - log->offsets[i];
 			v.mv_data = log->scratch.data + log->offsets[i];
-			rc = mdb_put(txn, log->events, &k, &v,
-				     MDB_NOOVERWRITE);
+			rc = IR_EVLOG_WALK(mdb_put(txn, log->events, &k, &v,
+						   MDB_NOOVERWRITE));
 		}
 		if (rc)
 			break;
@@ -499,7 +376,7 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 		return MAP_FULL;
 	if (rc)
 		return ir_evlog_lmdb_error(ctx, rc, "write event");
-	return header_put(log, txn, inc, ctx);
+	return ir_evlog_header_put(log, txn, inc, ctx);
 }
 
 static int
@@ -512,7 +389,7 @@ next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 
 	memset(inc, 0, sizeof(*inc));
 	copy_str(inc->status, sizeof(inc->status), "open");
-	rc = mdb_get(txn, log->meta, &k, &v);
+	rc = ir_lmdb_get(log, txn, log->meta, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		inc->id = 1;
 	else if (rc)
@@ -525,7 +402,7 @@ next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 	ir_evlog_put_be64(next, inc->id + 1);
 	v.mv_size = 8;
 	v.mv_data = next;
-	rc = mdb_put(txn, log->meta, &k, &v, 0);
+	rc = IR_EVLOG_WALK(mdb_put(txn, log->meta, &k, &v, 0));
 	if (rc == MDB_MAP_FULL)
 		return MAP_FULL;
 	if (rc)
@@ -625,7 +502,7 @@ ir_evlog_last_id(struct ir_evlog *log, uint64_t *out, struct ir_ctx *ctx)
 		return rc;
 	rc = mdb_cursor_open(txn, log->incidents, &cur);
 	if (!rc)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		rc = ir_lmdb_cursor_get(log, cur, &k, &v, MDB_LAST);
 	if (rc == MDB_NOTFOUND) {
 		*out = 0;
 		rc = 0;
@@ -662,7 +539,7 @@ ir_evlog_incidents(struct ir_evlog *log, ir_evlog_incident_fn fn,
 	for (;;) {
 		struct ir_incident inc;
 
-		rc = mdb_cursor_get(cur, &k, &v, op);
+		rc = ir_lmdb_cursor_get(log, cur, &k, &v, op);
 		op = MDB_PREV;
 		if (rc == MDB_NOTFOUND) {
 			rc = 0;

@@ -36,6 +36,26 @@ struct ir_incident {
  * caller's, closed with ir_evlog_close(). */
 int ir_evlog_open(struct ir_evlog **out, const char *data_dir,
 		  struct ir_ctx *ctx) IR_WUR;
+/* Open an existing log only to read it (MDB_RDONLY): nothing under
+ * data_dir is created or written, and where lock.mdb cannot be written
+ * (a read-only copy or mount) not even LMDB's reader table.  A log that
+ * does not exist yet is opened as ir_evlog_open() would.  Appends fail. */
+int ir_evlog_open_readonly(struct ir_evlog **out, const char *data_dir,
+			   struct ir_ctx *ctx) IR_WUR;
+/* A damaged page that the checks at open cannot see may still trip one
+ * of LMDB's own assertions while it is read, and LMDB then abort()s the
+ * process.  fn, when set, is called first with the file and LMDB's words,
+ * so that the caller can say so plainly and end the process itself. */
+typedef void (*ir_evlog_damage_fn)(const char *file, const char *what);
+void ir_evlog_set_damage_handler(ir_evlog_damage_fn fn);
+/* Whether the process is inside LMDB walking the log's pages (never true
+ * inside a caller's callback); async-signal-safe, for a fault handler
+ * that would name a damaged log rather than crash. */
+bool ir_evlog_reading(void);
+/* Both opens hold data.mdb to its meta pages before LMDB maps it: a file
+ * cut short, one without LMDB's meta pages, or an empty one where the data
+ * directory shows that incidents were recorded is -EBADMSG, "the event
+ * log DATA_DIR/log/data.mdb is damaged: ...". */
 void ir_evlog_close(struct ir_evlog *log);
 /* Opening refuses (-EPERM) a log folder or file that others may access;
  * a data directory open to others is only a warning, returned here (NULL

@@ -1,6 +1,7 @@
 /*
- * LMDB as the event log reaches it.  Private to the event log's two halves:
- * evlog.c (the environment, headers, appends) and evlog_scan.c (reading an
+ * LMDB as the event log reaches it.  Private to the event log's parts:
+ * evlog_open.c (the environment, its modes and its guards), evlog.c
+ * (transactions, headers, appends) and evlog_scan.c (reading an
  * incident's events in order, with the chain check and a bounded
  * footprint): the only files that include <lmdb.h>.
  */
@@ -8,6 +9,8 @@
 #define IR_EVLOG_LIB_H
 
 #include <lmdb.h>
+#include <signal.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "error.h"
@@ -22,6 +25,7 @@ struct ir_evlog {
 	struct ir_buf scratch; /* encoded events of one append */
 	size_t *offsets;
 	size_t offsets_cap;
+	uintptr_t map_lo, map_hi; /* where LMDB maps data.mdb */
 	char warning[256];     /* a finding at open that is no error */
 	char dir[4096];        /* DATA_DIR/log */
 };
@@ -37,6 +41,71 @@ int ir_evlog_begin(struct ir_evlog *log, unsigned flags, MDB_txn **txn,
 /* The header of incident id in txn: -ENOENT when there is none. */
 int ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 			struct ir_incident *out, struct ir_ctx *ctx) IR_WUR;
+
+/* Write the header of inc->id in txn: 0, a negative errno, or (for a full
+ * map, which the caller grows and retries) a positive value. */
+int ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
+			const struct ir_incident *inc,
+			struct ir_ctx *ctx) IR_WUR;
+
+/* Where the map lies now (after an open or a change of the map size). */
+void ir_evlog_note_map(struct ir_evlog *log);
+
+/*
+ * LMDB trusts its pages: a damaged one can send it through a wild
+ * pointer.  Every call that walks pages goes through these, which count
+ * the walk (ir_evlog_reading(), for the CLI's fault handler) and hold what
+ * LMDB hands back to the map it came from (a damaged node's size would
+ * otherwise send the decoder past it): MDB_CORRUPTED when it is not.
+ */
+extern volatile sig_atomic_t ir_evlog_walking;
+
+static inline int
+ir_evlog_in_map(const struct ir_evlog *log, const MDB_val *v)
+{
+	uintptr_t p = (uintptr_t)v->mv_data;
+
+	return v->mv_size <= log->map_hi - log->map_lo && p >= log->map_lo &&
+	       p <= log->map_hi - v->mv_size;
+}
+
+static inline int
+ir_lmdb_got(const struct ir_evlog *log, int rc, const MDB_val *k,
+	    const MDB_val *v)
+{
+	if (rc || !log->map_hi)
+		return rc;
+	if ((k && k->mv_size && !ir_evlog_in_map(log, k)) ||
+	    (v && !ir_evlog_in_map(log, v)))
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+static inline int
+ir_evlog_walked(int rc)
+{
+	ir_evlog_walking--;
+	return rc;
+}
+
+/* rc = IR_EVLOG_WALK(mdb_put(...)): the call, counted as a walk. */
+#define IR_EVLOG_WALK(call) (ir_evlog_walking++, ir_evlog_walked(call))
+
+static inline int
+ir_lmdb_get(const struct ir_evlog *log, MDB_txn *txn, MDB_dbi dbi,
+	    MDB_val *k, MDB_val *v)
+{
+	return ir_lmdb_got(log, IR_EVLOG_WALK(mdb_get(txn, dbi, k, v)), NULL,
+			   v);
+}
+
+static inline int
+ir_lmdb_cursor_get(const struct ir_evlog *log, MDB_cursor *cur, MDB_val *k,
+		   MDB_val *v, MDB_cursor_op op)
+{
+	return ir_lmdb_got(log, IR_EVLOG_WALK(mdb_cursor_get(cur, k, v, op)),
+			   k, v);
+}
 
 /* Keys are big-endian: incident id, then seq. */
 static inline void

@@ -142,7 +142,7 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 	}
 	ir_evlog_put_be64(key, id);
 	ir_evlog_put_be64(key + 8, expect);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = ir_lmdb_cursor_get(log, cur, &k, &v, MDB_SET_RANGE);
 	for (;;) {
 		struct ir_event ev = { 0 };
 		uint64_t seq;
@@ -207,7 +207,7 @@ ir_evlog_scan(struct ir_evlog *log, uint64_t id, uint64_t from,
 		}
 		footprint_note(&fp, chain, v.mv_data, v.mv_size);
 		expect++;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		rc = ir_lmdb_cursor_get(log, cur, &k, &v, MDB_NEXT);
 	}
 	rc = 0;
 	start = from ? from : 1;

@@ -15,6 +15,11 @@
 int ir_evlog_poke(struct ir_evlog *log, uint64_t id, uint64_t seq,
 		  const void *bytes, size_t len, struct ir_ctx *ctx) IR_WUR;
 
+/* Overwrite the header of inc->id with *inc, events untouched: the edit
+ * of a header field that `incident verify` must catch. */
+int ir_evlog_set_header(struct ir_evlog *log, const struct ir_incident *inc,
+			struct ir_ctx *ctx) IR_WUR;
+
 /* Set the map size now (it still grows on demand). */
 int ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes,
 			 struct ir_ctx *ctx) IR_WUR;

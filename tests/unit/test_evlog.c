@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "evlog.h"
 #include "evlog_testhooks.h"
@@ -490,11 +491,108 @@ closed_takes_only_notes(void **state)
 	free_event(obs);
 }
 
+/* The header hook rewrites the header alone: the events, their chain and
+ * the head stay, so only a comparison with the events (incident verify)
+ * can tell; the events and head the log itself holds to the header. */
+static void
+header_edit_leaves_events(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t id = open_incident(f, "rollback");
+	struct ir_event *chosen = event("target.chosen", NULL, NULL);
+	struct collect c = { 0, 0, { 0 }, true };
+	struct ir_incident inc, again;
+
+	ir_val_set_str(chosen->data, "from", "deploy-3");
+	ir_val_set_str(chosen->data, "to", "deploy-2");
+	assert_int_equal(ir_evlog_append(f->log, id, &chosen, 1, &f->ctx), 0);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	assert_string_equal(inc.from, "deploy-3");
+	snprintf(inc.from, sizeof(inc.from), "deploy-2");
+	snprintf(inc.status, sizeof(inc.status), "succeeded");
+	assert_int_equal(ir_evlog_set_header(f->log, &inc, &f->ctx), 0);
+	assert_int_equal(ir_evlog_incident(f->log, id, &again, &f->ctx), 0);
+	assert_string_equal(again.from, "deploy-2");
+	assert_string_equal(again.status, "succeeded");
+	assert_int_equal(ir_evlog_scan(f->log, id, 1,
+				       IR_EVLOG_DECODE | IR_EVLOG_CHAIN,
+				       collect, &c, &f->ctx),
+			 0);
+	assert_int_equal(c.n, 2);
+	/* A count the events do not bear out is the log's own finding. */
+	again.events = 3;
+	assert_int_equal(ir_evlog_set_header(f->log, &again, &f->ctx), 0);
+	assert_int_equal(ir_evlog_scan(f->log, id, 1, IR_EVLOG_CHAIN, collect,
+				       &c, &f->ctx),
+			 -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "event count disagrees"));
+	free_event(chosen);
+}
+
+/* A data.mdb cut short, or empty where incidents were recorded, is
+ * refused at open, before LMDB maps it (a map past the end faults). */
+static void
+damaged_file_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_evlog *again = NULL;
+	char file[4200], dir[4200];
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 40; i++)
+		(void)open_incident(f, "stop");
+	ir_evlog_close(f->log);
+	f->log = NULL;
+	snprintf(file, sizeof(file), "%s/log/data.mdb", f->dir);
+	assert_int_equal(stat(file, &st), 0);
+	assert_true(st.st_size > 4 * 4096);
+
+	assert_int_equal(truncate(file, st.st_size - 4096), 0);
+	memset(&f->ctx, 0, sizeof(f->ctx));
+	assert_int_equal(ir_evlog_open(&again, f->dir, &f->ctx), -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "is damaged: it is"));
+	assert_non_null(strstr(f->ctx.err.msg, "(it was cut short)"));
+	memset(&f->ctx, 0, sizeof(f->ctx));
+	assert_int_equal(ir_evlog_open_readonly(&again, f->dir, &f->ctx),
+			 -EBADMSG);
+
+	assert_int_equal(truncate(file, 100), 0);
+	memset(&f->ctx, 0, sizeof(f->ctx));
+	assert_int_equal(ir_evlog_open(&again, f->dir, &f->ctx), -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "ends inside meta page 0"));
+
+	/* Empty: a new log only where nothing says incidents were here. */
+	assert_int_equal(truncate(file, 0), 0);
+	snprintf(dir, sizeof(dir), "%s/reports", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/reports/INC-1.md", f->dir);
+	{
+		FILE *r = fopen(dir, "w");
+
+		assert_non_null(r);
+		fputs("# INC-1\n", r);
+		fclose(r);
+	}
+	memset(&f->ctx, 0, sizeof(f->ctx));
+	assert_int_equal(ir_evlog_open(&again, f->dir, &f->ctx), -EBADMSG);
+	assert_non_null(strstr(f->ctx.err.msg, "it is empty (0 bytes)"));
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(unlink(dir), 0);
+	memset(&f->ctx, 0, sizeof(f->ctx));
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(ids_and_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(header_edit_leaves_events,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_file_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(closed_takes_only_notes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(append_and_chain, setup,

@@ -1,0 +1,207 @@
+/*
+ * `incident verify`: each incident's hash chain, and its header against
+ * what its own events say (history.c): an edited status, kind, from,
+ * target, opened or closed is a fault like an edited event.  And the log
+ * against the data directory around it: an archive or a report of an
+ * incident the log does not hold says the log was cut short, replaced,
+ * or had an incident taken out.
+ */
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hash.h"
+
+struct verify_walk {
+	struct cli *cli;
+	json_t *arr;
+	unsigned ok, bad;
+	uint64_t first_bad;
+	char first_msg[1024];
+};
+
+/* One incident: the chain (in the scan) and the header against the
+ * events.  rc and the message in ctx. */
+static int
+verify_incident(struct cli *cli, uint64_t id, struct ir_incident *inc,
+		struct cli_history *h, struct ir_ctx *ctx)
+{
+	struct cli_header_fault f;
+	int rc;
+
+	rc = ir_evlog_incident(cli->log, id, inc, ctx);
+	if (!rc)
+		rc = cli_history_of(cli, id, true, h, ctx);
+	if (rc || !cli_header_differs(inc, h, &f))
+		return rc;
+	return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
+			    "INC-%llu: the header's %s is %s, its events say "
+			    "%s (the header was edited)",
+			    (unsigned long long)id, f.field, f.header,
+			    f.events);
+}
+
+static int
+verify_one(struct verify_walk *w, uint64_t id)
+{
+	struct ir_ctx ctx = { 0 };
+	struct ir_incident inc = { 0 };
+	struct cli_history h = { .events = 0 };
+	char head[IR_SHA256_HEX];
+	int rc;
+
+	rc = verify_incident(w->cli, id, &inc, &h, &ctx);
+	ir_hex(head, inc.head, sizeof(inc.head));
+	if (rc) {
+		w->bad++;
+		if (!w->first_bad) {
+			w->first_bad = id;
+			snprintf(w->first_msg, sizeof(w->first_msg), "%s",
+				 ir_error_msg(&ctx, rc));
+		}
+	} else {
+		w->ok++;
+	}
+	if (w->arr) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "id", json_integer((json_int_t)id));
+		json_object_set_new(j, "ok", json_boolean(!rc));
+		json_object_set_new(j, "events",
+				    json_integer((json_int_t)h.events));
+		json_object_set_new(j, "head", json_string(head));
+		if (rc)
+			json_object_set_new(
+				j, "error", json_string(ir_error_msg(&ctx, rc)));
+		json_array_append_new(w->arr, j);
+	} else if (rc) {
+		printf("INC-%llu  BAD  %s\n", (unsigned long long)id,
+		       ir_error_msg(&ctx, rc));
+	} else {
+		printf("INC-%llu  ok   %llu events, head %.16s\n",
+		       (unsigned long long)id, (unsigned long long)h.events,
+		       head);
+	}
+	return 0;
+}
+
+static int
+verify_walk_one(void *payload, const struct ir_incident *inc)
+{
+	return verify_one(payload, inc->id);
+}
+
+/* The incident an archive or report is named for (INC-<n>-step.tar.zst,
+ * INC-<n>.md): 0 for any other name. */
+static uint64_t
+named_incident(const char *name)
+{
+	unsigned long long n;
+	char *end;
+
+	if (strncmp(name, "INC-", 4) || name[4] < '1' || name[4] > '9')
+		return 0;
+	n = strtoull(name + 4, &end, 10);
+	return *end == '-' || *end == '.' ? (uint64_t)n : 0;
+}
+
+/* Each archive and report of DATA_DIR/sub names an incident the log holds;
+ * the first that does not is a fault (w->bad, the message). */
+static int
+check_evidence(struct verify_walk *w, const char *sub)
+{
+	struct cli *cli = w->cli;
+	struct ir_incident inc;
+	struct dirent *e;
+	char path[4200];
+	uint64_t id;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", cli->data_dir, sub);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!rc && (e = readdir(d))) {
+		struct ir_ctx ctx = { 0 };
+
+		id = named_incident(e->d_name);
+		if (!id)
+			continue;
+		rc = ir_evlog_incident(cli->log, id, &inc, &ctx);
+		if (rc != -ENOENT) {
+			rc = rc == -ENOMEM ? rc : 0;
+			continue;
+		}
+		w->bad++;
+		rc = 0;
+		if (w->first_bad)
+			continue;
+		w->first_bad = id;
+		snprintf(w->first_msg, sizeof(w->first_msg),
+			 "INC-%llu is not in the log, yet \"%s/%s\" is its: "
+			 "the log was cut short, replaced, or had an incident "
+			 "taken out",
+			 (unsigned long long)id, path, e->d_name);
+		if (!w->arr)
+			printf("INC-%llu  BAD  %s\n", (unsigned long long)id,
+			       w->first_msg);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+cmd_verify(struct cli *cli)
+{
+	struct verify_walk w = { cli, NULL, 0, 0, 0, "" };
+	uint64_t id = 0;
+	int i = 1, rc;
+
+	if (cli->argc > 2)
+		return cli_unexpected(cli, 2);
+	if (cli->argc == 2) {
+		int code = cli_one_incident(cli, &i, &id, "verify", true);
+
+		if (code)
+			return code;
+	} else {
+		rc = cli_open_log_readonly(cli);
+		if (rc)
+			return cli_fail(cli, rc);
+	}
+	if (cli->json)
+		w.arr = json_array();
+	if (id) {
+		rc = verify_one(&w, id);
+	} else {
+		rc = ir_evlog_incidents(cli->log, verify_walk_one, &w,
+					&cli->ctx);
+		if (!rc)
+			rc = check_evidence(&w, "archives");
+		if (!rc)
+			rc = check_evidence(&w, "reports");
+	}
+	if (w.arr) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "ok", json_boolean(!w.bad && !rc));
+		if (w.bad)
+			json_object_set_new(j, "error",
+					    json_string(w.first_msg));
+		json_object_set_new(j, "incidents", w.arr);
+		cli_print_json(j);
+	}
+	if (rc)
+		return cli_fail(cli, rc);
+	if (w.bad) {
+		fprintf(stderr, "incident verify: %s\n", w.first_msg);
+		return IR_EXIT_FAILED;
+	}
+	if (!cli->json)
+		printf("%u incident%s verified\n", w.ok, w.ok == 1 ? "" : "s");
+	return IR_EXIT_OK;
+}
