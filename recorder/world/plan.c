@@ -17,8 +17,21 @@ plan_sleep(void *self, uint64_t ms)
 	(void)ms;
 }
 
+/* Whether the command is the stop step's (its INCIDENT_STEP). */
+static bool
+is_stop(const struct ir_proc_opts *opts)
+{
+	const char *const *e;
+
+	for (e = opts->env; e && *e; e++)
+		if (!strcmp(*e, "INCIDENT_STEP=stop"))
+			return true;
+	return false;
+}
+
 /* The gate opens (so step.started is recorded as it would be) and the
- * command is taken as done: exit 0, no output, no process group. */
+ * command is taken as done: exit 0, no output, no process group.  The
+ * stop's command is taken as having stopped trading. */
 static int
 plan_proc_run(void *self, const struct ir_proc_opts *opts,
 	      struct ir_proc_result *out, struct ir_ctx *ctx)
@@ -31,12 +44,13 @@ plan_proc_run(void *self, const struct ir_proc_opts *opts,
 		if (rc)
 			return rc;
 	}
-	PLAN(self)->commanded = true;
+	if (is_stop(opts))
+		PLAN(self)->commanded = true;
 	return 0;
 }
 
-/* Before any command, the processes that run now; after one, none: the
- * plan takes the stop command as doing its work. */
+/* Before the stop's command, the processes that run now; after it, none:
+ * the plan takes it as doing its work. */
 static int
 plan_proc_find(void *self, const char *pattern, pid_t *pids, size_t max,
 	       size_t *n, struct ir_ctx *ctx)

@@ -3,8 +3,8 @@
  * what is there (tags, HEAD, the processes, local changes, the config
  * backup, the archives folder) and plans every act instead of doing it.
  * The executor run over it is the dry run: each command is planned as
- * started and exited 0, the trading processes are gone once one has
- * been, a checkout moves HEAD only in the plan, archives and files are
+ * started and exited 0, the trading processes are gone once the stop
+ * step's command has been, a checkout moves HEAD only in the plan, archives and files are
  * left as they are, and a health probe answers as the health rule
  * expects.  Nothing is written, spawned or sent.
  */
@@ -18,7 +18,7 @@ struct ir_world_plan {
 	/* What a planned probe answers: the healthy status and body. */
 	long health_status;
 	const char *health_body;
-	/* Set once a command has been planned: the stop has run. */
+	/* Set once the stop step's command has been planned. */
 	bool commanded;
 	/* HEAD after a planned checkout ("" before one). */
 	char head[IR_GIT_OID_HEX];

@@ -29,6 +29,15 @@ contains "$OUT" "5. migrate" "migrate"
 contains "$OUT" "8. soak" "soak"
 check "HEAD unchanged" test "$(head_commit)" = "$before"
 check "nothing recorded" test "$(incident list --json | jq length)" -eq 0
+# The backup's database dump runs before the stop in a deploy: the plan
+# still sees trading running until the stop's own command.
+EXTRA_CONFIG="$EXTRA_CONFIG
+[database]
+	dump = echo dump" write_config
+expect_exit 0 incident --json deploy "$TAG2" --dry-run
+check "the dump does not stop trading in the plan" test "$(jq -r '.steps[] | select(.step=="stop") | .run' <<<"$OUT")" = true
+check "the node is seen" test "$(jq -r '.steps[] | select(.step=="stop") | .processes' <<<"$OUT")" -eq 1
+write_config
 
 echo "# a deploy of a good tag: soaked, known-good"
 expect_exit 0 incident deploy "$TAG2" --yes --reason "release v2"
