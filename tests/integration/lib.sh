@@ -195,13 +195,26 @@ start_node() {
 }
 
 wait_for_port() {
-	for _ in $(seq 1 100); do
+	# Up to 10 s: under the sanitizers on a busy 2-core machine the node
+	# can take seconds to start.
+	for _ in $(seq 1 200); do
 		if curl -s -o /dev/null "http://127.0.0.1:$PORT/status"; then
 			return 0
 		fi
 		sleep 0.05
 	done
 	fail "trading node did not come up on port $PORT"
+}
+
+# kill_node: end this test's trading node and wait until it is gone (a
+# new one started at once would find the port still taken).
+kill_node() {
+	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
+	for _ in $(seq 1 200); do
+		pgrep -f -- "$NODE_MATCH" >/dev/null || return 0
+		sleep 0.05
+	done
+	fail "trading node did not go away"
 }
 
 node_count() {

@@ -17,7 +17,7 @@ EXTRA_CONFIG="[deploy]
 write_config
 start_node
 git -C "$D" checkout -q -f "$TAG1"
-pkill -f -- "$NODE_MATCH" || true
+kill_node
 start_node
 
 echo "# dry run: the deploy's plan, nothing changed"
@@ -100,7 +100,7 @@ expect_exit 0 incident report "$d"
 contains "$OUT" "| Soak failed |" "key time"
 EXTRA_CONFIG="$FLAKY" write_config
 sed -i 's/on-failure = hold/on-failure = stop/' "$T/incident.conf"
-git -C "$D" checkout -q -f "$TAG2"; start_node
+git -C "$D" checkout -q -f "$TAG2"; kill_node; start_node
 expect_exit 1 incident deploy "$TAG2" --yes --force --reason "flaky again"
 check "stop: a stop incident" test "$(incident list --json | jq -r '.[0].kind')" = stop
 check "stop: caused_by" test "$(events "$(incident list --json | jq -r '.[0].id')" | jq -r 'select(.type=="incident.opened") | .data.caused_by')" = "$(incident list --json | jq -r '.[1].id')"
@@ -112,7 +112,7 @@ EXTRA_CONFIG="[deploy]
 	migrate = $T/migrate.sh
 	config = $T/backup/config-{ts}" write_config
 for step in backup stop checkout config migrate start health soak verify report; do
-	pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
+	kill_node
 	git -C "$D" checkout -q -f "$TAG1"
 	git -C "$D" clean -q -fd config
 	start_node
@@ -140,7 +140,7 @@ git -C "$D" checkout -q -f "$TAG2"
 commit_version v4 good deploy-20260104-100000
 commit_version v5 broken deploy-20260105-100000
 git -C "$D" checkout -q -f "$TAG2"
-pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
+kill_node
 start_node
 HEALTH_BUDGET=1s EXTRA_CONFIG="[deploy]
 	on-failure = hold" write_config
@@ -159,7 +159,7 @@ EXTRA_CONFIG="[deploy]
 	soak = 20s
 	soak-interval = 100ms" write_config
 git -C "$D" checkout -q -f "$TAG1"
-pkill -KILL -f -- "$NODE_MATCH" 2>/dev/null || true
+kill_node
 start_node
 set -m
 "$INCIDENT_BIN" -c "$T/incident.conf" deploy "$TAG2" --yes --reason "ctrl-c" >"$T/out" 2>"$T/err" </dev/null &
@@ -189,6 +189,6 @@ EXTRA_CONFIG="[deploy]
 expect_exit 2 incident deploy "$TAG2" --yes
 contains "$ERR" "deploy.on-failure" "names the key"
 write_config
-pkill -f -- "$NODE_MATCH" || true
+kill_node
 
 finish
