@@ -53,9 +53,14 @@ struct cli_command {
 	const char *name;
 	const char *usage;
 	const char *summary;
-	bool preload; /* may probe, notify or archive: load libcurl and
-		       * libarchive while it starts */
+	unsigned preload; /* CLI_LOAD_*: what it may use, loaded on threads
+			   * while it starts */
 };
+
+/* libcurl (probes, webhooks), libarchive; either loads OpenSSL too. */
+#define CLI_LOAD_HTTP 1u
+#define CLI_LOAD_ARCHIVE 2u
+#define CLI_LOAD_ALL (CLI_LOAD_HTTP | CLI_LOAD_ARCHIVE)
 
 /* common.c: the world the commands act on (see effects.h). */
 const struct ir_effects *cli_world(struct cli *cli);

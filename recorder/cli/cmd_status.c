@@ -19,14 +19,21 @@ struct open_any {
 	char kind[16];
 };
 
-/* Open by its events (no incident.closed), not by its header alone. */
+/* Open by its events (no incident.closed), not by its header alone: a
+ * header that says open is confirmed by the fold.  Only those are folded,
+ * so that status starts in the same time over a thousand incidents as
+ * over one (a header edited to hide an open incident is verify's to
+ * find). */
 static int
 find_open_any(void *payload, const struct ir_incident *inc)
 {
 	struct open_any *o = payload;
 	const struct cli_told *t;
-	int rc = cli_told_of(o->cli, inc, &t, &o->cli->ctx);
+	int rc;
 
+	if (strcmp(inc->status, "open"))
+		return 0;
+	rc = cli_told_of(o->cli, inc, &t, &o->cli->ctx);
 	if (rc || !t->readable || strcmp(t->status, "open"))
 		return rc;
 	o->id = inc->id;

@@ -144,11 +144,12 @@ main(int argc, char **argv)
 	/* Load libcurl and libarchive, and initialise OpenSSL, on threads
 	 * while the command starts (lazylib.h): a rollback is stopping
 	 * trading meanwhile. */
-	if (cmd->preload) {
+	if (cmd->preload & CLI_LOAD_HTTP)
 		ir_http_preload();
+	if (cmd->preload & CLI_LOAD_ARCHIVE)
 		ir_archive_preload();
+	if (cmd->preload)
 		ir_sha256_preload();
-	}
 	rc = run(cmd, &cli);
 	cli_close(&cli);
 	free(rest);

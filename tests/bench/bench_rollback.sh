@@ -80,3 +80,18 @@ awk -v t="$mt" -v s="$ms" -v o="$mo" -v r="$mr" -v n="$ROUNDS" 'BEGIN {
 	printf "median of the %d per-round ratios (the pair run back to back): %.2fx\n", n, r
 	printf "incident own overhead (wall - waiting on children and polls): median %d ms (target < 50 ms)\n", o
 }'
+
+# Start-up: `incident status` (config, log, git, /proc, one probe of the
+# healthy node) against `incident --version` (loading the binary and its
+# libraries) and /bin/true (a process), 20 runs each.
+us_of() {
+	local t0 i
+	t0=$(date +%s%N)
+	for i in $(seq 1 20); do "$@" >/dev/null 2>&1; done
+	echo $(( ($(date +%s%N) - t0) / 20000 ))
+}
+reset_deploy
+st=$(us_of incident status) ver=$(us_of "$INCIDENT_BIN" --version) tr=$(us_of /bin/true)
+awk -v s="$st" -v v="$ver" -v t="$tr" 'BEGIN {
+	printf "start-up: status %.1f ms (target <= 15 ms), --version %.1f ms, /bin/true %.1f ms\n", s / 1000, v / 1000, t / 1000
+}'
