@@ -95,17 +95,22 @@ struct player {
 	struct ir_state st; /* what the markers read */
 };
 
-/* Real time the recorded gap before ev takes: scaled, then capped. */
-static uint64_t
-scaled_gap(const struct player *p, uint64_t gap_rec)
+uint64_t
+ir_replay_gap_ns(double speed, double max_idle, uint64_t gap_rec)
 {
-	double s = (double)gap_rec / (double)NS_PER_SEC / p->opts->speed;
+	double s = (double)gap_rec / (double)NS_PER_SEC / speed;
 
-	if (s > p->opts->max_idle)
-		s = p->opts->max_idle;
+	if (s > max_idle)
+		s = max_idle;
 	if (s > REPLAY_MAX_GAP_S)
 		s = REPLAY_MAX_GAP_S;
 	return (uint64_t)(s * (double)NS_PER_SEC);
+}
+
+static uint64_t
+scaled_gap(const struct player *p, uint64_t gap_rec)
+{
+	return ir_replay_gap_ns(p->opts->speed, p->opts->max_idle, gap_rec);
 }
 
 static void

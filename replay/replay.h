@@ -27,6 +27,10 @@ struct ir_replay_opts {
 
 #define IR_REPLAY_OPTS_INIT { 1.0, 2.0, NULL, NULL, NULL, NULL }
 
+/* Real time a recorded gap (ns) takes at speed: scaled, then cut to
+ * max_idle seconds.  The replay's rule, which the drill plays by too. */
+uint64_t ir_replay_gap_ns(double speed, double max_idle, uint64_t gap_rec);
+
 /* Replay incident id.  -EINVAL for speed <= 0 or max_idle < 0; -EBADMSG
  * (ctx names incident and seq) for a tampered incident, before any event
  * is played. */

@@ -64,6 +64,10 @@ struct cli_command {
 
 /* common.c: the world the commands act on (see effects.h). */
 const struct ir_effects *cli_world(struct cli *cli);
+/* Append one event of type (data d, taken in every case) to incident id,
+ * through a recorder attached to it; *seq (may be NULL) gets its seq. */
+int cli_append(struct cli *cli, uint64_t id, const char *type,
+	       struct ir_val *d, uint64_t *seq) IR_WUR;
 
 /* exit.c: report rc (with cli->ctx's message) on stderr and return the
  * exit code it maps to.  rc 0 is IR_EXIT_OK. */

@@ -24,20 +24,11 @@ deploy_state(struct cli *cli, uint64_t id, struct ir_rec **rec)
 static int
 link_rollback(struct cli *cli, uint64_t deploy, uint64_t rollback)
 {
-	struct ir_rec *rec = NULL;
 	struct ir_val *d = ir_val_map_new();
-	int rc;
 
 	ir_val_set_str(d, "what", "rolled_back_by");
 	ir_val_set_uint(d, "incident", rollback);
-	rc = deploy_state(cli, deploy, &rec);
-	if (!rc) {
-		rc = ir_rec_emit(rec, "observation", NULL, d, &cli->ctx);
-		d = NULL;
-	}
-	ir_val_free(d);
-	ir_rec_free(rec);
-	return rc;
+	return cli_append(cli, deploy, "observation", d, NULL);
 }
 
 /* The deploy failed: act on deploy.on-failure when its health or soak

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "drill.h"
 #include "ir_limits.h"
+#include "replay.h"
 #include "term.h"
 
 #define DRILL_POLL_MS 100
@@ -60,14 +61,10 @@ stop_asked(struct drill_run *r)
 static void
 wait_for(struct drill_run *r, const struct ir_event *ev)
 {
-	double s = ev->mono > r->last_mono
-			   ? (double)(ev->mono - r->last_mono) / 1e9 / r->speed
-			   : 0;
-	uint64_t until;
+	uint64_t gap = ev->mono > r->last_mono ? ev->mono - r->last_mono : 0;
+	uint64_t until = now_ms() + ir_replay_gap_ns(r->speed, r->max_idle,
+						     gap) / 1000000;
 
-	if (s > r->max_idle)
-		s = r->max_idle;
-	until = now_ms() + (uint64_t)(s * 1000);
 	while (!stop_asked(r) && now_ms() < until) {
 		uint64_t left = until - now_ms();
 		struct timespec ts = { 0, (long)(left < 50 ? left : 50) *

@@ -424,11 +424,10 @@ int
 cmd_note(struct cli *cli)
 {
 	struct ir_incident inc;
-	struct ir_rec *rec = NULL;
 	const char *text = NULL;
 	struct ir_val *d;
 	char actor[300];
-	uint64_t id, corrects = 0;
+	uint64_t id, corrects = 0, seq = 0;
 	int i = 1, rc, code;
 
 	code = cli_one_incident(cli, &i, &id, "note", false);
@@ -473,27 +472,17 @@ cmd_note(struct cli *cli)
 		ir_val_set_uint(d, "corrects", corrects);
 	/* No lock: a note may be added while the incident runs; LMDB
 	 * serialises the writers and each append reads the current head. */
-	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
-	if (!rc)
-		rc = ir_rec_attach(rec, id, &cli->ctx);
-	if (!rc) {
-		rc = ir_rec_emit(rec, "note", NULL, d, &cli->ctx);
-		d = NULL;
-	}
-	ir_val_free(d);
+	rc = cli_append(cli, id, "note", d, &seq);
 	if (!rc && cli->json) {
 		json_t *j = json_object();
 
 		json_object_set_new(j, "id", json_integer((json_int_t)id));
-		json_object_set_new(
-			j, "seq",
-			json_integer((json_int_t)ir_rec_state(rec)->last_seq));
+		json_object_set_new(j, "seq", json_integer((json_int_t)seq));
 		cli_print_json(j);
 	} else if (!rc) {
 		fprintf(stderr, "note added to INC-%llu\n",
 			(unsigned long long)id);
 	}
-	ir_rec_free(rec);
 	return cli_fail(cli, rc);
 }
 

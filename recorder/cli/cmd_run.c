@@ -502,25 +502,14 @@ check_recent(struct cli *cli, const struct run_opts *o,
 static int
 note_reason(struct cli *cli, uint64_t id, const char *reason)
 {
-	struct ir_rec *rec = NULL;
 	struct ir_val *d = ir_val_map_new();
 	char actor[300], text[IR_LIMIT_STRING + 64];
-	int rc;
 
 	cli_actor(actor, sizeof(actor));
 	snprintf(text, sizeof(text), "resumed with --reason: %s", reason);
 	ir_val_set_str(d, "author", actor);
 	ir_val_set_str(d, "text", text);
-	rc = ir_rec_new(&rec, cli->log, cli_world(cli));
-	if (!rc)
-		rc = ir_rec_attach(rec, id, &cli->ctx);
-	if (!rc) {
-		rc = ir_rec_emit(rec, "note", NULL, d, &cli->ctx);
-		d = NULL;
-	}
-	ir_val_free(d);
-	ir_rec_free(rec);
-	return rc;
+	return cli_append(cli, id, "note", d, NULL);
 }
 
 int

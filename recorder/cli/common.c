@@ -262,6 +262,26 @@ cli_world(struct cli *cli)
 }
 
 int
+cli_append(struct cli *cli, uint64_t id, const char *type, struct ir_val *d,
+	   uint64_t *seq)
+{
+	struct ir_rec *rec = NULL;
+	int rc = ir_rec_new(&rec, cli->log, cli_world(cli));
+
+	if (!rc)
+		rc = ir_rec_attach(rec, id, &cli->ctx);
+	if (!rc) {
+		rc = ir_rec_emit(rec, type, NULL, d, &cli->ctx);
+		d = NULL;
+	}
+	if (!rc && seq)
+		*seq = ir_rec_state(rec)->last_seq;
+	ir_val_free(d);
+	ir_rec_free(rec);
+	return rc;
+}
+
+int
 cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 {
 	struct cli *cli = payload;

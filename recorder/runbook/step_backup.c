@@ -9,6 +9,26 @@
 
 static int prune(struct ir_run *run, struct ir_ctx *ctx);
 
+/* backup.created for the archive at path (of: the folder a restore
+ * replaces, or NULL). */
+static int
+backup_created(struct ir_run *run, const char *step, const char *path,
+	       const struct ir_archive_info *info, const char *of,
+	       struct ir_ctx *ctx)
+{
+	struct ir_val *d = ir_val_map_new();
+	char hex[IR_SHA256_HEX];
+
+	ir_hex(hex, info->sha256, sizeof(info->sha256));
+	ir_val_set_str(d, "path", path);
+	ir_val_set_uint(d, "bytes", info->bytes);
+	ir_val_set_uint(d, "files", info->files);
+	ir_val_set_str(d, "sha256", hex);
+	if (of)
+		ir_val_set_str(d, "of", of);
+	return ir_rec_emit(run->rec, "backup.created", step, d, ctx);
+}
+
 struct status_text {
 	struct ir_buf *buf;
 	int rc;
@@ -118,7 +138,7 @@ ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 	struct ir_ctx local = { 0 };
 	struct ir_attempt a;
 	struct ir_val *d, *missing;
-	char dir[4096], path[4200], spool[4200], hex[IR_SHA256_HEX];
+	char dir[4096], path[4200], spool[4200];
 	unsigned long long id = (unsigned long long)ir_rec_id(run->rec);
 	bool failed = false;
 	size_t i;
@@ -177,13 +197,7 @@ ir_step_backup(struct ir_run *run, struct ir_ctx *ctx)
 	if (rc)
 		return ir_attempt_fail(&a, -2, "cannot finish the archive: %s",
 				       ir_error_msg(&local, rc));
-	ir_hex(hex, info.sha256, sizeof(info.sha256));
-	d = ir_val_map_new();
-	ir_val_set_str(d, "path", path);
-	ir_val_set_uint(d, "bytes", info.bytes);
-	ir_val_set_uint(d, "files", info.files);
-	ir_val_set_str(d, "sha256", hex);
-	rc = ir_rec_emit(run->rec, "backup.created", "backup", d, ctx);
+	rc = backup_created(run, "backup", path, &info, NULL, ctx);
 	if (!rc)
 		rc = prune(run, ctx);
 	return rc ? rc : ir_attempt_complete(&a);
@@ -413,8 +427,7 @@ archive_replaced(struct ir_attempt *a, const char *dir, bool *failed)
 	struct ir_archive_info info;
 	struct ir_ctx local = { 0 };
 	struct add_entry e = { fx, NULL, dir, &local };
-	struct ir_val *d;
-	char adir[4096], path[4200], hex[IR_SHA256_HEX];
+	char adir[4096], path[4200];
 	int rc = 0;
 
 	*failed = true;
@@ -441,14 +454,7 @@ archive_replaced(struct ir_attempt *a, const char *dir, bool *failed)
 				       "\"%s\": %s; nothing replaced",
 				       dir, ir_error_msg(&local, rc));
 	*failed = false;
-	ir_hex(hex, info.sha256, sizeof(info.sha256));
-	d = ir_val_map_new();
-	ir_val_set_str(d, "path", path);
-	ir_val_set_uint(d, "bytes", info.bytes);
-	ir_val_set_uint(d, "files", info.files);
-	ir_val_set_str(d, "sha256", hex);
-	ir_val_set_str(d, "of", dir);
-	rc = ir_rec_emit(run->rec, "backup.created", "restore", d, a->ctx);
+	rc = backup_created(run, "restore", path, &info, dir, a->ctx);
 	return rc ? rc : ir_rec_flush(run->rec, a->ctx);
 }
 
