@@ -281,9 +281,8 @@ out:
 	return rc;
 }
 
-/* The header follows the events that define it. */
-static void
-header_follow(struct ir_incident *inc, const struct ir_event *ev)
+void
+ir_evlog_header_follow(struct ir_incident *inc, const struct ir_event *ev)
 {
 	if (!strcmp(ev->type, "incident.opened")) {
 		copy_str(inc->kind, sizeof(inc->kind),
@@ -301,20 +300,49 @@ header_follow(struct ir_incident *inc, const struct ir_event *ev)
 	}
 }
 
+/* The events' leaves, in the transaction that writes them: LMDB's code,
+ * or a negative errno. */
+static int
+ledger_put(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
+	   struct ir_event *const *events, size_t n,
+	   struct ir_merkle_frontier *tree, struct ir_ctx *ctx)
+{
+	MDB_cursor *cur = NULL;
+	size_t i;
+	int rc;
+
+	rc = ir_evlog_ledger_load(log, txn, true, tree, ctx);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, log->ledger, &cur);
+	for (i = 0; !rc && i < n; i++)
+		rc = ir_evlog_ledger_add(cur, tree, id, events[i]->seq,
+					 log->hashes[i]);
+	if (cur)
+		mdb_cursor_close(cur);
+	return rc ? rc : ir_evlog_ledger_store(log, txn, tree);
+}
+
 static int
 put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 	   struct ir_event *const *events, size_t n, struct ir_ctx *ctx)
 {
+	struct ir_merkle_frontier tree;
 	MDB_cursor *cur = NULL;
 	size_t i;
 	int rc;
 
 	if (n > log->offsets_cap) {
 		size_t *o = realloc(log->offsets, (n + 1) * sizeof(*o));
+		uint8_t(*h)[IR_HASH_LEN];
 
 		if (!o)
 			return -ENOMEM;
 		log->offsets = o;
+		h = realloc(log->hashes, n * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		log->hashes = h;
 		log->offsets_cap = n;
 	}
 	ir_buf_reset(&log->scratch);
@@ -343,8 +371,9 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 					    ev->type);
 		ir_sha256(inc->head, log->scratch.data + log->offsets[i],
 			  log->scratch.len - log->offsets[i]);
+		memcpy(log->hashes[i], inc->head, IR_HASH_LEN);
 		inc->events = ev->seq;
-		header_follow(inc, ev);
+		ir_evlog_header_follow(inc, ev);
 	}
 	log->offsets[n] = log->scratch.len;
 
@@ -372,10 +401,12 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 			break;
 	}
 	mdb_cursor_close(cur);
+	if (!rc)
+		rc = ledger_put(log, txn, inc->id, events, n, &tree, ctx);
 	if (rc == MDB_MAP_FULL)
 		return MAP_FULL;
 	if (rc)
-		return ir_evlog_lmdb_error(ctx, rc, "write event");
+		return rc < 0 ? rc : ir_evlog_lmdb_error(ctx, rc, "write event");
 	return ir_evlog_header_put(log, txn, inc, ctx);
 }
 

@@ -140,6 +140,50 @@ int ir_evlog_check_raw(uint64_t id, const struct ir_event *key,
 		       const struct ir_event_head *head, int decode_rc,
 		       struct ir_ctx *ctx) IR_WUR;
 
+/*
+ * The ledger: one Merkle tree over every event of every incident, in
+ * commit order (RFC 6962 hashing, merkle.h), written in the transaction
+ * that appends.  A leaf is an event's incident id, seq and the SHA-256 of
+ * its stored bytes.  A log written before the ledger enters it whole, in
+ * key order, the first time it is opened to write; one opened only
+ * read-only since has none (-ENOENT).
+ */
+#define IR_EVLOG_ID_LEN 16
+struct ir_ledger_head {
+	uint64_t size; /* leaves: events entered */
+	uint8_t root[IR_HASH_LEN];
+};
+int ir_evlog_ledger_head(struct ir_evlog *log, struct ir_ledger_head *out,
+			 struct ir_ctx *ctx) IR_WUR;
+/* The log's own random id, made with it (16 zero bytes without a
+ * ledger): a checkpoint names the log it is of. */
+const uint8_t *ir_evlog_id(const struct ir_evlog *log);
+/* Which event leaf `index` (from 0) stands for. */
+int ir_evlog_ledger_leaf(struct ir_evlog *log, uint64_t index, uint64_t *id,
+			 uint64_t *seq, struct ir_ctx *ctx) IR_WUR;
+/* The consistency proof from the tree of m leaves to that of n (merkle.h:
+ * ir_merkle_consistency). */
+int ir_evlog_ledger_proof(struct ir_evlog *log, uint64_t m, uint64_t n,
+			  uint8_t *proof, size_t *len,
+			  struct ir_ctx *ctx) IR_WUR;
+
+/* Check the whole ledger against the events in one read snapshot: every
+ * leaf names an event that is there, with the bytes it was committed
+ * with; each incident's events are in it once, in order, all of them;
+ * the stored edge is the leaves' own.  -EBADMSG naming the first fault.
+ * On the way, the root at each size in at[] (ascending) as recomputed
+ * from the leaves. */
+struct ir_ledger_check {
+	const uint64_t *at;
+	size_t n_at;
+	uint8_t (*roots)[IR_HASH_LEN]; /* n_at of them, the caller's */
+	size_t n_found;                /* sizes the ledger reached */
+	uint64_t size;                 /* the leaves */
+	uint8_t root[IR_HASH_LEN];
+};
+int ir_evlog_ledger_verify(struct ir_evlog *log, struct ir_ledger_check *c,
+			   struct ir_ctx *ctx) IR_WUR;
+
 /* Current map size in bytes (for tests of map growth). */
 size_t ir_evlog_mapsize(struct ir_evlog *log);
 

@@ -15,15 +15,20 @@
 #include "buf.h"
 #include "error.h"
 #include "evlog.h"
+#include "merkle.h"
 
 struct ir_evlog {
 	MDB_env *env;
 	MDB_dbi events;
 	MDB_dbi incidents;
 	MDB_dbi meta;
+	MDB_dbi ledger;
+	bool has_ledger; /* false only for an old log opened read-only */
+	uint8_t id[IR_EVLOG_ID_LEN];
 	size_t mapsize;
 	struct ir_buf scratch; /* encoded events of one append */
 	size_t *offsets;
+	uint8_t (*hashes)[IR_HASH_LEN]; /* of the events of one append */
 	size_t offsets_cap;
 	uintptr_t map_lo, map_hi; /* where LMDB maps data.mdb */
 	char warning[256];     /* a finding at open that is no error */
@@ -47,6 +52,27 @@ int ir_evlog_header_get(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 int ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
 			const struct ir_incident *inc,
 			struct ir_ctx *ctx) IR_WUR;
+
+/* The header follows the events that define it: kind and opened from
+ * incident.opened, from/target from target.chosen, status/closed from
+ * incident.closed (events and head are the caller's). */
+void ir_evlog_header_follow(struct ir_incident *inc,
+			    const struct ir_event *ev);
+
+/* The ledger (evlog_ledger.c): open its database in the transaction that
+ * opens the others (a log from before it enters it whole); load and store
+ * its edge, and add one event's leaf through a cursor on log->ledger, all
+ * in the appending transaction.  _add and _store return LMDB's codes. */
+int ir_evlog_ledger_open(struct ir_evlog *log, MDB_txn *txn, bool rdonly,
+			 struct ir_ctx *ctx) IR_WUR;
+int ir_evlog_ledger_load(struct ir_evlog *log, MDB_txn *txn, bool writing,
+			 struct ir_merkle_frontier *f,
+			 struct ir_ctx *ctx) IR_WUR;
+int ir_evlog_ledger_add(MDB_cursor *cur, struct ir_merkle_frontier *f,
+			uint64_t id, uint64_t seq,
+			const uint8_t hash[IR_HASH_LEN]) IR_WUR;
+int ir_evlog_ledger_store(struct ir_evlog *log, MDB_txn *txn,
+			  const struct ir_merkle_frontier *f) IR_WUR;
 
 /* Where the map lies now (after an open or a change of the map size). */
 void ir_evlog_note_map(struct ir_evlog *log);

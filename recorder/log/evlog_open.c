@@ -135,6 +135,9 @@ open_databases(struct ir_evlog *log, bool rdonly, struct ir_ctx *ctx)
 		rc = ir_evlog_lmdb_error(ctx, rc, "schema version");
 		goto fail;
 	}
+	rc = ir_evlog_ledger_open(log, txn, rdonly, ctx);
+	if (rc)
+		goto fail;
 	/* Committed even when read-only: the handles opened in a
 	 * transaction outlive it only then. */
 	rc = mdb_txn_commit(txn);
@@ -210,7 +213,7 @@ evlog_open(struct ir_evlog **out, const char *data_dir, bool rdonly,
 		log->env = NULL;
 		goto fail;
 	}
-	mdb_env_set_maxdbs(log->env, 4);
+	mdb_env_set_maxdbs(log->env, 8);
 	mdb_env_set_mapsize(log->env, IR_LIMIT_MAP_INITIAL);
 	mdb_env_set_userctx(log->env, log);
 	mdb_env_set_assert(log->env, on_assert);
@@ -261,6 +264,7 @@ ir_evlog_close(struct ir_evlog *log)
 		mdb_env_close(log->env);
 	ir_buf_clear(&log->scratch);
 	free(log->offsets);
+	free(log->hashes);
 	free(log);
 }
 

@@ -24,4 +24,15 @@ int ir_evlog_set_header(struct ir_evlog *log, const struct ir_incident *inc,
 int ir_evlog_set_mapsize(struct ir_evlog *log, size_t bytes,
 			 struct ir_ctx *ctx) IR_WUR;
 
+/* An attacker's edits, each left consistent with itself (the incident
+ * re-chained, its header following its events) for the tests that only
+ * the ledger and its checkpoints can catch them: keep the first `keep`
+ * events of incident id (0: delete it, header and all); set data.text of
+ * event seq; rebuild the ledger from the events as they are now. */
+int ir_evlog_cut(struct ir_evlog *log, uint64_t id, uint64_t keep,
+		 struct ir_ctx *ctx) IR_WUR;
+int ir_evlog_rewrite_text(struct ir_evlog *log, uint64_t id, uint64_t seq,
+			  const char *text, struct ir_ctx *ctx) IR_WUR;
+int ir_evlog_ledger_rebuild(struct ir_evlog *log, struct ir_ctx *ctx) IR_WUR;
+
 #endif

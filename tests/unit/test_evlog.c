@@ -7,6 +7,7 @@
 #include "evlog.h"
 #include "evlog_testhooks.h"
 #include "hash.h"
+#include "merkle.h"
 
 struct fixture {
 	char *dir;
@@ -131,6 +132,98 @@ ids_and_header(void **state)
 	assert_string_equal(inc.status, "open");
 	assert_int_equal(inc.events, 1);
 	assert_int_equal(ir_evlog_incident(f->log, 9, &inc, &f->ctx), -ENOENT);
+}
+
+
+static void
+ledger_verify_ok(struct fixture *f, uint64_t size, uint8_t root[32])
+{
+	struct ir_ledger_check c = { 0 };
+	struct ir_ledger_head h;
+	int rc = ir_evlog_ledger_verify(f->log, &c, &f->ctx);
+
+	if (rc)
+		fail_msg("%s", ir_error_msg(&f->ctx, rc));
+	assert_int_equal(ir_evlog_ledger_head(f->log, &h, &f->ctx), 0);
+	assert_int_equal(c.size, size);
+	assert_int_equal(h.size, size);
+	assert_memory_equal(c.root, h.root, 32);
+	if (root)
+		memcpy(root, h.root, 32);
+}
+
+static void
+ledger_fault(struct fixture *f, const char *words)
+{
+	struct ir_ledger_check c = { 0 };
+	int rc = ir_evlog_ledger_verify(f->log, &c, &f->ctx);
+
+	assert_int_equal(rc, -EBADMSG);
+	assert_non_null(strstr(ir_error_msg(&f->ctx, rc), words));
+	ir_error_clear(&f->ctx);
+}
+
+/* Every event enters the ledger in commit order, across incidents; the
+ * attacker's edits that the chain and the header cannot see show in it,
+ * and a ledger rebuilt over them has another root. */
+static void
+ledger_over_incidents(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t root[32], again[32], proof[128 * 32];
+	uint64_t a, b, id, seq, at[2] = { 3, 9 };
+	uint8_t roots[2][32];
+	struct ir_ledger_check c = { .at = at, .n_at = 2, .roots = roots };
+	struct ir_ledger_head h;
+	size_t len;
+
+	a = open_incident(f, "rollback");
+	append_lines(f, a, 4, 2);
+	b = open_incident(f, "rollback");
+	append_lines(f, b, 3, 1);
+	append_lines(f, a, 2, 2);
+	ledger_verify_ok(f, 11, root);
+	/* Leaf 5 is b's opening: commit order, not key order. */
+	assert_int_equal(ir_evlog_ledger_leaf(f->log, 5, &id, &seq, &f->ctx),
+			 0);
+	assert_int_equal(id, b);
+	assert_int_equal(seq, 1);
+	assert_int_equal(ir_evlog_ledger_verify(f->log, &c, &f->ctx), 0);
+	assert_int_equal(c.n_found, 2);
+	assert_int_equal(ir_evlog_ledger_proof(f->log, 3, 11, proof, &len,
+					       &f->ctx),
+			 0);
+	assert_true(ir_merkle_consistent(3, 11, roots[0], root, proof, len));
+	assert_int_equal(ir_evlog_ledger_proof(f->log, 9, 11, proof, &len,
+					       &f->ctx),
+			 0);
+	assert_true(ir_merkle_consistent(9, 11, roots[1], root, proof, len));
+	assert_false(ir_merkle_consistent(9, 11, roots[0], root, proof, len));
+
+	/* A cut tail, its header fixed up. */
+	assert_int_equal(ir_evlog_cut(f->log, a, 5, &f->ctx), 0);
+	ledger_fault(f, "not in the log");
+	assert_int_equal(ir_evlog_ledger_rebuild(f->log, &f->ctx), 0);
+	ledger_verify_ok(f, 9, again);
+	assert_memory_not_equal(root, again, 32);
+	/* A rewritten event, everything after it chained anew. */
+	assert_int_equal(ir_evlog_rewrite_text(f->log, b, 2, "x", &f->ctx), 0);
+	ledger_fault(f, "rewritten");
+	/* A deleted incident. */
+	assert_int_equal(ir_evlog_ledger_rebuild(f->log, &f->ctx), 0);
+	assert_int_equal(ir_evlog_cut(f->log, b, 0, &f->ctx), 0);
+	ledger_fault(f, "not in the log");
+	assert_int_equal(ir_evlog_incident(f->log, b, &(struct ir_incident){ 0 },
+					   &f->ctx),
+			 -ENOENT);
+	ir_error_clear(&f->ctx);
+	/* The edge survives a reopen; an event added outside is seen. */
+	assert_int_equal(ir_evlog_ledger_rebuild(f->log, &f->ctx), 0);
+	assert_int_equal(ir_evlog_ledger_head(f->log, &h, &f->ctx), 0);
+	ir_evlog_close(f->log);
+	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
+	ledger_verify_ok(f, h.size, again);
+	assert_memory_equal(again, h.root, 32);
 }
 
 static void
@@ -596,6 +689,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(closed_takes_only_notes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(append_and_chain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(ledger_over_incidents, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(two_incidents_interleaved,
 						setup, teardown),
