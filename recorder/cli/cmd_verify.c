@@ -154,9 +154,53 @@ check_evidence(struct verify_walk *w, const char *sub)
 	return rc;
 }
 
+/* The ledger against the events (evlog.h): a leaf whose event is gone
+ * or rewritten, an incident deleted or added past it, is a fault. */
+static int
+check_ledger(struct verify_walk *w, json_t *out)
+{
+	struct ir_ledger_check c = { 0 };
+	struct ir_ctx ctx = { 0 };
+	char root[IR_SHA256_HEX];
+	int rc;
+
+	rc = ir_evlog_ledger_verify(w->cli->log, &c, &ctx);
+	if (rc == -ENOENT) {
+		if (!w->arr)
+			printf("ledger: none yet (%s)\n", ir_error_msg(&ctx, rc));
+		return 0;
+	}
+	if (rc == -EBADMSG) {
+		w->bad++;
+		if (!w->first_bad)
+			snprintf(w->first_msg, sizeof(w->first_msg), "%s",
+				 ir_error_msg(&ctx, rc));
+		w->first_bad = w->first_bad ? w->first_bad : 1;
+		if (!w->arr)
+			printf("ledger  BAD  %s\n", ir_error_msg(&ctx, rc));
+		return 0;
+	}
+	if (rc)
+		return ir_error_set(&w->cli->ctx, rc, IR_ORIGIN_LMDB, 0, "%s",
+				    ir_error_msg(&ctx, rc));
+	ir_hex(root, c.root, sizeof(c.root));
+	if (out) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "size", json_integer((json_int_t)c.size));
+		json_object_set_new(j, "root", json_string(root));
+		json_object_set_new(out, "ledger", j);
+	} else {
+		printf("ledger: %llu events, root %s\n",
+		       (unsigned long long)c.size, root);
+	}
+	return 0;
+}
+
 int
 cmd_verify(struct cli *cli)
 {
+	json_t *ledger = NULL;
 	struct verify_walk w = { cli, NULL, 0, 0, 0, "" };
 	uint64_t id = 0;
 	int i = 1, rc;
@@ -184,9 +228,13 @@ cmd_verify(struct cli *cli)
 			rc = check_evidence(&w, "archives");
 		if (!rc)
 			rc = check_evidence(&w, "reports");
+		if (!rc) {
+			ledger = cli->json ? json_object() : NULL;
+			rc = check_ledger(&w, ledger);
+		}
 	}
 	if (w.arr) {
-		json_t *j = json_object();
+		json_t *j = ledger ? ledger : json_object();
 
 		json_object_set_new(j, "ok", json_boolean(!w.bad && !rc));
 		if (w.bad)
@@ -194,6 +242,8 @@ cmd_verify(struct cli *cli)
 					    json_string(w.first_msg));
 		json_object_set_new(j, "incidents", w.arr);
 		cli_print_json(j);
+	} else {
+		json_decref(ledger);
 	}
 	if (rc)
 		return cli_fail(cli, rc);

@@ -85,6 +85,9 @@ open_log(struct cli *cli, bool readonly)
 		return rc;
 	if (cli->log)
 		return 0;
+	/* Opening reads pages too (the named databases, the ledger's
+	 * edge): a damaged one is reported from the first read. */
+	cli_watch_log(cli);
 	if (readonly && !access(cli->data_dir, F_OK)) {
 		rc = ir_evlog_open_readonly(&cli->log, cli->data_dir,
 					    &cli->ctx);
@@ -94,8 +97,6 @@ open_log(struct cli *cli, bool readonly)
 			rc = ir_evlog_open(&cli->log, cli->data_dir,
 					   &cli->ctx);
 	}
-	if (!rc)
-		cli_watch_log(cli);
 	if (!rc && ir_evlog_warning(cli->log))
 		cli_say(cli, "warning: %s", ir_evlog_warning(cli->log));
 	return rc;

@@ -49,7 +49,10 @@ ir_evlog_ledger_load(struct ir_evlog *log, MDB_txn *txn, bool writing,
 		return 0;
 	if (rc)
 		return ir_evlog_lmdb_error(ctx, rc, "read the ledger");
-	if (ir_merkle_frontier_decode(f, v.mv_data, v.mv_size))
+	ir_evlog_walking++;
+	rc = ir_merkle_frontier_decode(f, v.mv_data, v.mv_size);
+	ir_evlog_walking--;
+	if (rc)
 		return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
 				    "the event log %s/data.mdb is damaged: "
 				    "its ledger's edge does not decode",
@@ -115,7 +118,9 @@ backfill(struct ir_evlog *log, MDB_txn *txn, struct ir_ctx *ctx)
 			rc = MDB_CORRUPTED;
 			break;
 		}
+		ir_evlog_walking++;
 		ir_sha256(hash, v.mv_data, v.mv_size);
+		ir_evlog_walking--;
 		rc = ir_evlog_ledger_add(led, &f,
 					 ir_evlog_get_be64(k.mv_data),
 					 ir_evlog_get_be64((uint8_t *)k.mv_data +
@@ -153,7 +158,9 @@ ir_evlog_ledger_open(struct ir_evlog *log, MDB_txn *txn, bool rdonly,
 	k = log_id_key;
 	rc = meta_get(log, txn, !rdonly, &k, &v);
 	if (!rc && v.mv_size == IR_EVLOG_ID_LEN) {
+		ir_evlog_walking++;
 		memcpy(log->id, v.mv_data, IR_EVLOG_ID_LEN);
+		ir_evlog_walking--;
 	} else if (rc == MDB_NOTFOUND && !rdonly) {
 		if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
 			return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
@@ -241,7 +248,9 @@ leaf_get(struct ir_evlog *log, MDB_cursor *cur, MDB_cursor_op op,
 				    "the ledger's leaf %llu is damaged or "
 				    "out of place",
 				    (unsigned long long)want);
+	ir_evlog_walking++;
 	memcpy(leaf, v.mv_data, IR_LEDGER_LEAF_LEN);
+	ir_evlog_walking--;
 	return 0;
 }
 
@@ -373,7 +382,9 @@ walk_event(struct walk *w, uint64_t index, uint64_t id, uint64_t seq,
 		return ir_evlog_lmdb_error(w->ctx, rc, "read events");
 	w->cur_id = id;
 	w->cur_seq = seq;
+	ir_evlog_walking++;
 	ir_sha256(h, v.mv_data, v.mv_size);
+	ir_evlog_walking--;
 	if (memcmp(h, hash, IR_HASH_LEN))
 		return ir_error_set(w->ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
 				    "INC-%llu seq %llu is not the event the "

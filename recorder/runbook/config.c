@@ -69,6 +69,8 @@ static const struct key keys[] = {
 	KEY("deploy.soak-interval", K_DURATION, deploy_soak_interval_ms),
 	KEY("deploy.on-failure", K_STR, deploy_on_failure),
 	KEY("deploy.budget", K_DURATION, deploy_budget_ms),
+	KEY("checkpoint.key", K_PATH, checkpoint_key),
+	KEY("checkpoint.git-notes", K_BOOL, checkpoint_git_notes),
 	/* notify.<name>.url is handled apart: it has a subsection. */
 };
 
@@ -502,6 +504,10 @@ fill_defaults(struct ir_config *cfg)
 		cfg->health_expect_status = 200;
 	if (!cfg->verify_lines)
 		cfg->verify_lines = 20;
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (!strcmp(keys[i].name, "checkpoint.git-notes") &&
+		    !(cfg->from_file >> i & 1))
+			cfg->checkpoint_git_notes = true;
 	return 0;
 }
 
@@ -771,6 +777,7 @@ ir_config_free(struct ir_config *cfg)
 	free(cfg->deploy_config);
 	free(cfg->deploy_migrate);
 	free(cfg->deploy_on_failure);
+	free(cfg->checkpoint_key);
 	for (i = 0; i < cfg->n_notify; i++) {
 		free(cfg->notify[i].name);
 		free(cfg->notify[i].url);

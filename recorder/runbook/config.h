@@ -79,6 +79,12 @@ struct ir_config {
 	char *deploy_on_failure;
 	uint64_t deploy_budget_ms;
 
+	/* Checkpoints: the Ed25519 key (NULL: DATA_DIR/keys/checkpoint.key)
+	 * and whether a close anchors its checkpoint as a git note on the
+	 * deployed commit (default true). */
+	char *checkpoint_key;
+	bool checkpoint_git_notes;
+
 	struct ir_notify *notify;
 	size_t n_notify;
 
