@@ -680,10 +680,11 @@ struct timeline {
 	bool color;
 	int rc;
 	/* A run of step.output lines of one step, shown collapsed: the
-	 * first decoded, the last one's stored bytes (decoded at the
-	 * flush: nothing between them is). */
-	struct ir_event *first;
-	struct ir_buf last;
+	 * stored bytes of its first and last lines, read again at the flush
+	 * (nothing between them is). */
+	struct ir_buf first, last;
+	struct ir_event_head first_h, last_h;
+	struct ir_codec_span first_d, last_d; /* offsets into first, last */
 	uint64_t run;
 	uint64_t id;
 	struct ir_ctx *ctx;
@@ -694,15 +695,19 @@ timeline_prefix(struct timeline *tl, struct ir_tline *l,
                 const struct ir_event *ev)
 {
 	char utc[80], off[32];
+	size_t n;
 
-	ir_tline_utc(utc, sizeof(utc), ev->ts);
-	ir_tline_offset(off, sizeof(off), ev->mono);
+	/* Digits the formatters made, with the spaces after each. */
+	ir_tline_utc(utc, sizeof(utc) - 2, ev->ts);
+	n = strlen(utc);
+	memcpy(utc + n, "  ", 2);
+	ir_tline_offset(off, sizeof(off) - 2, ev->mono);
 	ir_tline_tone(l, IR_TONE_DIM);
-	ir_tline_puts(l, utc);
-	ir_tline_puts(l, "  ");
-	ir_tline_puts(l, off);
+	ir_tline_ascii(l, utc, n + 2);
+	n = strlen(off);
+	ir_tline_ascii(l, off, n);
 	ir_tline_tone(l, IR_TONE_OFF);
-	ir_tline_puts(l, "  ");
+	ir_tline_ascii(l, "  ", 2);
 	ir_tline_column(l, ev);
 }
 
@@ -725,24 +730,86 @@ timeline_line(struct timeline *tl, const struct ir_event *ev, uint64_t probe)
 	timeline_put(tl, l);
 }
 
+/* The fixed fields of a viewed record as an event without data: what a
+ * line's prefix and update() read of an event read in place. */
+static void
+head_event(struct ir_event *ev, const struct ir_event_head *h)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = h->seq;
+	ev->ts = h->ts;
+	ev->mono = h->mono;
+	memcpy(ev->type, h->type, sizeof(ev->type));
+	memcpy(ev->step, h->step, sizeof(ev->step));
+}
+
+/* One line of a run, from its stored bytes as they were viewed: in
+ * place, or decoded where the view leaves it to the decoder. */
+static void
+run_line(struct timeline *tl, const struct ir_buf *b,
+         const struct ir_event_head *h, const struct ir_codec_span *at)
+{
+	struct ir_tline *l = &tl->t->line;
+	struct ir_codec_span data = {b->data + (uintptr_t)at->p, at->len};
+	struct ir_output_view out;
+	struct ir_event ev;
+	int rc = ir_codec_decodable(&data);
+
+	if (!rc)
+		rc = ir_codec_output_at(&out, h, &data);
+	if (rc < 0) {
+		tl->rc = -EBADMSG;
+		return;
+	}
+	if (!rc && out.line) {
+		head_event(&ev, h);
+		ir_tline_init(l, tl->t->width, tl->color);
+		timeline_prefix(tl, l, &ev);
+		ir_tline_output(l, &out);
+		timeline_put(tl, l);
+		return;
+	}
+	if (ir_codec_decode_viewed(&ev, h, &data)) {
+		tl->rc = -EBADMSG;
+		return;
+	}
+	timeline_line(tl, &ev, 0);
+	ir_event_clear(&ev);
+}
+
+/* Keep a run's line: its bytes, fixed fields and where its data lies. */
+static int
+run_keep(struct ir_buf *b, struct ir_event_head *h, struct ir_codec_span *at,
+         const struct ir_event_head *head, const struct ir_codec_span *data,
+         const void *raw, size_t len)
+{
+	ir_buf_reset(b);
+	if (ir_buf_add(b, raw, len))
+		return -ENOMEM;
+	*h = *head;
+	at->p = (const void *)((const uint8_t *)data->p - (const uint8_t *)raw);
+	at->len = data->len;
+	return 0;
+}
+
 static void
 timeline_flush(struct timeline *tl)
 {
 	struct ir_tline *l = &tl->t->line;
-	struct ir_event last = { 0 };
+	struct ir_event first, last;
 	int col;
 
-	if (tl->run > 1 && ir_codec_decode(&last, tl->last.data, tl->last.len))
-		tl->rc = -EBADMSG; /* it was read in place already */
-
 	if (tl->run == 1) {
-		timeline_line(tl, tl->first, 0);
+		run_line(tl, &tl->first, &tl->first_h, &tl->first_d);
 	} else if (tl->run > 1) {
+		head_event(&first, &tl->first_h);
+		head_event(&last, &tl->last_h);
 		ir_tline_init(l, tl->t->width, tl->color);
-		timeline_prefix(tl, l, tl->first);
-		ir_tline_printf(l, "%llu lines of output", (ull)tl->run);
+		timeline_prefix(tl, l, &first);
+		ir_tline_u64(l, tl->run);
+		ir_tline_ascii(l, " lines of output", 16);
 		timeline_put(tl, l);
-		timeline_line(tl, tl->first, 0);
+		run_line(tl, &tl->first, &tl->first_h, &tl->first_d);
 		if (tl->run > 2) {
 			/* Under the text column of the lines around it. */
 			ir_tline_init(l, tl->t->width, tl->color);
@@ -751,87 +818,139 @@ timeline_flush(struct timeline *tl)
 			ir_tline_init(l, tl->t->width, tl->color);
 			ir_tline_pad(l, col);
 			ir_tline_tone(l, IR_TONE_DIM);
-			ir_tline_printf(l,
-			                "| \xe2\x80\xa6 %llu more line%s "
-			                "\xe2\x80\xa6",
-			                (ull)(tl->run - 2),
-			                tl->run == 3 ? "" : "s");
+			ir_tline_puts(l, "| \xe2\x80\xa6 ");
+			ir_tline_u64(l, tl->run - 2);
+			ir_tline_puts(l, tl->run == 3 ? " more line \xe2\x80\xa6"
+			                              : " more lines \xe2\x80\xa6");
 			timeline_put(tl, l);
 		}
-		timeline_line(tl, &last, 0);
+		run_line(tl, &tl->last, &tl->last_h, &tl->last_d);
 	}
-	ir_event_clear(&last);
-	event_free(tl->first);
-	tl->first = NULL;
-	ir_buf_reset(&tl->last);
 	tl->run = 0;
 }
 
+/* A line of output begins a run: the events before it are shown, its
+ * bytes kept. */
 static int
-timeline_event(struct timeline *tl, const struct ir_event *ev)
+start_run(struct timeline *tl, const struct ir_event *ev,
+          const struct ir_event_head *h, const struct ir_codec_span *data,
+          const void *raw, size_t len)
+{
+	update(tl->t, ev);
+	timeline_flush(tl);
+	if (run_keep(&tl->first, &tl->first_h, &tl->first_d, h, data, raw,
+	             len))
+		return -ENOMEM;
+	tl->run = 1;
+	return tl->rc;
+}
+
+static int
+timeline_event(struct timeline *tl, const struct ir_event *ev,
+               const struct ir_event_head *h,
+               const struct ir_codec_span *data, const void *raw,
+               size_t len)
 {
 	struct step *st;
 
-	update(tl->t, ev);
 	if (ir_tline_is_type(ev, "step.output") &&
-	    ir_val_get(ev->data, "line")) {
-		timeline_flush(tl);
-		keep(&tl->first, ev);
-		tl->run = 1;
-		return tl->first ? tl->rc : -ENOMEM;
-	}
+	    ir_val_get(ev->data, "line"))
+		return start_run(tl, ev, h, data, raw, len);
+	update(tl->t, ev);
 	timeline_flush(tl);
 	st = ir_tline_is_probe(ev) ? step_get(tl->t, ev->step, false) : NULL;
 	timeline_line(tl, ev, st ? st->probes : 0);
 	return tl->rc;
 }
 
-/* The scan hands over the stored bytes: a line of output that goes on
- * the run being collapsed is only read in place (its bytes kept, the
- * last one's shown); every other event is decoded. */
+/* A note read in place: what update() and timeline_line() do with it,
+ * from its fixed fields and its fields in place. */
+static int
+timeline_note(struct timeline *tl, const struct ir_event_head *h,
+              const struct ir_note_view *note)
+{
+	struct ir_tline *l = &tl->t->line;
+	struct ir_event ev;
+
+	head_event(&ev, h);
+	update(tl->t, &ev);
+	timeline_flush(tl);
+	ir_tline_init(l, tl->t->width, tl->color);
+	timeline_prefix(tl, l, &ev);
+	ir_tline_note(l, note);
+	timeline_put(tl, l);
+	return tl->rc;
+}
+
+/* A line of output read in place: it goes on the run or begins one.  rc
+ * > 0: not such a line, or one the view leaves to the decoder. */
+static int
+timeline_output(struct timeline *tl, const struct ir_event *key,
+                const struct ir_event_head *h,
+                const struct ir_codec_span *data, const void *raw,
+                size_t len)
+{
+	struct ir_output_view out;
+	struct ir_event ev;
+	int rc = ir_codec_output_at(&out, h, data);
+
+	if (rc)
+		return ir_evlog_check_raw(tl->id, key, h, rc, tl->ctx);
+	if (!out.is_output || !out.line)
+		return 1;
+	if (tl->run &&
+	    !strncmp(tl->first_h.step, h->step, sizeof(h->step))) {
+		if (h->mono > tl->t->now)
+			tl->t->now = h->mono;
+		if (run_keep(&tl->last, &tl->last_h, &tl->last_d, h, data,
+		             raw, len))
+			return -ENOMEM;
+		tl->run++;
+		return tl->rc;
+	}
+	rc = ir_codec_decodable(data);
+	if (rc)
+		return rc < 0 ? ir_evlog_check_raw(tl->id, key, h, rc, tl->ctx)
+		              : rc;
+	head_event(&ev, h);
+	return start_run(tl, &ev, h, data, raw, len);
+}
+
+/* The scan hands over the stored bytes, each record viewed once: a line
+ * of output and a note are read where they lie (a line that goes on the
+ * run being collapsed is only kept, the last one's shown), every other
+ * event is decoded. */
 static int
 timeline_raw(void *payload, const struct ir_event *key, const void *raw,
              size_t len)
 {
 	struct timeline *tl = payload;
 	struct ir_event_head h;
-	struct ir_output_view out;
+	struct ir_codec_span data;
+	struct ir_note_view note;
 	struct ir_event ev = {0};
 	int rc;
 
-	if (!tl->run) {
-		/* No run to go on: decoded at once (one read, not two). */
-		rc = ir_codec_decode(&ev, raw, len);
-		h.seq = ev.seq;
-		rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
-		if (!rc)
-			rc = timeline_event(tl, &ev);
-		ir_event_clear(&ev);
-		return rc;
-	}
-	rc = ir_codec_peek_output(&h, &out, raw, len);
+	rc = ir_codec_view(&h, &data, raw, len);
 	rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
 	if (rc)
 		return rc;
-	if (out.is_output && out.line &&
-	    !strncmp(tl->first->step, h.step, sizeof(h.step))) {
-		if (h.mono > tl->t->now)
-			tl->t->now = h.mono;
-		ir_buf_reset(&tl->last);
-		if (ir_buf_add(&tl->last, raw, len))
-			return -ENOMEM;
-		tl->run++;
-		return tl->rc;
+	if (h.type[0] == 's') {
+		rc = timeline_output(tl, key, &h, &data, raw, len);
+		if (rc <= 0)
+			return rc;
+	} else if (!strcmp(h.type, "note")) {
+		rc = ir_codec_note_at(&note, &data);
+		if (rc < 0)
+			return ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
+		if (!rc)
+			return timeline_note(tl, &h, &note);
 	}
-	rc = ir_codec_decode(&ev, raw, len);
-	if (rc)
-		return rc == -ENOMEM
-		           ? rc
-		           : ir_error_set(tl->ctx, -EBADMSG, IR_ORIGIN_NONE, 0,
-		                          "INC-%llu seq %llu: record does not "
-		                          "decode",
-		                          (ull)tl->id, (ull)h.seq);
-	rc = timeline_event(tl, &ev);
+	rc = ir_codec_decode_viewed(&ev, &h, &data);
+	if (!rc)
+		rc = timeline_event(tl, &ev, &h, &data, raw, len);
+	else
+		rc = ir_evlog_check_raw(tl->id, key, &h, rc, tl->ctx);
 	ir_event_clear(&ev);
 	return rc;
 }
@@ -908,7 +1027,7 @@ ir_term_timeline(FILE *out, struct ir_evlog *log, uint64_t id, bool color,
 	else if (rc == -ENOMEM)
 		rc = ir_error_set(ctx, rc, IR_ORIGIN_NONE, 0,
 		                  "timeline: out of memory");
-	event_free(tl.first);
+	ir_buf_clear(&tl.first);
 	ir_buf_clear(&tl.last);
 	ir_term_free(tl.t);
 	return rc;

@@ -74,22 +74,28 @@ describe_observation(struct ir_tline *l, const struct ir_val *d,
 	uint64_t u;
 
 	if (ir_tline_val_is(d, "what", "http")) {
-		if (x->probe)
-			ir_tline_printf(l, "probe #%llu: ", (ull)x->probe);
-		else
+		if (x->probe) {
+			ir_tline_puts(l, "probe #");
+			ir_tline_u64(l, x->probe);
+			ir_tline_puts(l, ": ");
+		} else
 			ir_tline_puts(l, "probe: ");
 		if (ir_tline_val_u64(d, "status", &u) && u) {
 			ir_tline_tone(l, u >= 200 && u < 400 ? IR_TONE_GREEN
 			                                     : IR_TONE_RED);
-			ir_tline_printf(l, "%llu", (ull)u);
+			ir_tline_u64(l, u);
 		} else {
 			ir_tline_tone(l, IR_TONE_RED);
 			ir_tline_puts(l, "no answer");
 		}
 		ir_tline_tone(l, IR_TONE_OFF);
-		if (ir_tline_val_u64(d, "latency_us", &u))
-			ir_tline_printf(l, " in %llu.%llu ms", (ull)(u / 1000),
-			                (ull)(u % 1000 / 100));
+		if (ir_tline_val_u64(d, "latency_us", &u)) {
+			ir_tline_puts(l, " in ");
+			ir_tline_u64(l, u / 1000);
+			ir_tline_puts(l, ".");
+			ir_tline_u64(l, u % 1000 / 100);
+			ir_tline_puts(l, " ms");
+		}
 		/* The health rule's reason for an unhealthy answer (older
 		 * logs: only curl's error). */
 		if (!ir_val_get_bool(d, "healthy", true) &&
@@ -109,7 +115,9 @@ describe_observation(struct ir_tline *l, const struct ir_val *d,
 			ir_tline_puts(l, ": none running");
 			return;
 		}
-		ir_tline_printf(l, ": %llu running", (ull)u);
+		ir_tline_puts(l, ": ");
+		ir_tline_u64(l, u);
+		ir_tline_puts(l, " running");
 		if (!v || v->type != IR_VAL_ARRAY || !v->as.arr.len)
 			return;
 		ir_tline_puts(l, " (pids");
@@ -344,6 +352,35 @@ describe_target(struct ir_tline *l, const struct ir_val *d)
 }
 
 void
+ir_tline_output(struct ir_tline *l, const struct ir_output_view *out)
+{
+	ir_tline_puts(l, "| ");
+	if (out->err)
+		ir_tline_tone(l, IR_TONE_YELLOW);
+	if (out->line)
+		ir_tline_add(l, out->line, out->line_len);
+	if (out->truncated)
+		ir_tline_puts(l, " \xe2\x80\xa6(cut)");
+	ir_tline_tone(l, IR_TONE_OFF);
+}
+
+void
+ir_tline_note(struct ir_tline *l, const struct ir_note_view *note)
+{
+	if (note->text)
+		ir_tline_add(l, note->text, note->text_len);
+	else
+		ir_tline_puts(l, "(empty)");
+	if (note->author) {
+		ir_tline_puts(l, " (");
+		ir_tline_add(l, note->author, note->author_len);
+		ir_tline_puts(l, ")");
+	}
+	if (note->has_corrects)
+		ir_tline_printf(l, " [corrects #%llu]", (ull)note->corrects);
+}
+
+void
 ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
                   const struct ir_tline_desc *x)
 {
@@ -356,11 +393,13 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 	/* The kinds a long incident is made of first: each test is a
 	 * string compare, once per line of the timeline. */
 	if (ir_tline_is_type(ev, "note")) {
-		if (!ir_tline_field(l, d, "text", "", ""))
-			ir_tline_puts(l, "(empty)");
-		ir_tline_field(l, d, "author", " (", ")");
-		if (ir_tline_val_u64(d, "corrects", &u))
-			ir_tline_printf(l, " [corrects #%llu]", (ull)u);
+		struct ir_note_view note = {0};
+
+		ir_tline_val_str(d, "text", &note.text, &note.text_len);
+		ir_tline_val_str(d, "author", &note.author, &note.author_len);
+		note.has_corrects = ir_tline_val_u64(d, "corrects",
+		                                     &note.corrects);
+		ir_tline_note(l, &note);
 	} else if (ir_tline_is_type(ev, "observation")) {
 		describe_observation(l, d, x);
 	} else if (ir_tline_is_type(ev, "incident.opened")) {
@@ -402,13 +441,12 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 			ir_tline_tone(l, IR_TONE_OFF);
 			return;
 		}
-		ir_tline_puts(l, "| ");
-		if (ir_tline_val_is(d, "stream", "err"))
-			ir_tline_tone(l, IR_TONE_YELLOW);
-		ir_tline_field(l, d, "line", "", "");
-		if (ir_val_get_bool(d, "truncated", false))
-			ir_tline_puts(l, " \xe2\x80\xa6(cut)");
-		ir_tline_tone(l, IR_TONE_OFF);
+		struct ir_output_view out = {0};
+
+		out.err = ir_tline_val_is(d, "stream", "err");
+		ir_tline_val_str(d, "line", &out.line, &out.line_len);
+		out.truncated = ir_val_get_bool(d, "truncated", false);
+		ir_tline_output(l, &out);
 	} else if (ir_tline_is_type(ev, "step.completed") ||
 	           ir_tline_is_type(ev, "step.failed")) {
 		describe_closing(l, ev);

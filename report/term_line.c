@@ -170,6 +170,32 @@ ir_tline_add(struct ir_tline *l, const void *p, size_t n)
 }
 
 void
+ir_tline_ascii(struct ir_tline *l, const char *s, size_t n)
+{
+	if (n && !l->full && l->cols <= l->width &&
+	    n <= (size_t)(l->width - l->cols) &&
+	    l->len + n + IR_TLINE_SPARE <= sizeof(l->buf)) {
+		memcpy(l->buf + l->len, s, n);
+		l->len += n;
+		l->last = l->len - 1;
+		l->cols += (int)n;
+		return;
+	}
+	ir_tline_add(l, s, n);
+}
+
+void
+ir_tline_u64(struct ir_tline *l, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	ir_tline_ascii(l, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void
 ir_tline_puts(struct ir_tline *l, const char *s)
 {
 	ir_tline_add(l, s, strlen(s));
@@ -197,7 +223,7 @@ ir_tline_pad(struct ir_tline *l, int col)
 	static const char spaces[] = "                                ";
 
 	while (l->cols < col && !l->full)
-		ir_tline_add(l, spaces,
+		ir_tline_ascii(l, spaces,
 		             (size_t)(col - l->cols) < sizeof(spaces) - 1
 		                 ? (size_t)(col - l->cols)
 		                 : sizeof(spaces) - 1);
@@ -218,8 +244,10 @@ int
 ir_tline_write(FILE *out, struct ir_tline *l)
 {
 	ir_tline_end(l);
-	if (fwrite(l->buf, 1, l->len, out) != l->len || fputc('\n', out) < 0)
+	l->buf[l->len] = '\n'; /* ir_tline_end() left room */
+	if (fwrite(l->buf, 1, l->len + 1, out) != l->len + 1)
 		return -EIO;
+	l->buf[l->len] = '\0';
 	return 0;
 }
 
@@ -380,12 +408,23 @@ utc_far(char *out, size_t cap, int64_t s, int64_t r)
 void
 ir_tline_utc(char *out, size_t cap, int64_t ns)
 {
+	/* The second of the line before (a timeline's lines come many to a
+	 * second): "YYYY-MM-DDTHH:MM:SS." once, then only the milliseconds. */
+	static _Thread_local int64_t last_s = INT64_MIN;
+	static _Thread_local char last[24];
 	int64_t s = ns / IR_NS_PER_SEC, r = ns % IR_NS_PER_SEC, y, days, sod;
 	unsigned mo, d;
 	char buf[40], *p = buf;
 
 	if (r < 0)
 		r += IR_NS_PER_SEC, s--;
+	if (s == last_s) {
+		memcpy(buf, last, 20);
+		p = digits(buf + 20, (uint64_t)r / IR_NS_PER_MS, 3);
+		*p++ = 'Z';
+		copy_out(out, cap, buf, (size_t)(p - buf));
+		return;
+	}
 	days = s / 86400;
 	sod = s % 86400;
 	if (sod < 0)
@@ -407,6 +446,8 @@ ir_tline_utc(char *out, size_t cap, int64_t ns)
 	*p++ = ':';
 	p = digits(p, (uint64_t)sod % 60, 2);
 	*p++ = '.';
+	memcpy(last, buf, 20);
+	last_s = s;
 	p = digits(p, (uint64_t)r / IR_NS_PER_MS, 3);
 	*p++ = 'Z';
 	copy_out(out, cap, buf, (size_t)(p - buf));

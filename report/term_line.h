@@ -75,6 +75,11 @@ void ir_tline_base(struct ir_tline *l, enum ir_tone t);
 /* Append n bytes of text from anywhere, sanitized: controls and invalid
  * UTF-8 become '?'; cut with a mark at the width. */
 void ir_tline_add(struct ir_tline *l, const void *p, size_t n);
+/* Printable ASCII the caller made (digits, spaces, its own words): copied
+ * without the sanitizer's scan where it fits, else as ir_tline_add(). */
+void ir_tline_ascii(struct ir_tline *l, const char *s, size_t n);
+/* An integer in decimal, as "%llu" writes it. */
+void ir_tline_u64(struct ir_tline *l, uint64_t v);
 void ir_tline_puts(struct ir_tline *l, const char *s);
 void ir_tline_printf(struct ir_tline *l, const char *fmt, ...) IR_PRINTF(2, 3);
 /* Pad with spaces up to column col. */
@@ -114,6 +119,12 @@ bool ir_tline_is_probe(const struct ir_event *ev);
 /* One event as the rest of one line (term_describe.c). */
 void ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
                        const struct ir_tline_desc *x);
+/* A line of output: "| " and the line, yellow for stderr, marked when it
+ * was cut; from its decoded data or read in place. */
+void ir_tline_output(struct ir_tline *l, const struct ir_output_view *out);
+/* A note's text, author and what it corrects: the rest of its line, from
+ * its decoded data or read in place. */
+void ir_tline_note(struct ir_tline *l, const struct ir_note_view *note);
 /* The step column: the step, or what kind of event stands there. */
 void ir_tline_column(struct ir_tline *l, const struct ir_event *ev);
 

@@ -47,6 +47,8 @@ struct cli {
 	/* What the verdicts have read of each incident (history.c). */
 	struct cli_told *told;
 	size_t n_told, cap_told;
+	/* Every tag's verdict from one walk of them (cmd_mark.c). */
+	struct cli_verdicts *verdicts;
 };
 
 struct cli_command {
@@ -165,8 +167,11 @@ struct cli_verdict {
 	struct cli_mark mark;
 };
 
+/* tag's verdict.  One walk of the incidents gives every tag's, kept
+ * until the log changes: asking for each tag in turn costs no more. */
 int cli_tag_verdict(struct cli *cli, const char *tag,
 		    struct cli_verdict *v) IR_WUR;
+void cli_verdicts_free(struct cli *cli);
 /* "known-bad (why)", "known-good (why)", "neither (cleared by ...)" or "". */
 void cli_verdict_text(const struct cli_verdict *v, char *out, size_t cap);
 /* The mark recorded by mark incident id; -ENOENT when it has none. */

@@ -81,48 +81,156 @@ cli_mark_of(struct cli *cli, uint64_t id, struct cli_mark *out)
 	return rc ? rc : found ? 0 : -ENOENT;
 }
 
-struct verdict_walk {
-	struct cli *cli;
-	const char *tag;
+/*
+ * Every tag's verdict from one walk of the incidents, newest first: what
+ * each incident's events say (its header is a copy anyone could edit:
+ * `incident verify` holds it to them) counts for the tags it names, and a
+ * tag's newest mark ends its own walk (what came before is what the mark
+ * corrects).  `incident tags`, the pre-flight and the target choice read
+ * it; it is kept while the log is unchanged (ir_evlog_generation), so a
+ * rollback that reads the verdicts of two hundred tags walks a thousand
+ * incidents once, not two hundred times.
+ */
+struct tag_walk {
+	const char *tag; /* in tags_names */
 	uint64_t bad_id, good_id;
 	bool good_deploy; /* good_id is a deploy's */
 	int64_t good_ts;  /* when that deploy closed */
-	bool marked;
+	bool marked;      /* the walk for this tag ended there */
 	struct cli_mark mark;
-	struct ir_ctx *ctx;
-	unsigned unreadable;
 };
 
-/* Newest first: what an incident's events say about the tag (its header
- * is a copy anyone could edit: `incident verify` holds it to them).  The
- * newest mark stops the walk: what came before it is what it corrects. */
-static int
-verdict_one(void *payload, const struct ir_incident *inc)
+struct cli_verdicts {
+	struct ir_evlog *log;
+	uint64_t generation;
+	struct tag_walk *v; /* open addressing by name, cap a power of 2 */
+	size_t n, cap;
+};
+
+static uint64_t
+name_hash(const char *s)
 {
-	struct verdict_walk *w = payload;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static struct tag_walk *
+tags_find(const struct cli_verdicts *t, const char *tag)
+{
+	size_t i;
+
+	if (!t->cap)
+		return NULL;
+	for (i = name_hash(tag) & (t->cap - 1); t->v[i].tag;
+	     i = (i + 1) & (t->cap - 1))
+		if (!strcmp(t->v[i].tag, tag))
+			return &t->v[i];
+	return NULL;
+}
+
+static int
+tags_grow(struct cli_verdicts *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
+	struct tag_walk *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < t->cap; i++) {
+		if (!t->v[i].tag)
+			continue;
+		for (j = name_hash(t->v[i].tag) & (cap - 1); v[j].tag;
+		     j = (j + 1) & (cap - 1))
+			;
+		v[j] = t->v[i];
+	}
+	free(t->v);
+	t->v = v;
+	t->cap = cap;
+	return 0;
+}
+
+/* The walk of tag (named by an incident: not ""), added when new. */
+static struct tag_walk *
+tags_get(struct cli_verdicts *t, const char *tag)
+{
+	struct tag_walk *w = tags_find(t, tag);
+	char *copy;
+	size_t i;
+
+	if (w)
+		return w;
+	if ((t->n + 1) * 2 > t->cap && tags_grow(t))
+		return NULL;
+	copy = strdup(tag);
+	if (!copy)
+		return NULL;
+	for (i = name_hash(tag) & (t->cap - 1); t->v[i].tag;
+	     i = (i + 1) & (t->cap - 1))
+		;
+	memset(&t->v[i], 0, sizeof(t->v[i]));
+	t->v[i].tag = copy;
+	t->n++;
+	return &t->v[i];
+}
+
+static void
+tags_clear(struct cli_verdicts *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free((char *)t->v[i].tag);
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+struct verdicts_walk {
+	struct cli *cli;
+	struct cli_verdicts *t;
+	struct ir_ctx *ctx;
+};
+
+/* What one incident's events say, for each tag it names whose walk has
+ * not ended. */
+static int
+verdicts_one(void *payload, const struct ir_incident *inc)
+{
+	struct verdicts_walk *vw = payload;
 	const struct cli_told *t;
-	int rc = cli_told_of(w->cli, inc, &t, w->ctx);
+	struct tag_walk *w;
+	int rc = cli_told_of(vw->cli, inc, &t, vw->ctx);
 
 	if (rc)
 		return rc;
 	/* A damaged incident says nothing (`incident verify` names it);
 	 * the rest still count. */
-	if (!t->readable) {
-		w->unreadable++;
+	if (!t->readable)
 		return 0;
-	}
 	if (!strcmp(t->kind, "mark") && !strcmp(t->status, "succeeded")) {
-		if (t->marked && !strcmp(t->mark.tag, w->tag)) {
+		if (!t->marked || !t->mark.tag[0])
+			return 0;
+		w = tags_get(vw->t, t->mark.tag);
+		if (!w)
+			return -ENOMEM;
+		if (!w->marked) {
 			w->mark = t->mark;
 			w->marked = true;
-			return 1;
 		}
 		return 0;
 	}
 	/* A deploy closes succeeded only once its health and soak passed. */
 	if (!strcmp(t->kind, "deploy")) {
-		if (!w->good_id && !strcmp(t->target, w->tag) &&
-		    !strcmp(t->status, "succeeded")) {
+		if (!t->target[0] || strcmp(t->status, "succeeded"))
+			return 0;
+		w = tags_get(vw->t, t->target);
+		if (!w)
+			return -ENOMEM;
+		if (!w->marked && !w->good_id) {
 			w->good_id = inc->id;
 			w->good_deploy = true;
 			w->good_ts = t->closed;
@@ -131,55 +239,114 @@ verdict_one(void *payload, const struct ir_incident *inc)
 	}
 	if (strcmp(t->kind, "rollback"))
 		return 0;
-	if (!w->bad_id && !strcmp(t->from, w->tag) && t->target[0] &&
-	    strcmp(t->status, "aborted"))
-		w->bad_id = inc->id;
-	if (!w->good_id && !strcmp(t->target, w->tag) && t->health_passed)
-		w->good_id = inc->id;
+	if (t->from[0] && t->target[0] && strcmp(t->status, "aborted")) {
+		w = tags_get(vw->t, t->from);
+		if (!w)
+			return -ENOMEM;
+		if (!w->marked && !w->bad_id)
+			w->bad_id = inc->id;
+	}
+	if (t->target[0] && t->health_passed) {
+		w = tags_get(vw->t, t->target);
+		if (!w)
+			return -ENOMEM;
+		if (!w->marked && !w->good_id)
+			w->good_id = inc->id;
+	}
 	return 0;
+}
+
+/* The table, walked again only when the log has changed since. */
+static int
+verdicts_get(struct cli *cli, const struct cli_verdicts **out)
+{
+	struct cli_verdicts *t = cli->verdicts;
+	struct verdicts_walk vw = { cli, NULL, &cli->ctx };
+	uint64_t gen = ir_evlog_generation(cli->log);
+	int rc;
+
+	if (t && gen && t->log == cli->log && t->generation == gen) {
+		*out = t;
+		return 0;
+	}
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		cli->verdicts = t;
+	}
+	tags_clear(t);
+	t->log = NULL;
+	vw.t = t;
+	rc = ir_evlog_incidents(cli->log, verdicts_one, &vw, &cli->ctx);
+	if (rc) {
+		tags_clear(t);
+		return rc == -ENOMEM ? ir_error_set(&cli->ctx, rc,
+						    IR_ORIGIN_OS, 0,
+						    "out of memory for the "
+						    "verdicts")
+				     : rc;
+	}
+	t->log = cli->log;
+	t->generation = gen;
+	*out = t;
+	return 0;
+}
+
+void
+cli_verdicts_free(struct cli *cli)
+{
+	if (!cli->verdicts)
+		return;
+	tags_clear(cli->verdicts);
+	free(cli->verdicts);
+	cli->verdicts = NULL;
 }
 
 int
 cli_tag_verdict(struct cli *cli, const char *tag, struct cli_verdict *v)
 {
-	struct verdict_walk w = { cli, tag, 0, 0, false, 0, false, { 0 },
-				  &cli->ctx, 0 };
+	const struct cli_verdicts *t = NULL;
+	const struct tag_walk *w;
 	char when[32];
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	rc = ir_evlog_incidents(cli->log, verdict_one, &w, &cli->ctx);
+	rc = verdicts_get(cli, &t);
 	if (rc)
 		return rc;
-	if (w.marked) {
+	w = tags_find(t, tag);
+	if (!w)
+		return 0;
+	if (w->marked) {
 		v->marked = true;
-		v->mark = w.mark;
+		v->mark = w->mark;
 	}
-	if (w.bad_id) {
+	if (w->bad_id) {
 		v->bad = true;
 		snprintf(v->why, sizeof(v->why),
 			 "INC-%llu rolled back from it",
-			 (unsigned long long)w.bad_id);
-	} else if (w.good_id) {
+			 (unsigned long long)w->bad_id);
+	} else if (w->good_id) {
 		v->good = true;
-		if (w.good_deploy) {
-			cli_utc(when, sizeof(when), w.good_ts);
+		if (w->good_deploy) {
+			cli_utc(when, sizeof(when), w->good_ts);
 			snprintf(v->why, sizeof(v->why),
 				 "passed health and soak in deploy INC-%llu, "
 				 "%s",
-				 (unsigned long long)w.good_id, when);
+				 (unsigned long long)w->good_id, when);
 		} else {
 			snprintf(v->why, sizeof(v->why),
 				 "passed health in INC-%llu",
-				 (unsigned long long)w.good_id);
+				 (unsigned long long)w->good_id);
 		}
-	} else if (w.marked) {
-		cli_utc(when, sizeof(when), w.mark.ts);
-		v->bad = !strcmp(w.mark.as, "bad");
-		v->good = !strcmp(w.mark.as, "good");
+	} else if (w->marked) {
+		cli_utc(when, sizeof(when), w->mark.ts);
+		v->bad = !strcmp(w->mark.as, "bad");
+		v->good = !strcmp(w->mark.as, "good");
 		snprintf(v->why, sizeof(v->why), "%s by %s %s: %s",
 			 v->bad || v->good ? "marked" : "cleared",
-			 w.mark.actor, when, w.mark.reason);
+			 w->mark.actor, when, w->mark.reason);
 	}
 	return 0;
 }

@@ -146,6 +146,7 @@ cli_close(struct cli *cli)
 	cli->data_dir = NULL;
 	free(cli->told);
 	cli->told = NULL;
+	cli_verdicts_free(cli);
 	cli->n_told = cli->cap_told = 0;
 }
 

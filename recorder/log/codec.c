@@ -264,20 +264,16 @@ unpack(msgpack_unpacked *u, const void *p, size_t len)
 }
 
 int
-ir_codec_decode(struct ir_event *out, const void *p, size_t len)
+ir_codec_decode_viewed(struct ir_event *out, const struct ir_event_head *h,
+		       const struct ir_codec_span *data)
 {
-	struct ir_event_head h;
-	struct ir_codec_span data;
 	struct ir_val *tree = NULL;
 	msgpack_unpacked u;
 	int rc;
 
-	/* The fixed fields are read in place; msgpack-c builds the data,
-	 * which the view has walked already. */
+	/* msgpack-c builds the data, which the view has walked already. */
 	msgpack_unpacked_init(&u);
-	rc = ir_codec_view(&h, &data, p, len);
-	if (!rc)
-		rc = unpack_walked(&u, data.p, data.len);
+	rc = unpack_walked(&u, data->p, data->len);
 	if (rc)
 		goto out;
 	tree = ir_val_map_new();
@@ -288,18 +284,30 @@ ir_codec_decode(struct ir_event *out, const void *p, size_t len)
 	rc = to_val(tree, &u.data, 0);
 	if (rc)
 		goto out;
-	out->seq = h.seq;
-	out->ts = h.ts;
-	out->mono = h.mono;
-	memcpy(out->type, h.type, sizeof(out->type));
-	memcpy(out->step, h.step, sizeof(out->step));
-	memcpy(out->prev, h.prev, sizeof(out->prev));
+	out->seq = h->seq;
+	out->ts = h->ts;
+	out->mono = h->mono;
+	memcpy(out->type, h->type, sizeof(out->type));
+	memcpy(out->step, h->step, sizeof(out->step));
+	memcpy(out->prev, h->prev, sizeof(out->prev));
 	out->data = tree;
 	tree = NULL;
 out:
 	ir_val_free(tree);
 	msgpack_unpacked_destroy(&u);
 	return rc;
+}
+
+int
+ir_codec_decode(struct ir_event *out, const void *p, size_t len)
+{
+	struct ir_event_head h;
+	struct ir_codec_span data;
+
+	/* The fixed fields are read in place. */
+	if (ir_codec_view(&h, &data, p, len))
+		return -EBADMSG;
+	return ir_codec_decode_viewed(out, &h, &data);
 }
 
 int

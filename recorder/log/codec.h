@@ -100,6 +100,44 @@ int ir_codec_peek_output(struct ir_event_head *head,
 			 struct ir_output_view *out, const void *p,
 			 size_t len) IR_WUR;
 
+/* The same fields from a record already viewed (head and data from
+ * ir_codec_view()): out->is_output is false unless head is a step.output.
+ * 0 or -EBADMSG. */
+int ir_codec_output_at(struct ir_output_view *out,
+		       const struct ir_event_head *head,
+		       const struct ir_codec_span *data) IR_WUR;
+
+/* The fields of a note as the readers show them, pointing into the stored
+ * bytes: a field that is absent, of another type or empty reads as NULL. */
+struct ir_note_view {
+	const char *text; /* not NUL-terminated */
+	size_t text_len;
+	const char *author;
+	size_t author_len;
+	bool has_corrects; /* "corrects" is an integer >= 0 */
+	uint64_t corrects;
+};
+
+/* Read a note's data in place (data from ir_codec_view()), as
+ * ir_codec_decode() would give its fields, without building the value
+ * tree: 0 when that would decode the data, -EBADMSG when it would not,
+ * and 1 for data it leaves to ir_codec_decode() (a key holding a NUL).
+ * For the timeline of a long incident, where notes are most of it. */
+int ir_codec_note_at(struct ir_note_view *note,
+		     const struct ir_codec_span *data) IR_WUR;
+
+/* Whether ir_codec_decode() would decode this data (from ir_codec_view())
+ * and its fields read in place are the ones it would give: 0 when both,
+ * -EBADMSG when it would not decode, 1 when a key holds a NUL (the value
+ * tree has rules of its own for those: decode it). */
+int ir_codec_decodable(const struct ir_codec_span *data) IR_WUR;
+
+/* ir_codec_decode() of a record already viewed: head and data from
+ * ir_codec_view() of it (the record is not walked again). */
+int ir_codec_decode_viewed(struct ir_event *out,
+			   const struct ir_event_head *head,
+			   const struct ir_codec_span *data) IR_WUR;
+
 /* Append the stored event at p as one JSON object (no newline) to out, the
  * bytes jansson would print for ir_jsonval_event() of the decoded event,
  * without building the value tree; *head gets its fixed fields.  Same

@@ -393,22 +393,18 @@ ir_codec_prev_at_end(const void *p, size_t len)
 }
 
 int
-ir_codec_peek_output(struct ir_event_head *head, struct ir_output_view *out,
-		     const void *p, size_t len)
+ir_codec_output_at(struct ir_output_view *out,
+		   const struct ir_event_head *head,
+		   const struct ir_codec_span *data)
 {
 	struct ir_output_view v;
-	struct ir_codec_span data;
-	struct ir_event_head h;
-	struct mp r;
+	struct mp r = { data->p, data->len, 0 };
 	uint64_t pairs;
 
-	if (ir_codec_view(&h, &data, p, len))
-		return -EBADMSG;
 	memset(&v, 0, sizeof(v));
-	if (strcmp(h.type, "step.output"))
+	if (strcmp(head->type, "step.output"))
 		goto done;
 	v.is_output = true;
-	r = (struct mp){ data.p, data.len, 0 };
 	if (read_map(&r, &pairs))
 		return -EBADMSG;
 	/* The view already checked every length: only the types are read
@@ -422,6 +418,18 @@ ir_codec_peek_output(struct ir_event_head *head, struct ir_output_view *out,
 		if (rc)
 			return -EBADMSG;
 		t = next_type(&r);
+		/* A later field replaces an earlier one, as in the value
+		 * tree, whatever its type. */
+		if (k && key_is(k, n, "line")) {
+			v.line = NULL;
+			v.line_len = 0;
+		} else if (k && key_is(k, n, "stream")) {
+			v.err = false;
+		} else if (k && key_is(k, n, "dropped")) {
+			v.dropped = 0;
+		} else if (k && key_is(k, n, "truncated")) {
+			v.truncated = false;
+		}
 		if (k && key_is(k, n, "line") && is_str(t)) {
 			rc = read_bytes(&r, false, &v.line, &v.line_len);
 		} else if (k && key_is(k, n, "stream") && is_str(t)) {
@@ -441,8 +449,137 @@ ir_codec_peek_output(struct ir_event_head *head, struct ir_output_view *out,
 			return -EBADMSG;
 	}
 done:
-	*head = h;
 	*out = v;
+	return 0;
+}
+
+int
+ir_codec_peek_output(struct ir_event_head *head, struct ir_output_view *out,
+		     const void *p, size_t len)
+{
+	struct ir_codec_span data;
+	struct ir_event_head h;
+
+	if (ir_codec_view(&h, &data, p, len) ||
+	    ir_codec_output_at(out, &h, &data))
+		return -EBADMSG;
+	*head = h;
+	return 0;
+}
+
+/*
+ * Step over the next object as ir_codec_decode() would build it into
+ * values (codec.c, to_val()): map keys are strs, no floats or extensions,
+ * at most IR_LIMIT_VALUE_DEPTH deep.  The lengths were checked by the
+ * view.
+ */
+static int
+decodable(struct mp *r, int depth)
+{
+	uint8_t t = next_type(r);
+	uint64_t n;
+	const char *s;
+	size_t len;
+
+	if (depth > IR_LIMIT_VALUE_DEPTH)
+		return -EBADMSG;
+	if (is_map(t)) {
+		if (read_map(r, &n))
+			return -EBADMSG;
+		while (n--) {
+			if (!is_str(next_type(r)) ||
+			    read_bytes(r, false, &s, &len) ||
+			    decodable(r, depth + 1))
+				return -EBADMSG;
+		}
+		return 0;
+	}
+	if ((t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd) {
+		r->off++;
+		if (t <= 0x9f)
+			n = t & 0x0f;
+		else if (big_endian(r, t == 0xdc ? 2 : 4, &n))
+			return -EBADMSG;
+		while (n--)
+			if (decodable(r, depth + 1))
+				return -EBADMSG;
+		return 0;
+	}
+	if (t == 0xca || t == 0xcb || (t >= 0xc7 && t <= 0xc9) ||
+	    (t >= 0xd4 && t <= 0xd8))
+		return -EBADMSG;
+	return skip(r);
+}
+
+int
+ir_codec_decodable(const struct ir_codec_span *data)
+{
+	struct mp r = { data->p, data->len, 0 };
+	uint64_t pairs;
+
+	if (read_map(&r, &pairs))
+		return -EBADMSG;
+	while (pairs--) {
+		const char *k;
+		size_t n;
+
+		if (!is_str(next_type(&r)) || read_bytes(&r, false, &k, &n) ||
+		    decodable(&r, 1))
+			return -EBADMSG;
+		if (memchr(k, '\0', n))
+			return 1;
+	}
+	return 0;
+}
+
+/* A non-empty str, as the readers take a text field; else NULL. */
+static void
+note_str(struct mp at, const char **p, size_t *n)
+{
+	*p = NULL;
+	*n = 0;
+	if (is_str(next_type(&at)) && !read_bytes(&at, false, p, n) && !*n)
+		*p = NULL;
+}
+
+int
+ir_codec_note_at(struct ir_note_view *note, const struct ir_codec_span *data)
+{
+	struct ir_note_view v;
+	struct mp r = { data->p, data->len, 0 };
+	uint64_t pairs;
+
+	memset(&v, 0, sizeof(v));
+	if (read_map(&r, &pairs))
+		return -EBADMSG;
+	while (pairs--) {
+		struct mp at;
+		const char *k;
+		size_t n;
+		bool negative;
+
+		if (!is_str(next_type(&r)) || read_bytes(&r, false, &k, &n))
+			return -EBADMSG;
+		at = r;
+		if (decodable(&r, 1))
+			return -EBADMSG;
+		/* A key holding a NUL has rules of its own in the value
+		 * tree: such a record is left to ir_codec_decode(). */
+		if (memchr(k, '\0', n))
+			return 1;
+		/* A later value replaces an earlier one, as in the tree. */
+		if (key_is(k, n, "text")) {
+			note_str(at, &v.text, &v.text_len);
+		} else if (key_is(k, n, "author")) {
+			note_str(at, &v.author, &v.author_len);
+		} else if (key_is(k, n, "corrects")) {
+			v.has_corrects = is_int(next_type(&at)) &&
+					 !read_int(&at, &negative,
+						   &v.corrects) &&
+					 !negative;
+		}
+	}
+	*note = v;
 	return 0;
 }
 

@@ -83,6 +83,11 @@ int ir_evlog_incident(struct ir_evlog *log, uint64_t id,
 int ir_evlog_last_id(struct ir_evlog *log, uint64_t *out,
 		     struct ir_ctx *ctx) IR_WUR;
 
+/* Changes with every write that commits to the log (in this process or
+ * another; LMDB's last transaction id): what a cache of something read
+ * from it goes by.  0 when it cannot tell. */
+uint64_t ir_evlog_generation(struct ir_evlog *log);
+
 /* Called for each incident, newest first; a non-zero return stops the walk
  * and is returned (a positive one as 0). */
 typedef int (*ir_evlog_incident_fn)(void *payload,

@@ -295,3 +295,15 @@ ir_event_list_clear(struct ir_event_list *l)
 	l->ev = NULL;
 	l->n = l->cap = 0;
 }
+
+/* ---- what a reader's cache may go by ------------------------------------ */
+
+uint64_t
+ir_evlog_generation(struct ir_evlog *log)
+{
+	MDB_envinfo info;
+
+	if (!log || mdb_env_info(log->env, &info))
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}

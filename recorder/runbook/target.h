@@ -31,9 +31,10 @@ struct ir_target_input {
 	/* An explicit TAG (NULL for the rules' choice), its commit and
 	 * verdict. */
 	struct ir_tag_input *asked;
-	/* Fills a tag's verdict the first time the choice reads it (a
-	 * verdict costs a look through the log: only those the choice
-	 * needs are asked for).  NULL: every verdict is already there. */
+	/* Fills a tag's verdict the first time the choice reads it: only
+	 * those the choice reads are asked for, and recorded (the CLI's
+	 * answers all come from one walk of the log).  NULL: every
+	 * verdict is already there. */
 	void (*consult)(void *payload, struct ir_tag_input *tag);
 	void *payload;
 };
