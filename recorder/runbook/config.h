@@ -79,6 +79,13 @@ struct ir_config {
 	char *deploy_on_failure;
 	uint64_t deploy_budget_ms;
 
+	/* `incident fleet`: etcd's JSON gateway (comma-separated URLs), this
+	 * node's name in the fleet, its lease and each request's timeout. */
+	char *fleet_endpoints;
+	char *fleet_node;
+	uint64_t fleet_lease_ms;
+	uint64_t fleet_timeout_ms;
+
 	struct ir_notify *notify;
 	size_t n_notify;
 

@@ -11,11 +11,28 @@
 
 ETCD_BIN=${ETCD_BIN:-etcd}
 
+# A free port below the kernel's ephemeral range: with a cluster's
+# connections open, a port above it may be taken by one of them (bind
+# fails though nothing listens there).
+low_port() {
+	local port lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	for _ in $(seq 1 50); do
+		port=$((10000 + RANDOM % (lo - 10000)))
+		if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+			! grep -q ":$(printf '%04X' "$port") " /proc/net/tcp; then
+			echo "$port"
+			return
+		fi
+	done
+	echo 0
+}
+
 etcd_port_pair() {
 	local a b
-	a=$(free_port)
-	b=$(free_port)
-	while [ "$b" = "$a" ]; do b=$(free_port); done
+	a=$(low_port)
+	b=$(low_port)
+	while [ "$b" = "$a" ]; do b=$(low_port); done
 	echo "$a $b"
 }
 
