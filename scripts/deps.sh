@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(gcc meson ninja-build pkg-config liblmdb-dev libgit2-dev
 	libcurl4-openssl-dev libmsgpack-dev libarchive-dev libssl-dev
 	libjansson-dev libcmocka-dev git zstd ca-certificates)
-test_pkgs=(jq curl tar diffutils procps postgresql chromium asciinema)
+test_pkgs=(jq curl tar diffutils procps postgresql chromium asciinema etcd-server etcd-client)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -250,6 +250,7 @@ struct run_opts {
 	const char *kind;
 	const char *reason;
 	const char *tag;
+	const char *fleet;   /* rollback --fleet F: recorded in incident.opened */
 	bool yes, force, with_db, no_backup, dry_run;
 	const char *archive; /* restore: absolute path */
 	const char *to;      /* restore: absolute path */
@@ -358,6 +359,18 @@ int cmd_restore(struct cli *cli);
 int cmd_demo(struct cli *cli);
 int cmd_config(struct cli *cli);
 int cmd_help(struct cli *cli);
+/* cmd_fleet.c: `incident fleet ...`; the agent (fleet_agent.c) and the
+ * report (fleet_report.c).  cli_fleet_open: fleet F over [fleet]
+ * endpoints, as this node (fleet.node) or as an operator. */
+int cmd_fleet(struct cli *cli);
+struct ir_fleet;
+int cli_fleet_open(struct cli *cli, const char *fleet, bool as_node,
+		   struct ir_fleet **out) IR_WUR;
+/* fleet_open.c: also a node's mirrored head (head, head_inc, head_seq,
+ * mirror_lag_ms) set in obj, a jansson object; nothing when none. */
+void cli_fleet_head_json(struct ir_fleet *f, const char *node, void *obj);
+int cli_fleet_agent(struct cli *cli);
+int cli_fleet_report(struct cli *cli);
 
 /* help.c: the usage of every command, and one command's options. */
 void cli_usage_all(FILE *out);

@@ -330,13 +330,16 @@ parse_run_opts(struct cli *cli, struct run_opts *o, bool rollback)
 	int i;
 
 	for (i = 1; i < cli->argc; i++) {
-		const char *v = NULL;
+		const char *v = NULL, *fleet = NULL;
 		int r = cli_value(cli, &i, "--reason", &v);
 
+		if (!r && rollback)
+			r = cli_value(cli, &i, "--fleet", &fleet);
 		if (r < 0)
 			return r;
 		if (r) {
-			o->reason = v;
+			o->reason = v ? v : o->reason;
+			o->fleet = fleet ? fleet : o->fleet;
 		} else if (cli_flag(cli, &i, "--yes") || cli_flag(cli, &i, "-y")) {
 			o->yes = true;
 		} else if (rollback && cli_flag(cli, &i, "--force")) {

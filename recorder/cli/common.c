@@ -365,6 +365,8 @@ cli_incident_data(struct cli *cli, const struct run_opts *o)
 		ir_val_set_uint(d, "budget_ms", cli->cfg->stop_budget_ms);
 	if (o->tag)
 		ir_val_set_str(opts, "tag", o->tag);
+	if (o->fleet)
+		ir_val_set_str(d, "fleet", o->fleet);
 	ir_val_set_bool(opts, "force", o->force);
 	ir_val_set_bool(opts, "with_db", o->with_db);
 	ir_val_set_bool(opts, "no_backup", o->no_backup);

@@ -36,6 +36,7 @@ static const struct {
 	{ "archives", cmd_archives },
 	{ "restore", cmd_restore },
 	{ "config", cmd_config },
+	{ "fleet", cmd_fleet },
 	{ "help", cmd_help },
 	{ "demo", cmd_demo },
 };

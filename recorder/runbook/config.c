@@ -69,8 +69,10 @@ static const struct key keys[] = {
 	KEY("deploy.soak-interval", K_DURATION, deploy_soak_interval_ms),
 	KEY("deploy.on-failure", K_STR, deploy_on_failure),
 	KEY("deploy.budget", K_DURATION, deploy_budget_ms),
-	KEY("checkpoint.key", K_PATH, checkpoint_key),
-	KEY("checkpoint.git-notes", K_BOOL, checkpoint_git_notes),
+	KEY("fleet.endpoints", K_STR, fleet_endpoints),
+	KEY("fleet.node", K_STR, fleet_node),
+	KEY("fleet.lease", K_DURATION, fleet_lease_ms),
+	KEY("fleet.timeout", K_DURATION, fleet_timeout_ms),
 	/* notify.<name>.url is handled apart: it has a subsection. */
 };
 
@@ -497,6 +499,8 @@ fill_defaults(struct ir_config *cfg)
 	DEFAULT_MS(deploy_migrate_budget_ms, 5 * 60000);
 	DEFAULT_MS(deploy_soak_interval_ms, 5000);
 	DEFAULT_MS(deploy_budget_ms, 15 * 60000);
+	DEFAULT_MS(fleet_lease_ms, 5000);
+	DEFAULT_MS(fleet_timeout_ms, 1000);
 #undef DEFAULT_MS
 	if (!cfg->backup_keep)
 		cfg->backup_keep = 20;
@@ -504,10 +508,6 @@ fill_defaults(struct ir_config *cfg)
 		cfg->health_expect_status = 200;
 	if (!cfg->verify_lines)
 		cfg->verify_lines = 20;
-	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
-		if (!strcmp(keys[i].name, "checkpoint.git-notes") &&
-		    !(cfg->from_file >> i & 1))
-			cfg->checkpoint_git_notes = true;
 	return 0;
 }
 
@@ -777,7 +777,8 @@ ir_config_free(struct ir_config *cfg)
 	free(cfg->deploy_config);
 	free(cfg->deploy_migrate);
 	free(cfg->deploy_on_failure);
-	free(cfg->checkpoint_key);
+	free(cfg->fleet_endpoints);
+	free(cfg->fleet_node);
 	for (i = 0; i < cfg->n_notify; i++) {
 		free(cfg->notify[i].name);
 		free(cfg->notify[i].url);

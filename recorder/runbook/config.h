@@ -79,11 +79,12 @@ struct ir_config {
 	char *deploy_on_failure;
 	uint64_t deploy_budget_ms;
 
-	/* Checkpoints: the Ed25519 key (NULL: DATA_DIR/keys/checkpoint.key)
-	 * and whether a close anchors its checkpoint as a git note on the
-	 * deployed commit (default true). */
-	char *checkpoint_key;
-	bool checkpoint_git_notes;
+	/* `incident fleet`: etcd's JSON gateway (comma-separated URLs), this
+	 * node's name in the fleet, its lease and each request's timeout. */
+	char *fleet_endpoints;
+	char *fleet_node;
+	uint64_t fleet_lease_ms;
+	uint64_t fleet_timeout_ms;
 
 	struct ir_notify *notify;
 	size_t n_notify;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "lazylib.h"
 
 #ifndef IR_VERSION
@@ -84,6 +85,7 @@ struct request {
 	long connect_timeout_ms;
 	long timeout_ms;
 	bool webhook;     /* the URL is a secret: never in a message */
+	const char *what; /* names the request in messages; NULL: probe */
 };
 
 /* The body as it arrives: the first bytes kept, the rest counted up to
@@ -158,6 +160,9 @@ fail(struct ir_ctx *ctx, CURLcode cc, const struct request *rq,
 	if (rq->webhook)
 		return ir_error_set(ctx, code, IR_ORIGIN_CURL, (int)cc,
 				    "webhook: %s", why);
+	if (rq->what)
+		return ir_error_set(ctx, code, IR_ORIGIN_CURL, (int)cc,
+				    "%s: %s", rq->what, why);
 	return ir_error_set(ctx, code, IR_ORIGIN_CURL, (int)cc,
 			    "health probe: %s", why);
 }
@@ -175,44 +180,13 @@ clamp_ms(uint64_t ms)
 	return ms > LONG_MAX ? LONG_MAX : (long)ms;
 }
 
-/* Run rq; 0 when a response came back (whatever its status), with
- * status, latency and body in out. */
-static int
-perform(const struct request *rq, struct ir_http_result *out,
-	struct ir_ctx *ctx)
+/* The options every request shares; rq->json makes it a POST. */
+static CURLcode
+setup(CURL *h, const struct request *rq, char *errbuf,
+      struct curl_slist *headers, curl_write_callback on_data, void *sink)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct sink sink = { out->body, 0, IR_LIMIT_HTTP_BODY_KEPT, 0, false,
-			     false };
-	struct curl_slist *headers = NULL, *more;
-	curl_off_t total_us = 0;
 	CURLcode cc = CURLE_OK;
-	CURL *h = NULL;
-	long status = 0;
-	int rc = 0;
 
-	out->body[0] = '\0';
-	rc = ir_lazylib_ready(&curl_lib, ctx);
-	if (rc) {
-		snprintf(out->error, sizeof(out->error), "%s",
-			 ir_error_msg(ctx, rc));
-		return rc;
-	}
-	h = api.curl_easy_init();
-	if (!h) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (rq->json) {
-		headers = api.curl_slist_append(NULL,
-					    "Content-Type: application/json");
-		more = headers ? api.curl_slist_append(headers, "Expect:") : NULL;
-		if (!more) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		headers = more;
-	}
 /* In parentheses: curl.h makes curl_easy_setopt and _getinfo macros. */
 #define SET(opt, val)                                                         \
 	do {                                                                  \
@@ -232,14 +206,66 @@ perform(const struct request *rq, struct ir_http_result *out,
 	SET(CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
 	SET(CURLOPT_TIMEOUT_MS, rq->timeout_ms);
 	SET(CURLOPT_USERAGENT, "incident/" IR_VERSION);
-	SET(CURLOPT_WRITEFUNCTION, on_body);
-	SET(CURLOPT_WRITEDATA, &sink);
+	SET(CURLOPT_WRITEFUNCTION, on_data);
+	SET(CURLOPT_WRITEDATA, sink);
 	if (rq->json) {
 		SET(CURLOPT_HTTPHEADER, headers);
 		SET(CURLOPT_POSTFIELDS, rq->json);
 		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq->json));
 	}
 #undef SET
+	return cc;
+}
+
+/* The headers of a JSON POST; NULL when out of memory. */
+static struct curl_slist *
+json_headers(void)
+{
+	struct curl_slist *h = api.curl_slist_append(NULL,
+						"Content-Type: application/json");
+	struct curl_slist *more = h ? api.curl_slist_append(h, "Expect:") : NULL;
+
+	if (!more)
+		api.curl_slist_free_all(h);
+	return more;
+}
+
+/* Run rq; 0 when a response came back (whatever its status), with
+ * status, latency and body in out. */
+static int
+perform(const struct request *rq, struct ir_http_result *out,
+	struct ir_ctx *ctx)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct sink sink = { out->body, 0, IR_LIMIT_HTTP_BODY_KEPT, 0, false,
+			     false };
+	struct curl_slist *headers = NULL;
+	curl_off_t total_us = 0;
+	CURLcode cc = CURLE_OK;
+	CURL *h = NULL;
+	long status = 0;
+	int rc = 0;
+
+	out->body[0] = '\0';
+	rc = ir_lazylib_ready(&curl_lib, ctx);
+	if (rc) {
+		snprintf(out->error, sizeof(out->error), "%s",
+			 ir_error_msg(ctx, rc));
+		return rc;
+	}
+	h = api.curl_easy_init();
+	if (!h) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (rq->json) {
+		headers = json_headers();
+		if (!headers) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	cc = setup(h, rq, errbuf, headers, on_body, &sink);
 	if (cc != CURLE_OK)
 		goto out;
 	cc = api.curl_easy_perform(h);
@@ -274,7 +300,7 @@ ir_http_get(const char *url, uint64_t connect_timeout_ms, uint64_t timeout_ms,
 	    struct ir_http_result *out, struct ir_ctx *ctx)
 {
 	struct request rq = { url, NULL, clamp_ms(connect_timeout_ms),
-			      clamp_ms(timeout_ms), false };
+			      clamp_ms(timeout_ms), false, NULL };
 
 	if (!url || !out)
 		return -EINVAL;
@@ -295,7 +321,7 @@ ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
 		  struct ir_ctx *ctx)
 {
 	struct request rq = { url, json, clamp_ms(timeout_ms),
-			      clamp_ms(timeout_ms), true };
+			      clamp_ms(timeout_ms), true, NULL };
 	struct ir_http_result res;
 	int rc;
 
@@ -309,6 +335,86 @@ ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
 	if (rc == 0 && (res.status < 200 || res.status > 299))
 		rc = ir_error_set(ctx, -EPROTO, IR_ORIGIN_CURL, 0,
 				  "webhook answered HTTP %ld", res.status);
+	return rc;
+}
+
+/* An exchange's body as it arrives, and whether the caller has read
+ * enough of it (a watch ends its stream there). */
+struct stream_sink {
+	struct ir_buf *body;
+	bool (*enough)(void *payload, const struct ir_buf *body);
+	void *payload;
+	bool over;  /* past the buffer's cap */
+	bool ended; /* enough said so */
+};
+
+static size_t
+on_stream(char *data, size_t size, size_t nmemb, void *payload)
+{
+	struct stream_sink *s = payload;
+	size_t n = size * nmemb;
+
+	if (ir_buf_add(s->body, data, n)) {
+		s->over = true;
+		return 0;
+	}
+	if (s->enough && s->enough(s->payload, s->body)) {
+		s->ended = true;
+		return 0;
+	}
+	return n;
+}
+
+int
+ir_http_exchange(const char *url, const char *json, uint64_t connect_ms,
+		 uint64_t timeout_ms, const char *what, struct ir_buf *out,
+		 bool (*enough)(void *payload, const struct ir_buf *body),
+		 void *payload, long *status, struct ir_ctx *ctx)
+{
+	struct request rq = { url, json, clamp_ms(connect_ms),
+			      clamp_ms(timeout_ms), false, what };
+	struct stream_sink sink = { out, enough, payload, false, false };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
+	CURLcode cc = CURLE_OK;
+	CURL *h = NULL;
+	int rc;
+
+	*status = 0;
+	if (!scheme_ok(url))
+		return ir_error_set(ctx, -EINVAL, IR_ORIGIN_USAGE, 0,
+				    "%s: \"%s\" is not an http or https URL",
+				    what, url);
+	rc = ir_lazylib_ready(&curl_lib, ctx);
+	if (rc)
+		return rc;
+	ir_buf_reset(out);
+	h = api.curl_easy_init();
+	headers = json_headers();
+	if (!h || !headers) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cc = setup(h, &rq, errbuf, headers, on_stream, &sink);
+	if (cc == CURLE_OK)
+		cc = api.curl_easy_perform(h);
+	if (cc == CURLE_WRITE_ERROR && sink.ended)
+		cc = CURLE_OK;
+	if (cc == CURLE_WRITE_ERROR && sink.over) {
+		rc = ir_error_set(ctx, -ENOSPC, IR_ORIGIN_CURL, 0,
+				  "%s: the answer is larger than %zu bytes",
+				  what, out->max);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		rc = fail(ctx, cc, &rq, errbuf, NULL, 0);
+		goto out;
+	}
+	(api.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, status);
+out:
+	api.curl_slist_free_all(headers);
+	if (h)
+		api.curl_easy_cleanup(h);
 	return rc;
 }
 

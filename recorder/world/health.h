@@ -34,6 +34,19 @@ int ir_http_get(const char *url, uint64_t connect_timeout_ms,
 int ir_http_post_json(const char *url, const char *json, uint64_t timeout_ms,
 		      struct ir_ctx *ctx) IR_WUR;
 
+struct ir_buf;
+
+/* An exchange with a JSON service (etcd's gateway): POST json to url with
+ * connect and total timeouts; the answer's body goes into out (reset
+ * first; -ENOSPC past its cap).  enough (may be NULL) is asked after each
+ * piece of the body: true ends the transfer there, as a success (a watch's
+ * stream).  *status gets the HTTP status (0 without an answer).  Errors as
+ * ir_http_get's, the message starting with what. */
+int ir_http_exchange(const char *url, const char *json, uint64_t connect_ms,
+		     uint64_t timeout_ms, const char *what, struct ir_buf *out,
+		     bool (*enough)(void *payload, const struct ir_buf *body),
+		     void *payload, long *status, struct ir_ctx *ctx) IR_WUR;
+
 /* Room for ir_health_judge()'s reason. */
 #define IR_HEALTH_WHY 320
 
