@@ -300,6 +300,79 @@ ir_evlog_header_follow(struct ir_incident *inc, const struct ir_event *ev)
 	}
 }
 
+/*
+ * The ledger's write side (the rest is evlog_ledger.c): its edge, loaded
+ * and stored in the appending transaction, and one leaf per event.
+ */
+static const MDB_val frontier_key = { 6, "ledger" };
+
+/* In a write transaction the page may be one it has already written,
+ * which is not in the map: only the value's length is checked then, by
+ * its reader. */
+int
+ir_evlog_meta_get(struct ir_evlog *log, MDB_txn *txn, bool writing,
+		  MDB_val *k, MDB_val *v)
+{
+	if (writing)
+		return IR_EVLOG_WALK(mdb_get(txn, log->meta, k, v));
+	return ir_lmdb_get(log, txn, log->meta, k, v);
+}
+
+int
+ir_evlog_ledger_load(struct ir_evlog *log, MDB_txn *txn, bool writing,
+		     struct ir_merkle_frontier *f, struct ir_ctx *ctx)
+{
+	MDB_val k = frontier_key, v;
+	int rc;
+
+	ir_merkle_frontier_init(f);
+	if (!log->has_ledger)
+		return 0;
+	rc = ir_evlog_meta_get(log, txn, writing, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return ir_evlog_lmdb_error(ctx, rc, "read the ledger");
+	ir_evlog_walking++;
+	rc = ir_merkle_frontier_decode(f, v.mv_data, v.mv_size);
+	ir_evlog_walking--;
+	if (rc)
+		return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
+				    "the event log %s/data.mdb is damaged: "
+				    "its ledger's edge does not decode",
+				    log->dir);
+	return 0;
+}
+
+int
+ir_evlog_ledger_add(MDB_cursor *cur, struct ir_merkle_frontier *f,
+		    uint64_t id, uint64_t seq, const uint8_t hash[IR_HASH_LEN])
+{
+	uint8_t key[8], leaf[IR_LEDGER_LEAF_LEN], h[IR_SHA256_LEN];
+	MDB_val k = { 8, key }, v = { sizeof(leaf), leaf };
+	int rc;
+
+	ir_merkle_leaf_data(leaf, id, seq, hash);
+	ir_merkle_leaf_hash(h, leaf, sizeof(leaf));
+	ir_evlog_put_be64(key, f->size);
+	rc = IR_EVLOG_WALK(mdb_cursor_put(cur, &k, &v, MDB_APPEND));
+	if (rc)
+		return rc;
+	ir_merkle_frontier_push(f, h);
+	return 0;
+}
+
+int
+ir_evlog_ledger_store(struct ir_evlog *log, MDB_txn *txn,
+		      const struct ir_merkle_frontier *f)
+{
+	uint8_t buf[IR_MERKLE_FRONTIER_MAX];
+	MDB_val k = frontier_key, v = { 0, buf };
+
+	v.mv_size = ir_merkle_frontier_encode(f, buf);
+	return IR_EVLOG_WALK(mdb_put(txn, log->meta, &k, &v, 0));
+}
+
 /* The events' leaves, in the transaction that writes them: LMDB's code,
  * or a negative errno. */
 static int

@@ -22,73 +22,6 @@
 static const MDB_val frontier_key = { 6, "ledger" };
 static const MDB_val log_id_key = { 6, "log_id" };
 
-/* In a write transaction the page may be one it has already written,
- * which is not in the map: only the value's length is checked then, by
- * its reader. */
-static int
-meta_get(struct ir_evlog *log, MDB_txn *txn, bool writing, MDB_val *k,
-	 MDB_val *v)
-{
-	if (writing)
-		return IR_EVLOG_WALK(mdb_get(txn, log->meta, k, v));
-	return ir_lmdb_get(log, txn, log->meta, k, v);
-}
-
-int
-ir_evlog_ledger_load(struct ir_evlog *log, MDB_txn *txn, bool writing,
-		     struct ir_merkle_frontier *f, struct ir_ctx *ctx)
-{
-	MDB_val k = frontier_key, v;
-	int rc;
-
-	ir_merkle_frontier_init(f);
-	if (!log->has_ledger)
-		return 0;
-	rc = meta_get(log, txn, writing, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc)
-		return ir_evlog_lmdb_error(ctx, rc, "read the ledger");
-	ir_evlog_walking++;
-	rc = ir_merkle_frontier_decode(f, v.mv_data, v.mv_size);
-	ir_evlog_walking--;
-	if (rc)
-		return ir_error_set(ctx, -EBADMSG, IR_ORIGIN_LMDB, 0,
-				    "the event log %s/data.mdb is damaged: "
-				    "its ledger's edge does not decode",
-				    log->dir);
-	return 0;
-}
-
-int
-ir_evlog_ledger_add(MDB_cursor *cur, struct ir_merkle_frontier *f,
-		    uint64_t id, uint64_t seq, const uint8_t hash[IR_HASH_LEN])
-{
-	uint8_t key[8], leaf[IR_LEDGER_LEAF_LEN], h[IR_SHA256_LEN];
-	MDB_val k = { 8, key }, v = { sizeof(leaf), leaf };
-	int rc;
-
-	ir_merkle_leaf_data(leaf, id, seq, hash);
-	ir_merkle_leaf_hash(h, leaf, sizeof(leaf));
-	ir_evlog_put_be64(key, f->size);
-	rc = IR_EVLOG_WALK(mdb_cursor_put(cur, &k, &v, MDB_APPEND));
-	if (rc)
-		return rc;
-	ir_merkle_frontier_push(f, h);
-	return 0;
-}
-
-int
-ir_evlog_ledger_store(struct ir_evlog *log, MDB_txn *txn,
-		      const struct ir_merkle_frontier *f)
-{
-	uint8_t buf[IR_MERKLE_FRONTIER_MAX];
-	MDB_val k = frontier_key, v = { 0, buf };
-
-	v.mv_size = ir_merkle_frontier_encode(f, buf);
-	return IR_EVLOG_WALK(mdb_put(txn, log->meta, &k, &v, 0));
-}
-
 /* A log written before the ledger: its events enter it once, in the
  * order of their keys (incident, then seq), the first time it is opened
  * to write. */
@@ -156,7 +89,7 @@ ir_evlog_ledger_open(struct ir_evlog *log, MDB_txn *txn, bool rdonly,
 		return ir_evlog_lmdb_error(ctx, rc, "open the ledger");
 	log->has_ledger = true;
 	k = log_id_key;
-	rc = meta_get(log, txn, !rdonly, &k, &v);
+	rc = ir_evlog_meta_get(log, txn, !rdonly, &k, &v);
 	if (!rc && v.mv_size == IR_EVLOG_ID_LEN) {
 		ir_evlog_walking++;
 		memcpy(log->id, v.mv_data, IR_EVLOG_ID_LEN);
@@ -178,7 +111,7 @@ ir_evlog_ledger_open(struct ir_evlog *log, MDB_txn *txn, bool rdonly,
 	if (rdonly)
 		return 0;
 	k = frontier_key;
-	rc = meta_get(log, txn, true, &k, &v);
+	rc = ir_evlog_meta_get(log, txn, true, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return backfill(log, txn, ctx);
 	return rc ? ir_evlog_lmdb_error(ctx, rc, "read the ledger") : 0;

@@ -59,7 +59,13 @@ int ir_evlog_header_put(struct ir_evlog *log, MDB_txn *txn,
 void ir_evlog_header_follow(struct ir_incident *inc,
 			    const struct ir_event *ev);
 
-/* The ledger (evlog_ledger.c): open its database in the transaction that
+/* A value of meta: in a write transaction the page may be one it has
+ * already written, outside the map, so only its length is checked then,
+ * by the caller. */
+int ir_evlog_meta_get(struct ir_evlog *log, MDB_txn *txn, bool writing,
+		      MDB_val *k, MDB_val *v);
+
+/* The ledger (evlog.c writes it, evlog_ledger.c opens and reads it): open its database in the transaction that
  * opens the others (a log from before it enters it whole); load and store
  * its edge, and add one event's leaf through a cursor on log->ledger, all
  * in the appending transaction.  _add and _store return LMDB's codes. */
