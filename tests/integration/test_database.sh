@@ -22,8 +22,14 @@ mkdir -p "$PGDATA"
 chmod 755 "$T"
 [ "$(id -u)" -eq 0 ] && chown postgres "$PGDATA"
 as_pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w \
-	-o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1" start >/dev/null
+# A port found free can be taken before the server binds it (other
+# suites start servers on random ports too): try another, a few times.
+for _ in 1 2 3; do
+	as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w \
+		-o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1" \
+		start >/dev/null && break
+	PGPORT=$(free_port)
+done
 stop_pg() {
 	as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
 	cleanup
