@@ -512,6 +512,25 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 		               " was interrupted)");
 	} else if (ir_tline_is_type(ev, "incident.closed")) {
 		describe_closed(l, ev, x);
+	} else if (ir_tline_is_type(ev, "checkpoint")) {
+		const struct ir_val *root = ir_val_get(d, "root");
+
+		if (ir_tline_val_u64(d, "size", &u) && root &&
+		    root->type == IR_VAL_BIN && root->as.str.len >= 8) {
+			const uint8_t *r = (const uint8_t *)root->as.str.ptr;
+			size_t i;
+
+			ir_tline_printf(l, "signed: %llu events, root ",
+			                (ull)u);
+			for (i = 0; i < 8; i++)
+				ir_tline_printf(l, "%02x", r[i]);
+		} else {
+			ir_tline_tone(l, IR_TONE_YELLOW);
+			ir_tline_puts(l, "not signed");
+			ir_tline_tone(l, IR_TONE_OFF);
+			ir_tline_field(l, d, "error", ": ", "");
+		}
+		ir_tline_field(l, d, "what", " (", ")");
 	} else {
 		ir_tline_add(l, ev->type, strnlen(ev->type, sizeof(ev->type)));
 		describe_fields(l, d, NULL);
@@ -536,6 +555,8 @@ ir_tline_column(struct ir_tline *l, const struct ir_event *ev)
 		ir_tline_puts(l, "archive");
 	else if (ir_tline_is_type(ev, "observation"))
 		ir_tline_puts(l, "observed");
+	else if (ir_tline_is_type(ev, "checkpoint"))
+		ir_tline_puts(l, "checkpoint");
 	ir_tline_pad(l, start + IR_TLINE_STEP_COL);
 	ir_tline_puts(l, " ");
 }

@@ -49,6 +49,8 @@ struct cli {
 	size_t n_told, cap_told;
 	/* Every tag's verdict from one walk of them (cmd_mark.c). */
 	struct cli_verdicts *verdicts;
+	/* The checkpoint signer's key, once loaded (checkpoint.c). */
+	struct ir_key *ckey;
 };
 
 struct cli_command {
@@ -371,6 +373,39 @@ int cli_fleet_open(struct cli *cli, const char *fleet, bool as_node,
 void cli_fleet_head_json(struct ir_fleet *f, const char *node, void *obj);
 int cli_fleet_agent(struct cli *cli);
 int cli_fleet_report(struct cli *cli);
+
+/* checkpoint.c: signed checkpoints of the ledger.  The world's signer
+ * (effects.h: checkpoint): sign head, keep it as
+ * DATA_DIR/checkpoints/latest and, at a close with [checkpoint]
+ * git-notes, as a note on the deployed commit. */
+struct ir_ledger_head;
+struct ir_checkpoint;
+int cli_world_checkpoint(void *self, const struct ir_ledger_head *head,
+			 const char *what, bool close,
+			 struct ir_ctx *ctx) IR_WUR;
+/* The origin this log's checkpoints name: HOST/incident/LOG-ID. */
+void cli_checkpoint_origin(struct cli *cli, char *out, size_t cap);
+/* The pinned public keys: DATA_DIR/keys/ed25519-*.pub, or only the PEM
+ * file extra when given. */
+#define CLI_PINS_MAX 64
+struct cli_pins {
+	uint8_t pub[CLI_PINS_MAX][32];
+	size_t n;
+};
+int cli_checkpoint_pins(struct cli *cli, const char *extra,
+			struct cli_pins *p, struct ir_ctx *ctx) IR_WUR;
+/* Whether cp bears a good signature of one of p's keys. */
+bool cli_checkpoint_pinned(const struct cli_pins *p,
+			   const struct ir_checkpoint *cp);
+/* verify_checkpoint.c: verify --checkpoint src (a file, or "git": the
+ * notes in deploy.dir), signatures against the pinned keys (or the PEM
+ * file key).  A fault goes into msg (empty: none); json (a jansson
+ * object, may be NULL) gets "checkpoint". */
+int cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
+			   void *json, char *msg, size_t cap) IR_WUR;
+/* The notes' ref in the deploy repository. */
+#define CLI_NOTES_REF "refs/notes/incident-checkpoints"
+int cmd_checkpoint(struct cli *cli);
 
 /* help.c: the usage of every command, and one command's options. */
 void cli_usage_all(FILE *out);

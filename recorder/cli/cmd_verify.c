@@ -197,30 +197,77 @@ check_ledger(struct verify_walk *w, json_t *out)
 	return 0;
 }
 
+/* --checkpoint: the log against the signed checkpoints of src
+ * (verify_checkpoint.c); without one, say what is not protected. */
+static int
+check_anchor(struct verify_walk *w, const char *src, const char *key,
+	     json_t *out)
+{
+	char msg[1024] = "";
+	int rc;
+
+	if (!src) {
+		if (out)
+			json_object_set_new(out, "checkpoint", json_null());
+		else
+			printf("checkpoint: none given: a cut tail or a log "
+			       "rewritten whole would pass (verify "
+			       "--checkpoint FILE|git)\n");
+		return 0;
+	}
+	rc = cli_verify_checkpoints(w->cli, src, key, out, msg, sizeof(msg));
+	if (rc || !msg[0])
+		return rc;
+	w->bad++;
+	if (!w->first_bad) {
+		w->first_bad = 1;
+		snprintf(w->first_msg, sizeof(w->first_msg), "%s", msg);
+	}
+	if (!w->arr)
+		printf("checkpoint  BAD  %s\n", msg);
+	return 0;
+}
+
 int
 cmd_verify(struct cli *cli)
 {
 	json_t *ledger = NULL;
 	struct verify_walk w = { cli, NULL, 0, 0, 0, "" };
+	const char *anchor = NULL, *key = NULL, *inc = NULL;
 	uint64_t id = 0;
-	int i = 1, rc;
+	int i, rc;
 
-	if (cli->argc > 2)
-		return cli_unexpected(cli, 2);
-	if (cli->argc == 2) {
-		int code = cli_one_incident(cli, &i, &id, "verify", true);
-
-		if (code)
-			return code;
-	} else {
-		rc = cli_open_log_readonly(cli);
+	for (i = 1; i < cli->argc; i++) {
+		rc = cli_value(cli, &i, "--checkpoint", &anchor);
+		if (!rc)
+			rc = cli_value(cli, &i, "--key", &key);
+		if (rc < 0)
+			return IR_EXIT_USAGE;
 		if (rc)
-			return cli_fail(cli, rc);
+			continue;
+		if (inc || cli->argv[i][0] == '-')
+			return cli_unexpected(cli, i);
+		inc = cli->argv[i];
 	}
+	if (key && !anchor)
+		return cli_usage(cli, "--key goes with --checkpoint");
+	rc = cli_open_log_readonly(cli);
+	if (!rc && inc)
+		rc = cli_incident_arg(cli, inc, &id);
+	if (rc)
+		return cli_fail(cli, rc);
+	if (anchor && !strcmp(anchor, "git") && !cli->cfg->deploy_dir)
+		return cli_usage(cli, "--checkpoint git reads the notes of "
+				      "deploy.dir: no configuration names it");
 	if (cli->json)
 		w.arr = json_array();
+	ledger = cli->json ? json_object() : NULL;
 	if (id) {
 		rc = verify_one(&w, id);
+		/* One incident; the ledger only when asked to hold it to a
+		 * checkpoint. */
+		if (!rc && anchor)
+			rc = check_ledger(&w, ledger);
 	} else {
 		rc = ir_evlog_incidents(cli->log, verify_walk_one, &w,
 					&cli->ctx);
@@ -228,22 +275,18 @@ cmd_verify(struct cli *cli)
 			rc = check_evidence(&w, "archives");
 		if (!rc)
 			rc = check_evidence(&w, "reports");
-		if (!rc) {
-			ledger = cli->json ? json_object() : NULL;
+		if (!rc)
 			rc = check_ledger(&w, ledger);
-		}
 	}
+	if (!rc && (anchor || !id))
+		rc = check_anchor(&w, anchor, key, ledger);
 	if (w.arr) {
-		json_t *j = ledger ? ledger : json_object();
-
-		json_object_set_new(j, "ok", json_boolean(!w.bad && !rc));
+		json_object_set_new(ledger, "ok", json_boolean(!w.bad && !rc));
 		if (w.bad)
-			json_object_set_new(j, "error",
+			json_object_set_new(ledger, "error",
 					    json_string(w.first_msg));
-		json_object_set_new(j, "incidents", w.arr);
-		cli_print_json(j);
-	} else {
-		json_decref(ledger);
+		json_object_set_new(ledger, "incidents", w.arr);
+		cli_print_json(ledger);
 	}
 	if (rc)
 		return cli_fail(cli, rc);

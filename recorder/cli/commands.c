@@ -60,7 +60,11 @@ const struct cli_command cli_commands[] = {
 	{ "abort", "abort INC",
 	  "close an interrupted incident without resuming it",
 	  CLI_LOAD_ALL },
-	{ "verify", "verify [INC]", "check hash chains and log integrity",
+	{ "verify", "verify [INC] [--checkpoint FILE|git] [--key PUB.pem]",
+	  "check hash chains, log integrity and signed checkpoints",
+	  0 },
+	{ "checkpoint", "checkpoint [--rotate-key]",
+	  "the latest signed checkpoint of the log, for a ticket",
 	  0 },
 	{ "export",
 	  "export INC --format jsonl|asciicast [--cols N] [--rows N] "

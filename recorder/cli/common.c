@@ -14,6 +14,7 @@
 #include "health.h"
 #include "ir_archive.h"
 #include "report.h"
+#include "sign.h"
 
 int
 cli_load_config(struct cli *cli, bool required)
@@ -147,6 +148,8 @@ cli_close(struct cli *cli)
 	free(cli->told);
 	cli->told = NULL;
 	cli_verdicts_free(cli);
+	ir_key_free(cli->ckey);
+	cli->ckey = NULL;
 	cli->n_told = cli->cap_told = 0;
 }
 
@@ -259,6 +262,8 @@ cli_world(struct cli *cli)
 		cli->world.self = cli;
 		cli->world.report_write = cli_write_report;
 		cli->world.verdict = cli_world_verdict;
+		if (cli->cfg && cli->cfg->checkpoint_sign)
+			cli->world.checkpoint = cli_world_checkpoint;
 	}
 	return &cli->world;
 }

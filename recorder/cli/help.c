@@ -164,12 +164,27 @@ static const struct help helps[] = {
 	  "close as\n"
 	  "                 aborted without resuming it\n" },
 	{ "verify",
-	  "  INC            check only this incident (default: all, and "
-	  "that every\n"
-	  "                 archive and report belongs to one); exit 1 on "
-	  "a fault:\n"
-	  "                 a broken chain, a header that is not what its "
-	  "events say\n" },
+	  "  INC            check only this incident (default: all, that "
+	  "every archive\n"
+	  "                 and report belongs to one, and the ledger); "
+	  "exit 1 on a\n"
+	  "                 fault: a broken chain, a header that is not what "
+	  "its events\n"
+	  "                 say, a ledger that does not match them\n"
+	  "  --checkpoint FILE|git\n"
+	  "                 also hold the log to signed checkpoints: a file "
+	  "of notes, or\n"
+	  "                 the notes under refs/notes/incident-checkpoints "
+	  "in deploy.dir;\n"
+	  "                 a cut tail, a rewrite, a foreign key is a fault\n"
+	  "  --key PUB.pem  check signatures against this public key only "
+	  "(default:\n"
+	  "                 DATA_DIR/keys/ed25519-*.pub)\n" },
+	{ "checkpoint",
+	  "  prints the latest signed checkpoint (signed now when the log "
+	  "grew since)\n"
+	  "  --rotate-key   a new signing key; the old public key stays "
+	  "pinned\n" },
 	{ "export",
 	  "  INC            INC-7, 7 or last\n"
 	  "  --format jsonl one JSON object per event, as stored\n"

@@ -31,6 +31,7 @@ static const struct {
 	{ "note", cmd_note },
 	{ "abort", cmd_abort },
 	{ "verify", cmd_verify },
+	{ "checkpoint", cmd_checkpoint },
 	{ "export", cmd_export },
 	{ "backup", cmd_backup },
 	{ "archives", cmd_archives },

@@ -422,12 +422,14 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 	for (i = 0; i < n; i++) {
 		struct ir_event *ev = events[i];
 
-		/* A closed incident takes notes and observations (how its
-		 * webhooks were told) and nothing else: a second executor
+		/* A closed incident takes notes, observations (how its
+		 * webhooks were told) and the checkpoint of its close, and
+		 * nothing else: a second executor
 		 * that got past the lock cannot go on running steps of one
 		 * that the first has closed. */
 		if (inc->closed && strcmp(ev->type, "note") &&
-		    strcmp(ev->type, "observation"))
+		    strcmp(ev->type, "observation") &&
+		    strcmp(ev->type, "checkpoint"))
 			return ir_error_set(ctx, -ESTALE, IR_ORIGIN_LOCK, 0,
 					    "INC-%llu is already closed (%s): "
 					    "%s refused",

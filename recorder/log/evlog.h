@@ -160,6 +160,9 @@ struct ir_ledger_head {
 };
 int ir_evlog_ledger_head(struct ir_evlog *log, struct ir_ledger_head *out,
 			 struct ir_ctx *ctx) IR_WUR;
+/* The log's own random id, made with it (16 zero bytes without a
+ * ledger): a checkpoint names the log it is of. */
+const uint8_t *ir_evlog_id(const struct ir_evlog *log);
 /* Which event leaf `index` (from 0) stands for. */
 int ir_evlog_ledger_leaf(struct ir_evlog *log, uint64_t index, uint64_t *id,
 			 uint64_t *seq, struct ir_ctx *ctx) IR_WUR;

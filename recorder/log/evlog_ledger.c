@@ -149,6 +149,14 @@ ir_evlog_ledger_head(struct ir_evlog *log, struct ir_ledger_head *out,
 	return 0;
 }
 
+const uint8_t *
+ir_evlog_id(const struct ir_evlog *log)
+{
+	static const uint8_t none[IR_EVLOG_ID_LEN];
+
+	return log->has_ledger ? log->id : none;
+}
+
 /* A leaf as stored: -EBADMSG unless it is one. */
 static int
 leaf_get(struct ir_evlog *log, MDB_cursor *cur, MDB_cursor_op op,

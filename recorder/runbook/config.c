@@ -73,6 +73,9 @@ static const struct key keys[] = {
 	KEY("fleet.node", K_STR, fleet_node),
 	KEY("fleet.lease", K_DURATION, fleet_lease_ms),
 	KEY("fleet.timeout", K_DURATION, fleet_timeout_ms),
+	KEY("checkpoint.sign", K_BOOL, checkpoint_sign),
+	KEY("checkpoint.key", K_PATH, checkpoint_key),
+	KEY("checkpoint.git-notes", K_BOOL, checkpoint_git_notes),
 	/* notify.<name>.url is handled apart: it has a subsection. */
 };
 
@@ -436,6 +439,18 @@ on_entry(void *payload, const char *name, const char *value)
 	return -EINVAL;
 }
 
+/* Whether the file set key name (else its value is the default). */
+static bool
+key_in_file(const struct ir_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (!strcmp(keys[i].name, name))
+			return cfg->from_file & (UINT64_C(1) << i);
+	return false;
+}
+
 static int
 fill_defaults(struct ir_config *cfg)
 {
@@ -504,6 +519,8 @@ fill_defaults(struct ir_config *cfg)
 #undef DEFAULT_MS
 	if (!cfg->backup_keep)
 		cfg->backup_keep = 20;
+	if (!key_in_file(cfg, "checkpoint.sign"))
+		cfg->checkpoint_sign = true;
 	if (!cfg->health_expect_status)
 		cfg->health_expect_status = 200;
 	if (!cfg->verify_lines)
@@ -779,6 +796,7 @@ ir_config_free(struct ir_config *cfg)
 	free(cfg->deploy_on_failure);
 	free(cfg->fleet_endpoints);
 	free(cfg->fleet_node);
+	free(cfg->checkpoint_key);
 	for (i = 0; i < cfg->n_notify; i++) {
 		free(cfg->notify[i].name);
 		free(cfg->notify[i].url);

@@ -86,6 +86,14 @@ struct ir_config {
 	uint64_t fleet_lease_ms;
 	uint64_t fleet_timeout_ms;
 
+	/* Signed checkpoints of the ledger (on unless sign = false): the
+	 * Ed25519 key (NULL: DATA_DIR/keys/checkpoint.key), and whether a
+	 * close anchors its checkpoint as a git note on the deployed
+	 * commit. */
+	bool checkpoint_sign;
+	char *checkpoint_key;
+	bool checkpoint_git_notes;
+
 	struct ir_notify *notify;
 	size_t n_notify;
 

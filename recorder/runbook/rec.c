@@ -191,9 +191,68 @@ ir_rec_attach(struct ir_rec *rec, uint64_t id, struct ir_ctx *ctx)
 	return 0;
 }
 
+/*
+ * A checkpoint after each commit that ends a step or closes the incident:
+ * the ledger's size and root now, signed and kept by the world, and a
+ * `checkpoint` event that rides with the next commit (at a close, the
+ * caller's last flush).  Signing is no step of the runbook: when it fails
+ * the event says why and the run goes on.
+ */
+static const char *
+ends_what(struct ir_rec *rec, char *what, size_t cap, bool *close)
+{
+	size_t i;
+
+	*close = false;
+	what[0] = '\0';
+	for (i = 0; i < rec->n_pending; i++) {
+		const struct ir_event *ev = rec->pending[i];
+
+		if (!strcmp(ev->type, "incident.closed")) {
+			*close = true;
+			snprintf(what, cap, "INC-%llu closed",
+				 (unsigned long long)rec->id);
+		} else if (!strcmp(ev->type, "step.completed") ||
+			   !strcmp(ev->type, "step.failed") ||
+			   !strcmp(ev->type, "step.skipped")) {
+			snprintf(what, cap, "INC-%llu after %s",
+				 (unsigned long long)rec->id, ev->step);
+		}
+	}
+	return what[0] ? what : NULL;
+}
+
+static int
+checkpoint(struct ir_rec *rec, const char *what, bool close,
+	   struct ir_ctx *ctx)
+{
+	struct ir_ctx local = { 0 };
+	struct ir_ledger_head head;
+	struct ir_val *d = ir_val_map_new();
+	int rc;
+
+	if (rec->fx->crash_point)
+		rec->fx->crash_point(rec->fx->self, "checkpoint", 1);
+	rc = ir_evlog_ledger_head(rec->log, &head, &local);
+	if (!rc)
+		rc = rec->fx->checkpoint(rec->fx->self, &head, what, close,
+					 &local);
+	if (!rc) {
+		ir_val_set_uint(d, "size", head.size);
+		ir_val_set_bin(d, "root", head.root, sizeof(head.root));
+	} else {
+		ir_val_set_str(d, "error", ir_error_msg(&local, rc));
+	}
+	ir_val_set_str(d, "what", what);
+	return ir_rec_emit(rec, "checkpoint", NULL, d, ctx);
+}
+
 int
 ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 {
+	const char *what;
+	char buf[128];
+	bool close;
 	int rc;
 
 	if (!rec->n_pending)
@@ -205,8 +264,10 @@ ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 	/* The log numbers events as they land; a note added by another
 	 * process in between shifts ours. */
 	rec->state.last_seq = rec->pending[rec->n_pending - 1]->seq;
+	what = rec->fx->checkpoint ? ends_what(rec, buf, sizeof(buf), &close)
+				   : NULL;
 	drop_pending(rec);
-	return 0;
+	return what ? checkpoint(rec, what, close, ctx) : 0;
 }
 
 int

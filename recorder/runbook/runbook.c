@@ -140,6 +140,17 @@ notify(struct ir_run *run, const char *status, uint64_t ms,
 	ir_jtext_str(&body, st->target, strlen(st->target));
 	ir_jtext_lit(&body, ",\"duration_ms\":");
 	ir_jtext_u64(&body, ms);
+	/* The close's checkpoint: a copy of the root off the machine. */
+	if (st->checkpointed) {
+		char hex[65];
+
+		ir_hex(hex, st->checkpoint_root, sizeof(st->checkpoint_root));
+		ir_jtext_lit(&body, ",\"checkpoint\":{\"size\":");
+		ir_jtext_u64(&body, st->checkpoint_size);
+		ir_jtext_lit(&body, ",\"root\":");
+		ir_jtext_str(&body, hex, strlen(hex));
+		ir_jtext_lit(&body, "}");
+	}
 	ir_jtext_lit(&body, "}");
 	ir_jtext_put(&body, "", 1);
 	if (body.failed) {
@@ -185,6 +196,9 @@ close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
 	rc = ir_rec_emit(run->rec, "incident.closed", NULL, d, ctx);
 	if (!rc)
 		rc = notify(run, status, ms, ctx);
+	/* The close's checkpoint event and the webhooks' observations. */
+	if (!rc)
+		rc = ir_rec_flush(run->rec, ctx);
 	if (rc)
 		return rc;
 	/* The report step wrote the report before the close; write it again

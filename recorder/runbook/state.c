@@ -111,6 +111,17 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 		     ir_val_get_str(ev->data, "from_commit"));
 		copy(st->target_commit, sizeof(st->target_commit),
 		     ir_val_get_str(ev->data, "to_commit"));
+	} else if (!strcmp(t, "checkpoint")) {
+		const struct ir_val *root = ir_val_get(ev->data, "root");
+
+		if (root && root->type == IR_VAL_BIN &&
+		    root->as.str.len == sizeof(st->checkpoint_root)) {
+			st->checkpointed = true;
+			st->checkpoint_size =
+				(uint64_t)ir_val_get_int(ev->data, "size", 0);
+			memcpy(st->checkpoint_root, root->as.str.ptr,
+			       sizeof(st->checkpoint_root));
+		}
 	} else if (!strcmp(t, "backup.created")) {
 		copy(st->backup_path, sizeof(st->backup_path),
 		     ir_val_get_str(ev->data, "path"));

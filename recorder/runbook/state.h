@@ -94,6 +94,10 @@ struct ir_state {
 	char interrupted_step[16];
 
 	long last_http_status;
+	/* The last checkpoint event that names a signed one. */
+	uint64_t checkpoint_size;
+	uint8_t checkpoint_root[32];
+	bool checkpointed;
 	struct ir_step_state steps[IR_STEP__COUNT];
 };
 

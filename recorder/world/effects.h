@@ -18,6 +18,7 @@
 #include "ir_archive.h"
 #include "buf.h"
 #include "error.h"
+#include "evlog.h"
 #include "files.h"
 #include "gitops.h"
 #include "health.h"
@@ -121,6 +122,13 @@ struct ir_effects {
 	 * "passed health in INC-2"); NULL: no tag has one. */
 	void (*verdict)(void *self, const char *tag, bool *bad, bool *good,
 			char *why, size_t cap);
+
+	/* Sign a checkpoint of the ledger at head and keep it where
+	 * checkpoints are kept (DATA_DIR/checkpoints/latest; at a close,
+	 * also the anchors configured: a git note on the deployed commit).
+	 * what says when ("INC-7 after backup").  NULL: none is signed. */
+	int (*checkpoint)(void *self, const struct ir_ledger_head *head,
+			  const char *what, bool close, struct ir_ctx *ctx);
 
 	/* Identity: the pid the log records (NULL: 0). */
 	pid_t (*pid)(void *self);

@@ -109,4 +109,17 @@ int ir_git_commit_all(struct ir_git *git, const char *message,
 int ir_git_tag_head(struct ir_git *git, const char *name,
 		    struct ir_ctx *ctx) IR_WUR;
 
+/* Notes (gitops_notes.c), as `git notes --ref REF append` keeps them: add
+ * text as a paragraph of commit's note under ref (a full ref name), made
+ * if missing, committed by author. */
+int ir_git_note_append(struct ir_git *git, const char *ref,
+		       const char *commit, const char *text,
+		       const char *author, struct ir_ctx *ctx) IR_WUR;
+/* Each note under ref: fn's non-zero return stops the walk and is
+ * returned.  No such ref: none, 0. */
+typedef int (*ir_git_note_fn)(void *payload, const char *commit,
+			      const char *text, size_t len);
+int ir_git_notes(struct ir_git *git, const char *ref, ir_git_note_fn fn,
+		 void *payload, struct ir_ctx *ctx) IR_WUR;
+
 #endif

@@ -1,9 +1,9 @@
 /*
  * libgit2 as the git module reaches it: the repository handle, the one
  * translation of libgit2's errors, and the helpers both halves use.
- * Private to gitops.c (configuration, tags, HEAD, status, diff) and
- * gitops_checkout.c (checkout, the index lock, the demo's repository): the
- * only files that include <git2.h>.
+ * Private to gitops.c (configuration, tags, HEAD, status, diff),
+ * gitops_checkout.c (checkout, the index lock, the demo's repository) and
+ * gitops_notes.c (notes): the only files that include <git2.h>.
  */
 #ifndef IR_GITOPS_LIB_H
 #define IR_GITOPS_LIB_H

@@ -230,6 +230,14 @@ plan_report_write(void *self, uint64_t id, struct ir_ctx *ctx)
 	return 0;
 }
 
+/* A planned incident never reaches the ledger: nothing to sign. */
+static int
+plan_checkpoint(void *self, const struct ir_ledger_head *head,
+		const char *what, bool close, struct ir_ctx *ctx)
+{
+	return 0;
+}
+
 void
 ir_world_plan_init(struct ir_world_plan *p, const struct ir_effects *real,
 		   long health_status, const char *health_body)
@@ -263,5 +271,6 @@ ir_world_plan_init(struct ir_world_plan *p, const struct ir_effects *real,
 	t->files_replace_dir = plan_files_replace_dir;
 	t->log_tail = plan_log_tail;
 	t->report_write = plan_report_write;
+	t->checkpoint = plan_checkpoint;
 	t->crash_point = NULL;
 }

@@ -139,6 +139,10 @@ FWD_VOID(verdict,
 	 (void *self, const char *tag, bool *bad, bool *good, char *why,
 	  size_t cap),
 	 tag, bad, good, why, cap)
+FWD(int, checkpoint,
+    (void *self, const struct ir_ledger_head *head, const char *what,
+     bool close, struct ir_ctx *ctx),
+    head, what, close, ctx)
 static pid_t
 fwd_pid(void *self)
 {
@@ -193,6 +197,7 @@ ir_effects_wrap_init(struct ir_effects_wrap *w, const struct ir_effects *inner)
 	SET(log_tail);
 	SET(report_write);
 	SET(verdict);
+	SET(checkpoint);
 	SET(pid);
 	SET(crash_point);
 #undef SET

@@ -64,8 +64,14 @@ while [ $i -lt 400 ]; do
 done
 SH
 chmod +x "$T/chatty.sh"
+# Unsigned: a checkpoint's event makes the first stop leave free pages
+# in data.mdb that the next commits reuse without growing the file, and
+# its file write fails on its own (recorded in the event, the run goes
+# on); the full disk is for the log's commits.
 EXTRA_CONFIG="[stop]
-	command = $T/chatty.sh" write_config
+	command = $T/chatty.sh
+[checkpoint]
+	sign = false" write_config
 mkdir -p "$T/small"
 rc=0
 unshare -m --propagation private bash "$T/full.sh" || rc=$?

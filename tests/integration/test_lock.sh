@@ -32,7 +32,9 @@ wait_started() {
 }
 
 after_close() {
-	events "$1" | jq -r 'select(.type!="note" and .type!="observation") | .type' |
+	# A closed incident takes notes, observations and its close's
+	# checkpoint: no step, no second close.
+	events "$1" | jq -r 'select(.type!="note" and .type!="observation" and .type!="checkpoint") | .type' |
 		sed -n '/^incident.closed$/,$p' | tail -n +2
 }
 

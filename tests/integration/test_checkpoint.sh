@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Signed checkpoints of the ledger: one after each step's commit and at
+# each close, kept in DATA_DIR/checkpoints/latest and, with git-notes, as
+# a note on the deployed commit.  `verify --checkpoint` holds the log to
+# them: a cut tail, a deleted incident and a consistent rewrite fail; a
+# note signed by another key is refused; an auditor's openssl checks the
+# signature without our binary.
+. "$(dirname "$0")/lib.sh"
+
+: "${EVLOG_EDIT:?}"
+
+EXTRA_CONFIG='[checkpoint]
+	git-notes = true'
+make_three_tags
+start_node
+
+echo "# a rollback signs a checkpoint after each step and at the close"
+expect_exit 0 incident rollback --yes
+check "the key was made, mode 0600" \
+	test "$(stat -c %a "$T/data/keys/checkpoint.key")" = 600
+check "its public half is pinned" \
+	test "$(ls "$T/data/keys/"ed25519-*.pub | wc -l)" = 1
+# A step's end commits with the next step's start (durable before its
+# effect); the checkpoint signs that commit and rides with the next one.
+# With one incident in the log, each covers every event before it.
+cps=$(events 1 | jq -s '[.[] | select(.type=="checkpoint")] | length')
+check "a checkpoint per commit that ends steps ($cps)" test "$cps" -ge 7
+check "each signs every event before it" \
+	test "$(events 1 | jq -s '[.[] | select(.type=="checkpoint" and
+		.data.size != .seq - 1)] | length')" = 0
+for s in stop backup checkout health verify; do
+	check "a checkpoint after $s" test "$(events 1 | jq -s "[.[] |
+		select(.type==\"checkpoint\" and
+		.data.what==\"INC-1 after $s\")] | length")" = 1
+done
+check "every checkpoint event is signed (no error)" \
+	test "$(events 1 | jq -s '[.[] | select(.type=="checkpoint" and
+		(.data.error != null))] | length')" = 0
+last=$(events 1 | jq -c -s 'map(select(.type=="checkpoint")) | last')
+contains "$last" "closed" "the last checkpoint is the close's"
+check "checkpoints/latest is the close's" \
+	grep -q "INC-1 closed" "$T/data/checkpoints/latest"
+note=$(git -C "$D" notes --ref incident-checkpoints show HEAD)
+contains "$note" "INC-1 closed" "the deployed commit carries the close's note"
+
+echo "# incident checkpoint prints the latest, the same twice"
+expect_exit 0 incident checkpoint
+first=$OUT
+contains "$OUT" "$(hostname)/incident/" "the origin names host and log"
+expect_exit 0 incident checkpoint
+check "the same note twice" test "$OUT" = "$first"
+expect_exit 0 incident --json checkpoint
+check "json: the size of the signed ledger" \
+	test "$(jq -r .size <<<"$OUT")" -gt 0
+expect_exit 0 incident note 1 "reviewed"
+expect_exit 0 incident --json checkpoint
+check "a note since: signed anew" test "$(jq -r .signed_now <<<"$OUT")" = true
+expect_exit 2 incident checkpoint --bogus
+
+echo "# verify against each anchor: all good"
+expect_exit 0 incident verify
+contains "$OUT" "checkpoint: none given" "plain verify says the tail is unprotected"
+expect_exit 0 incident verify --checkpoint git
+contains "$OUT" "consistency proof" "verify git proves consistency"
+contains "$OUT" "not protected" "the note since the close is unanchored"
+cp "$T/data/checkpoints/latest" "$T/latest.cp"
+expect_exit 0 incident verify --checkpoint "$T/latest.cp"
+not_contains "$OUT" "not protected" "the latest covers the whole log"
+expect_exit 0 incident --json verify --checkpoint git
+check "json: checkpoint ok" test "$(jq -r .checkpoint.ok <<<"$OUT")" = true
+
+copy() {
+	rm -rf "$T/edit"
+	cp -a "$T/data" "$T/edit"
+}
+
+echo "# a cut tail with its header fixed up and the ledger rebuilt"
+copy
+n=$(events 1 | jq -s length)
+check "cut applied" "$EVLOG_EDIT" "$T/edit" --cut 1 $((n - 6))
+check "rebuild applied" "$EVLOG_EDIT" "$T/edit" --rebuild-ledger
+expect_exit 0 incident -d "$T/edit" verify
+expect_exit 1 incident -d "$T/edit" verify --checkpoint git
+contains "$ERR" "log truncated: " "verify names the cut"
+contains "$ERR" "says " "... and the checkpoint's size"
+
+echo "# an event rewritten and all after it chained anew, ledger rebuilt"
+copy
+seq=$(events 1 | jq -s 'map(select(.type=="step.completed"))[0].seq')
+check "rewrite applied" "$EVLOG_EDIT" "$T/edit" --rewrite 1 "$seq" "nothing"
+check "rebuild applied" "$EVLOG_EDIT" "$T/edit" --rebuild-ledger
+expect_exit 0 incident -d "$T/edit" verify
+expect_exit 1 incident -d "$T/edit" verify --checkpoint "$T/latest.cp"
+contains "$ERR" "log rewritten before INC-1 seq" "verify names the rewrite"
+
+echo "# a whole incident deleted, ledger rebuilt"
+expect_exit 0 incident backup --reason "a second incident"
+cp "$T/data/checkpoints/latest" "$T/two.cp"
+copy
+check "delete applied" "$EVLOG_EDIT" "$T/edit" --cut 2 0
+check "rebuild applied" "$EVLOG_EDIT" "$T/edit" --rebuild-ledger
+rm -f "$T/edit/archives/INC-2"* "$T/edit/reports/INC-2"*
+expect_exit 0 incident -d "$T/edit" verify
+expect_exit 1 incident -d "$T/edit" verify --checkpoint "$T/two.cp"
+contains "$ERR" "log truncated" "the deletion is found"
+
+echo "# a checkpoint signed by another key is refused"
+copy
+mv "$T/edit/keys" "$T/keys.saved"
+expect_exit 0 incident -d "$T/edit" checkpoint
+cp "$T/edit/checkpoints/latest" "$T/other.cp"
+rm -rf "$T/edit/keys"
+mv "$T/keys.saved" "$T/edit/keys"
+expect_exit 1 incident -d "$T/edit" verify --checkpoint "$T/other.cp"
+contains "$ERR" "not signed by a pinned key" "another key refused"
+echo "# ... and one whose signature was edited"
+sed '$ s/[A-Za-z]\(=*\)$/A\1/' "$T/latest.cp" >"$T/bad.cp"
+if cmp -s "$T/bad.cp" "$T/latest.cp"; then
+	sed -i '$ s/A\(=*\)$/B\1/' "$T/bad.cp"
+fi
+expect_exit 1 incident verify --checkpoint "$T/bad.cp"
+contains "$ERR" "not signed by a pinned key" "an edited signature refused"
+sed '2 s/^[0-9]*/1/' "$T/latest.cp" >"$T/size.cp"
+expect_exit 1 incident verify --checkpoint "$T/size.cp"
+contains "$ERR" "not signed by a pinned key" "an edited size refused"
+printf 'not a note\n' >"$T/junk.cp"
+expect_exit 1 incident verify --checkpoint "$T/junk.cp"
+contains "$ERR" "not a signed checkpoint" "junk is named"
+expect_exit 2 incident verify --checkpoint "$T/nothing-here"
+expect_exit 2 incident verify --key "$T/data/keys/x.pub"
+
+echo "# a replaced log: its notes in git are another log's"
+rm -rf "$T/edit"
+grep -v git-notes "$T/incident.conf" >"$T/nogit.conf"
+expect_exit 0 "$INCIDENT_BIN" -c "$T/nogit.conf" -d "$T/edit" backup \
+	--reason "a new log"
+rm -rf "$T/edit/keys"
+cp -a "$T/data/keys" "$T/edit/keys"
+expect_exit 1 incident -d "$T/edit" verify --checkpoint git
+contains "$ERR" "for another log" "the replaced log is named"
+contains "$ERR" "the log was replaced" "... as replaced"
+cp "$T/latest.cp" "$T/edit/old.cp"
+expect_exit 1 incident -d "$T/edit" verify --checkpoint "$T/edit/old.cp"
+contains "$ERR" "the log was replaced" "a file of the old log: replaced"
+
+echo "# an auditor checks the signature with openssl alone"
+pub=$(ls "$T/data/keys/"ed25519-*.pub)
+sed '/^$/,$d' "$T/latest.cp" >"$T/body"
+tail -1 "$T/latest.cp" | awk '{print $3}' | base64 -d | tail -c 64 >"$T/sig"
+check "openssl pkeyutl verifies the note" \
+	openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$T/body" \
+	-sigfile "$T/sig"
+sed '/^$/,$d' "$T/size.cp" >"$T/body"
+if openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$T/body" \
+	-sigfile "$T/sig" >/dev/null 2>&1; then
+	fail "openssl accepted an edited body"
+else
+	ok "openssl refuses an edited body"
+fi
+
+echo "# key rotation: old checkpoints stay verifiable"
+expect_exit 0 incident checkpoint --rotate-key
+contains "$OUT" "key rotated" "the rotation is signed with the new key"
+check "two keys pinned" \
+	test "$(ls "$T/data/keys/"ed25519-*.pub | wc -l)" = 2
+expect_exit 0 incident verify --checkpoint "$T/latest.cp"
+expect_exit 0 incident verify --checkpoint git
+expect_exit 0 incident verify --checkpoint "$T/data/checkpoints/latest" \
+	--key "$(ls -t "$T/data/keys/"ed25519-*.pub | head -1)"
+
+echo "# a crash between the commit and the checkpoint: the next run signs"
+before=$(jq -r .size <<<"$(incident --json checkpoint)")
+INCIDENT_TEST_CRASH_AT=checkpoint expect_exit 137 incident rollback --yes --force
+id=$(incident --json list | jq -r '.[0].id')
+check "no checkpoint event after the crash" \
+	test "$(events "$id" | jq -s '[.[] | select(.type=="checkpoint")] | length')" = 0
+expect_exit 0 incident rollback --yes --force
+check "the resumed run signs" \
+	test "$(events "$id" | jq -s '[.[] | select(.type=="checkpoint")] | length')" -gt 0
+expect_exit 0 incident verify --checkpoint git
+expect_exit 0 incident verify --checkpoint "$T/latest.cp"
+check "the ledger grew past the checkpoint of before ($before)" \
+	test "$(jq -r .size <<<"$(incident --json checkpoint)")" -gt "$before"
+
+echo "# sign = false: no checkpoint events"
+EXTRA_CONFIG='[checkpoint]
+	sign = false'
+write_config
+expect_exit 0 incident backup --reason "unsigned"
+id=$(incident --json list | jq -r '.[0].id')
+check "no checkpoint events when off" \
+	test "$(events "$id" | jq -s '[.[] | select(.type=="checkpoint")] | length')" = 0
+
+finish
