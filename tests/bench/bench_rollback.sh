@@ -49,7 +49,11 @@ ms_since() {
 	echo $(( ($(date +%s%N) - $1) / 1000000 ))
 }
 
-tool=() script=() over=()
+# The same rollback with signed checkpoints off: what they cost.
+sed '/^\[checkpoint\]/,$d' "$T/incident.conf" >"$T/unsigned.conf"
+printf '[checkpoint]\n\tsign = false\n' >>"$T/unsigned.conf"
+
+tool=() script=() over=() unsigned=() over_unsigned=()
 for r in $(seq 1 "$ROUNDS"); do
 	reset_deploy
 	t0=$(date +%s%N)
@@ -57,6 +61,13 @@ for r in $(seq 1 "$ROUNDS"); do
 	tool+=("$(ms_since "$t0")")
 	last=$(incident list --json | jq -r '.[0].id')
 	over+=("$(events "$last" | jq -r 'select(.type=="incident.closed") | .data.duration_ms - .data.wait_ms')")
+	reset_deploy
+	t0=$(date +%s%N)
+	"$INCIDENT_BIN" -c "$T/unsigned.conf" rollback --yes --no-color >/dev/null 2>&1 ||
+		{ echo "unsigned rollback failed"; exit 1; }
+	unsigned+=("$(ms_since "$t0")")
+	last=$(incident list --json | jq -r '.[0].id')
+	over_unsigned+=("$(events "$last" | jq -r 'select(.type=="incident.closed") | .data.duration_ms - .data.wait_ms')")
 	reset_deploy
 	t0=$(date +%s%N)
 	"$T/runbook.sh" || { echo "runbook script failed"; exit 1; }
@@ -74,11 +85,23 @@ for i in "${!tool[@]}"; do
 	ratios+=("$(awk -v t="${tool[$i]}" -v s="${script[$i]}" 'BEGIN { printf "%.3f", t / s }')")
 done
 mr=$(median "${ratios[@]}")
+mu=$(median "${unsigned[@]}")
+mou=$(median "${over_unsigned[@]}")
+signed_ratios=()
+for i in "${!tool[@]}"; do
+	signed_ratios+=("$(awk -v t="${tool[$i]}" -v s="${unsigned[$i]}" 'BEGIN { printf "%.3f", t / s }')")
+done
+msr=$(median "${signed_ratios[@]}")
 echo "rollback: incident ${tool[*]} ms; runbook script ${script[*]} ms"
 awk -v t="$mt" -v s="$ms" -v o="$mo" -v r="$mr" -v n="$ROUNDS" 'BEGIN {
 	printf "rollback median: incident %d ms, runbook script %d ms, ratio %.2fx (target <= 1.0)\n", t, s, t / s
 	printf "median of the %d per-round ratios (the pair run back to back): %.2fx\n", n, r
 	printf "incident own overhead (wall - waiting on children and polls): median %d ms (target < 50 ms)\n", o
+}'
+echo "rollback without checkpoints: ${unsigned[*]} ms"
+awk -v t="$mt" -v u="$mu" -v o="$mo" -v ou="$mou" -v r="$msr" 'BEGIN {
+	printf "checkpoints: rollback median %d ms signed, %d ms unsigned; median per-round ratio %.3fx\n", t, u, r
+	printf "checkpoints: own overhead median %d ms signed, %d ms unsigned: %+d ms (target <= 2 ms)\n", o, ou, o - ou
 }'
 
 # Start-up: `incident status` (config, log, git, /proc, one probe of the

@@ -209,6 +209,11 @@ ev=$(events last)
 id=$(jq -r 'select(.type=="incident.opened") | .seq' <<<"$ev" >/dev/null; incident list --json | jq -r '.[0].id')
 check "hook received" grep -q "\"incident\":\"INC-$id\"" "$D/run/hooks.log"
 check "hook status" grep -q '"status":"succeeded"' "$D/run/hooks.log"
+# The close's signed checkpoint: a copy of the root off the machine.
+cproot=$(jq -r 'select(.type=="checkpoint" and .data.what=="INC-'"$id"' closed") | .data.root' <<<"$ev")
+check "the close was signed" test -n "$cproot"
+check "hook carries the close's checkpoint root" \
+	grep -q "\"checkpoint\":{\"size\":[0-9]*,\"root\":\"$cproot\"}" "$D/run/hooks.log"
 check "ops ok" test "$(jq -r 'select(.type=="observation" and .data.name=="ops") | .data.ok' <<<"$ev")" = true
 check "dead not ok" test "$(jq -r 'select(.type=="observation" and .data.name=="dead") | .data.ok' <<<"$ev")" = false
 not_contains "$ev" "SECRET" "events"

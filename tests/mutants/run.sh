@@ -28,6 +28,10 @@ MUTANTS=(
 	"plan-acts|rollback|the dry run's planning world runs the commands"
 	"plan-records|rollback archives|the dry run's incident reaches the log"
 	"drill-standing|drill|a drill forgets the standing forbidden answers"
+	"checkpoint-root-unchecked|checkpoint|verify --checkpoint ignores the signed root"
+	"checkpoint-size-unchecked|checkpoint|verify --checkpoint ignores a cut tail"
+	"checkpoint-any-key|checkpoint|any key's signature is taken as pinned"
+	"checkpoint-not-signed-at-close|checkpoint rollback|the close is not signed"
 )
 
 want=("$@")
