@@ -47,7 +47,7 @@ struct cli {
 	/* What the verdicts have read of each incident (history.c). */
 	struct cli_told *told;
 	size_t n_told, cap_told;
-	/* Every tag's verdict from one walk of them (cmd_mark.c). */
+	/* Every tag's verdict from one walk of them (verdict.c). */
 	struct cli_verdicts *verdicts;
 	/* The checkpoint signer's key, once loaded (checkpoint.c). */
 	struct ir_key *ckey;
@@ -66,7 +66,7 @@ struct cli_command {
 #define CLI_LOAD_ARCHIVE 2u
 #define CLI_LOAD_ALL (CLI_LOAD_HTTP | CLI_LOAD_ARCHIVE)
 
-/* common.c: the world the commands act on (see effects.h). */
+/* session.c: the world the commands act on (see effects.h). */
 const struct ir_effects *cli_world(struct cli *cli);
 /* Append one event of type (data d, taken in every case) to incident id,
  * through a recorder attached to it; *seq (may be NULL) gets its seq. */
@@ -103,6 +103,7 @@ int cli_open_log(struct cli *cli) IR_WUR;
  * read-only copy of the data directory and changes nothing in it
  * (ir_evlog_open_readonly). */
 int cli_open_log_readonly(struct cli *cli) IR_WUR;
+/* session.c: free what the session holds. */
 void cli_close(struct cli *cli);
 /* Open the log (readonly: cli_open_log_readonly) and take the incident
  * argument at argv[*i] (what: the command, for the usage message).  0, or
@@ -148,7 +149,8 @@ int cli_value(struct cli *cli, int *i, const char *name,
 /* Print JSON (jansson json_t*) on stdout and free it. */
 void cli_print_json(void *json);
 
-/* cmd_mark.c: a recorded correction of a tag's verdict (tag.marked). */
+/* verdict.c: a recorded correction of a tag's verdict (tag.marked, made
+ * by cmd_mark.c). */
 struct cli_mark {
 	uint64_t id;      /* the mark incident */
 	char tag[256];
