@@ -722,6 +722,22 @@ integrity(struct ir_rpt_doc *d, const struct ir_rpt_model *m)
 	ir_rpt_doc_mono(d, hex);
 	ir_rpt_doc_cell(d, false);
 	ir_rpt_doc_row(d, false);
+	if (m->checkpoint_seq) {
+		/* The root as signed: with the note (incident checkpoint),
+		 * verify --checkpoint holds the log to it. */
+		ir_hex(hex, m->checkpoint_root, IR_HASH_LEN);
+		ir_rpt_doc_row(d, true);
+		ir_rpt_doc_td(d, "Signed checkpoint");
+		ir_rpt_doc_cell(d, true);
+		ir_rpt_doc_textf(d, "seq %llu (%s): the log's first %llu "
+				 "events, root ",
+				 (unsigned long long)m->checkpoint_seq,
+				 m->checkpoint_what,
+				 (unsigned long long)m->checkpoint_size);
+		ir_rpt_doc_mono(d, hex);
+		ir_rpt_doc_cell(d, false);
+		ir_rpt_doc_row(d, false);
+	}
 	ir_rpt_doc_row(d, true);
 	ir_rpt_doc_td(d, "Events by type");
 	ir_rpt_doc_cell(d, true);

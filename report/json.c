@@ -492,6 +492,18 @@ integrity(struct ir_rpt_jb *b, const struct ir_rpt_model *m)
 	ir_rpt_jset(b, o, "events", json_integer((json_int_t)m->events));
 	ir_rpt_jset(b, o, "head", json_string(hex));
 	ir_rpt_jset(b, o, "verified", json_boolean(m->verified));
+	if (m->checkpoint_seq) {
+		json_t *c = json_object();
+
+		ir_hex(hex, m->checkpoint_root, IR_HASH_LEN);
+		ir_rpt_jset(b, c, "seq",
+			    json_integer((json_int_t)m->checkpoint_seq));
+		ir_rpt_jset(b, c, "size",
+			    json_integer((json_int_t)m->checkpoint_size));
+		ir_rpt_jset(b, c, "root", json_string(hex));
+		ir_rpt_jset(b, c, "what", json_string(m->checkpoint_what));
+		ir_rpt_jset(b, o, "checkpoint", c);
+	}
 	ir_rpt_jset(b, o, "output_lines", json_integer((json_int_t)m->outputs));
 	ir_rpt_jset(b, o, "by_type", types);
 	return o;

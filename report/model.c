@@ -645,6 +645,24 @@ on_resumed(struct ir_rpt_model *m, const struct ir_event *ev)
 }
 
 static void
+on_checkpoint(struct ir_rpt_model *m, const struct ir_event *ev)
+{
+	const struct ir_val *root = ir_val_get(ev->data, "root");
+	const char *what = ir_val_get_str(ev->data, "what");
+
+	if (root && root->type == IR_VAL_BIN &&
+	    root->as.str.len == IR_HASH_LEN) {
+		m->checkpoint_seq = ev->seq;
+		m->checkpoint_size =
+			(uint64_t)ir_val_get_int(ev->data, "size", 0);
+		memcpy(m->checkpoint_root, root->as.str.ptr, IR_HASH_LEN);
+		snprintf(m->checkpoint_what, sizeof(m->checkpoint_what), "%s",
+			 what ? what : "");
+	}
+	add_item(m, ev);
+}
+
+static void
 on_closed(struct ir_rpt_model *m, const struct ir_event *ev)
 {
 	m->closed_seq = ev->seq;
@@ -855,6 +873,8 @@ fold_event(struct ir_rpt_model *m, const struct ir_event *ev,
 		on_resumed(m, ev);
 	else if (!strcmp(t, "incident.closed"))
 		on_closed(m, ev);
+	else if (!strcmp(t, "checkpoint"))
+		on_checkpoint(m, ev);
 	else
 		add_item(m, ev); /* archive.deleted, restore.completed,
 				  * and types we do not know */

@@ -238,6 +238,11 @@ struct ir_rpt_model {
 	uint64_t types_other;
 	bool verified; /* the hash chain was checked up to the header's head */
 	uint8_t head[IR_HASH_LEN];
+	/* The last signed checkpoint event: the ledger's size and root (the
+	 * close's, once closed), a copy of the root off the machine. */
+	uint64_t checkpoint_seq, checkpoint_size;
+	uint8_t checkpoint_root[IR_HASH_LEN];
+	char checkpoint_what[128];
 
 	struct ir_rpt_key stopped, rolled_back, healthy, closed;
 	/* A deploy's soak that failed: how long the failure took to see. */

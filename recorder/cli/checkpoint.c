@@ -136,6 +136,38 @@ cli_checkpoint_origin(struct cli *cli, char *out, size_t cap)
 	origin(cli, out, cap);
 }
 
+/* Replace path with p[0, len) whole: a temporary file beside it, renamed.
+ * Not synced: the note is a copy (the log holds its root, the git note
+ * and the webhook carry it off the machine), and a sync per step would
+ * cost a rollback a flush to disk each time. */
+static int
+replace_file(const char *path, const void *p, size_t len, struct ir_ctx *ctx)
+{
+	char tmp[4400];
+	ssize_t n;
+	int fd, e;
+
+	snprintf(tmp, sizeof(tmp), "%s.partial", path);
+	if (unlink(tmp) && errno != ENOENT)
+		goto fail;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		goto fail;
+	n = write(fd, p, len);
+	e = n == (ssize_t)len ? 0 : n < 0 ? errno : ENOSPC;
+	if (close(fd) && !e)
+		e = errno;
+	if (!e && !rename(tmp, path))
+		return 0;
+	errno = e ? e : errno;
+fail:
+	e = errno;
+	unlink(tmp);
+	return ir_error_set(ctx, -e, IR_ORIGIN_OS, e, "cannot write \"%s\": %s",
+			    path, strerror(e));
+}
+
 /* Sign head as cp (what: when it was taken) into note, and keep it as
  * DATA_DIR/checkpoints/latest. */
 static int
@@ -145,7 +177,6 @@ sign_head(struct cli *cli, const struct ir_ledger_head *head,
 {
 	char dir[4200], path[4300];
 	struct timespec now;
-	struct cli_output o;
 	int rc;
 
 	rc = signer(cli, ctx);
@@ -168,15 +199,8 @@ sign_head(struct cli *cli, const struct ir_ledger_head *head,
 	rc = make_dir(dir, ctx);
 	if (rc)
 		return rc;
-	/* Replaced whole (a temporary file renamed): never half a note. */
 	snprintf(path, sizeof(path), "%s/latest", dir);
-	rc = cli_output_open(cli, &o, path);
-	if (!rc && fwrite(note->data, 1, note->len, o.f) != note->len)
-		rc = -EIO;
-	rc = cli_output_close(cli, &o, rc);
-	if (rc && !ctx->err.code)
-		*ctx = cli->ctx;
-	return rc;
+	return replace_file(path, note->data, note->len, ctx);
 }
 
 /* The deployed commit's note gets the close's checkpoint. */
