@@ -14,7 +14,7 @@
 /* ---- rollback ---------------------------------------------------------- */
 
 struct plan_opts {
-	const char *tag, *fleet, *nodes, *waves, *reason;
+	const char *tag, *fleet, *nodes, *waves, *reason, *unanswered;
 	double max_unavailable, max_failures;
 	uint64_t soak_ms, stop_budget_ms;
 	bool no_wait;
@@ -43,6 +43,13 @@ plan_option(struct cli *cli, struct plan_opts *o, const char *name,
 		o->waves = v;
 	else if (!strcmp(name, "--reason"))
 		o->reason = v;
+	else if (!strcmp(name, "--unanswered") && strcmp(v, "proceed") &&
+		 strcmp(v, "abort"))
+		return cli_usage(cli, "--unanswered: proceed (go on without a "
+				      "node that did not answer the stop) or "
+				      "abort");
+	else if (!strcmp(name, "--unanswered"))
+		o->unanswered = v;
 	else if (!strcmp(name, "--soak"))
 		return duration_opt(cli, name, v, &o->soak_ms);
 	else if (!strcmp(name, "--stop-budget"))
@@ -63,6 +70,7 @@ parse_plan(struct cli *cli, struct plan_opts *o)
 	static const char *const names[] = {
 		"--fleet", "--nodes", "--waves", "--reason", "--soak",
 		"--stop-budget", "--max-unavailable", "--max-failures",
+		"--unanswered",
 	};
 	int i;
 
@@ -137,7 +145,9 @@ follow(struct cli *cli, struct ir_fleet *f, const char *fleet)
 {
 	unsigned last_wave = ~0u;
 	bool said_abort = false, said_down = false;
+	bool said_unknown[IR_FLEET_NODES] = { false };
 	int64_t rev = 0;
+	size_t i;
 
 	for (;;) {
 		struct ir_fleet_view v;
@@ -162,6 +172,13 @@ follow(struct cli *cli, struct ir_fleet *f, const char *fleet)
 				cli_say(cli, "fleet %s: wave %u of %u", fleet,
 					v.wave, v.plan.n_waves);
 			last_wave = v.wave;
+		}
+		for (i = 0; i < v.plan.n_nodes; i++) {
+			if (!v.node[i].unknown || said_unknown[i])
+				continue;
+			cli_say(cli, "fleet %s: %s counted unknown: %s", fleet,
+				v.plan.node[i], v.node[i].unknown_why);
+			said_unknown[i] = true;
 		}
 		if (v.aborted && !said_abort) {
 			cli_say(cli, "fleet %s: aborted: %s", fleet,
@@ -209,6 +226,7 @@ fleet_rollback(struct cli *cli)
 	p.soak_ms = o.soak_ms;
 	p.stop_budget_ms = o.stop_budget_ms ? o.stop_budget_ms
 					    : cli->cfg->stop_budget_ms;
+	p.unanswered_abort = o.unanswered && !strcmp(o.unanswered, "abort");
 	rc = ir_fleet_plan_create(f, &p, &won, &other, &cli->ctx);
 	if (rc)
 		goto out;
@@ -276,6 +294,9 @@ status_json(struct ir_fleet *f, const char *fleet,
 	json_object_set_new(j, "in_flight", json_integer(v->slots_used));
 	json_object_set_new(j, "max_unavailable",
 			    json_integer(v->plan.max_unavailable));
+	json_object_set_new(j, "unanswered",
+			    json_string(v->plan.unanswered_abort ? "abort"
+								 : "proceed"));
 	json_object_set_new(j, "failures", json_integer(ir_fleet_failures(v)));
 	json_object_set_new(j, "aborted", json_boolean(v->aborted));
 	if (v->aborted)
@@ -299,6 +320,15 @@ status_json(struct ir_fleet *f, const char *fleet,
 		if (x->unknown)
 			json_object_set_new(n, "why",
 					    json_string(x->unknown_why));
+		if (x->decided) {
+			json_t *dj = json_object();
+
+			json_object_set_new(dj, "question",
+					    json_string(x->decision_question));
+			json_object_set_new(dj, "answer",
+					    json_string(x->decision_answer));
+			json_object_set_new(n, "decision", dj);
+		}
 		cli_fleet_head_json(f, v->plan.node[i], n);
 		json_array_append_new(nodes, n);
 	}
@@ -306,47 +336,118 @@ status_json(struct ir_fleet *f, const char *fleet,
 	return j;
 }
 
+static void
+print_status(const char *fleet, const struct ir_fleet_view *v)
+{
+	size_t i;
+
+	printf("fleet %s: plan %lld by %s: roll back to %s (%.12s)\n", fleet,
+	       (long long)v->plan.rev, v->plan.by, v->plan.tag, v->plan.commit);
+	printf("wave %u of %u%s; leader %s; in flight %u of %u; failures "
+	       "%u of %u allowed%s%s\n",
+	       v->wave, v->plan.n_waves, v->wave == 0 ? " (phase 0: stop)" : "",
+	       v->leader[0] ? v->leader : "(none)", v->slots_used,
+	       v->plan.max_unavailable, ir_fleet_failures(v),
+	       v->plan.max_failures, v->aborted ? "; ABORTED: " : "",
+	       v->aborted ? v->abort_why : "");
+	if (v->done)
+		printf("done: %s\n", v->done_status);
+	for (i = 0; i < v->plan.n_nodes; i++)
+		printf("  %-16s wave %-2u %-13s%s%s%s\n", v->plan.node[i],
+		       v->plan.wave_of[i], node_state(v, i),
+		       v->node[i].alive ? "" : " (no heartbeat)",
+		       v->node[i].stale ? " (a stale status of another plan)"
+					: "",
+		       v->node[i].unknown ? v->node[i].unknown_why : "");
+}
+
+/* One snapshot: a JSON object (a line of its own under --watch), or the
+ * text, redrawn in place on a terminal. */
+static void
+show_status(struct cli *cli, struct ir_fleet *f, const char *fleet,
+	    const struct ir_fleet_view *v, bool watch, int64_t rev)
+{
+	if (cli->json) {
+		json_t *j = status_json(f, fleet, v);
+
+		if (!watch) {
+			cli_print_json(j);
+			return;
+		}
+		json_object_set_new(j, "revision", json_integer(rev));
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		if (watch && cli->tty_out)
+			fputs("\033[H\033[2J", stdout);
+		else if (watch)
+			printf("--- revision %lld\n", (long long)rev);
+		print_status(fleet, v);
+	}
+	fflush(stdout);
+}
+
+/* --watch: a range, then a watch from its revision; each change shown
+ * once, until the run is done or Ctrl-C. */
 static int
 fleet_status(struct cli *cli)
 {
 	struct ir_fleet_view v;
 	struct ir_fleet *f = NULL;
-	const char *fleet = cli->argc > 2 ? cli->argv[2] : NULL;
-	size_t i;
-	int rc;
+	const char *fleet = NULL;
+	bool watch = false, said_down = false;
+	int64_t rev = 0;
+	int i, rc;
 
-	if (!fleet || cli->argc > 3)
+	for (i = 2; i < cli->argc; i++) {
+		if (cli_flag(cli, &i, "--watch"))
+			watch = true;
+		else if (!fleet && cli->argv[i][0] != '-')
+			fleet = cli->argv[i];
+		else
+			return cli_usage(cli, "fleet status takes one fleet "
+					      "name and --watch");
+	}
+	if (!fleet)
 		return cli_usage(cli, "fleet status takes one fleet name");
 	rc = cli_fleet_open(cli, fleet, false, &f);
 	if (!rc)
-		rc = ir_fleet_read(f, &v, NULL, &cli->ctx);
+		rc = ir_fleet_read(f, &v, &rev, &cli->ctx);
 	if (!rc && !v.have_plan)
 		rc = ir_error_set(&cli->ctx, -ENOENT, IR_ORIGIN_USAGE, 0,
 				  "fleet %s has no plan", fleet);
 	if (rc)
 		goto out;
-	if (cli->json) {
-		cli_print_json(status_json(f, fleet, &v));
-		goto out;
+	show_status(cli, f, fleet, &v, watch, rev);
+	if (watch)
+		cli_interrupt_arm(false);
+	while (watch && !v.done) {
+		struct ir_ctx ctx = { 0 };
+		int64_t was = rev;
+		bool ignored;
+
+		if (cli_interrupted(NULL, &ignored))
+			break;
+		if (ir_fleet_wait(f, rev, 500, &ctx) < 0)
+			usleep(200000);
+		rc = ir_fleet_read(f, &v, &rev, &ctx);
+		if (rc) {
+			/* etcd away: say so once, keep watching. */
+			if (!said_down)
+				cli_say(cli, "fleet %s: %s (waiting)", fleet,
+					ir_error_msg(&ctx, rc));
+			said_down = true;
+			rc = 0;
+			rev = was;
+			continue;
+		}
+		said_down = false;
+		if (rev != was)
+			show_status(cli, f, fleet, &v, watch, rev);
 	}
-	printf("fleet %s: plan %lld by %s: roll back to %s (%.12s)\n", fleet,
-	       (long long)v.plan.rev, v.plan.by, v.plan.tag, v.plan.commit);
-	printf("wave %u of %u%s; leader %s; in flight %u of %u; failures "
-	       "%u of %u allowed%s%s\n",
-	       v.wave, v.plan.n_waves, v.wave == 0 ? " (phase 0: stop)" : "",
-	       v.leader[0] ? v.leader : "(none)", v.slots_used,
-	       v.plan.max_unavailable, ir_fleet_failures(&v),
-	       v.plan.max_failures, v.aborted ? "; ABORTED: " : "",
-	       v.aborted ? v.abort_why : "");
-	if (v.done)
-		printf("done: %s\n", v.done_status);
-	for (i = 0; i < v.plan.n_nodes; i++)
-		printf("  %-16s wave %-2u %-13s%s%s%s\n", v.plan.node[i],
-		       v.plan.wave_of[i], node_state(&v, i),
-		       v.node[i].alive ? "" : " (no heartbeat)",
-		       v.node[i].stale ? " (a stale status of another plan)"
-				       : "",
-		       v.node[i].unknown ? v.node[i].unknown_why : "");
+	if (watch)
+		cli_interrupt_disarm();
 out:
 	ir_fleet_close(f);
 	return rc ? cli_fail(cli, rc) : IR_EXIT_OK;

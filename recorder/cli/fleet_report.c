@@ -92,7 +92,7 @@ report_json(struct ir_fleet *f, const char *fleet,
 	    const struct ir_fleet_view *v, const struct ir_fleet_digests *d)
 {
 	json_t *j = json_object(), *nodes = json_array(), *tl = json_array();
-	json_t *warn = json_array();
+	json_t *warn = json_array(), *decisions = json_array();
 	struct span s[IR_FLEET_NODES];
 	size_t i;
 
@@ -122,8 +122,27 @@ report_json(struct ir_fleet *f, const char *fleet,
 		if (x->inc)
 			json_object_set_new(n, "inc",
 					    json_integer((json_int_t)x->inc));
+		if (x->unknown)
+			json_object_set_new(n, "why",
+					    json_string(x->unknown_why));
 		cli_fleet_head_json(f, v->plan.node[i], n);
 		json_array_append_new(nodes, n);
+		if (x->decided) {
+			json_t *dj = json_object();
+
+			json_object_set_new(dj, "node",
+					    json_string(v->plan.node[i]));
+			json_object_set_new(dj, "question",
+					    json_string(x->decision_question));
+			json_object_set_new(dj, "answer",
+					    json_string(x->decision_answer));
+			json_object_set_new(dj, "rule",
+					    json_string(v->plan.unanswered_abort
+								? "--unanswered abort"
+								: "--unanswered proceed"));
+			json_object_set_new(dj, "by", json_string(v->plan.by));
+			json_array_append_new(decisions, dj);
+		}
 	}
 	for (i = 0; i < d->n; i++) {
 		const struct ir_fleet_digest *x = &d->d[i];
@@ -141,61 +160,237 @@ report_json(struct ir_fleet *f, const char *fleet,
 	}
 	json_object_set_new(j, "nodes", nodes);
 	json_object_set_new(j, "warnings", warn);
+	json_object_set_new(j, "decisions", decisions);
 	json_object_set_new(j, "timeline", tl);
 	return j;
 }
 
+/* The report's one body, written as Markdown or as a standalone HTML
+ * page: the same headings, tables and words in both. */
+struct fdoc {
+	FILE *out;
+	bool html;
+};
+
+/* Text as it stands in a cell or paragraph: HTML escaped, and in
+ * Markdown a table's "|" kept from splitting the cell. */
 static void
-report_md(FILE *out, const json_t *j)
+fd_text(const struct fdoc *d, const char *s)
 {
-	const json_t *x;
-	int64_t t0 = json_integer_value(json_object_get(j, "planned"));
+	for (; s && *s; s++) {
+		if (d->html && *s == '<')
+			fputs("&lt;", d->out);
+		else if (d->html && *s == '>')
+			fputs("&gt;", d->out);
+		else if (d->html && *s == '&')
+			fputs("&amp;", d->out);
+		else if (d->html && *s == '"')
+			fputs("&quot;", d->out);
+		else if (!d->html && *s == '|')
+			fputs("\\|", d->out);
+		else
+			fputc(*s, d->out);
+	}
+}
+
+static void
+fd_heading(const struct fdoc *d, int level, const char *s)
+{
+	if (d->html) {
+		fprintf(d->out, "<h%d>", level);
+		fd_text(d, s);
+		fprintf(d->out, "</h%d>\n", level);
+	} else {
+		fprintf(d->out, "\n%.*s ", level, "######");
+		fd_text(d, s);
+		fputs("\n\n", d->out);
+	}
+}
+
+/* Emphasis (kind 'b') or code ('c') around s, inside a paragraph. */
+static void
+fd_mark(const struct fdoc *d, char kind, const char *s)
+{
+	fputs(d->html ? (kind == 'b' ? "<b>" : "<code>")
+		      : (kind == 'b' ? "**" : "`"),
+	      d->out);
+	fd_text(d, s);
+	fputs(d->html ? (kind == 'b' ? "</b>" : "</code>")
+		      : (kind == 'b' ? "**" : "`"),
+	      d->out);
+}
+
+static void
+fd_row(const struct fdoc *d, const char *const *cell, size_t n, bool head)
+{
 	size_t i;
 
-	fprintf(out, "# Fleet %s, plan %lld\n\n",
-		json_string_value(json_object_get(j, "fleet")),
-		(long long)json_integer_value(json_object_get(j, "plan")));
-	fprintf(out, "Roll back to **%s** (`%.12s`), planned by %s: **%s**.\n",
-		json_string_value(json_object_get(j, "tag")),
-		json_string_value(json_object_get(j, "commit")),
-		json_string_value(json_object_get(j, "by")),
-		json_string_value(json_object_get(j, "status")));
-	if (json_object_get(j, "abort"))
-		fprintf(out, "\nAborted: %s\n",
-			json_string_value(json_object_get(j, "abort")));
-	fprintf(out, "\n## Nodes\n\n| node | wave | status | incident | "
-		     "mirrored head |\n| --- | --- | --- | --- | --- |\n");
-	json_array_foreach (json_object_get(j, "nodes"), i, x) {
-		const char *head = json_string_value(json_object_get(x, "head"));
-
-		fprintf(out, "| %s | %lld | %s | INC-%lld | `%.16s` |\n",
-			json_string_value(json_object_get(x, "node")),
-			(long long)json_integer_value(json_object_get(x, "wave")),
-			json_string_value(json_object_get(x, "status")),
-			(long long)json_integer_value(json_object_get(x, "inc")),
-			head ? head : "");
+	fputs(d->html ? "<tr>" : "|", d->out);
+	for (i = 0; i < n; i++) {
+		fputs(d->html ? (head ? "<th>" : "<td>") : " ", d->out);
+		fd_text(d, cell[i]);
+		fputs(d->html ? (head ? "</th>" : "</td>") : " |", d->out);
 	}
-	fprintf(out, "\n## Clocks\n\n");
-	if (!json_array_size(json_object_get(j, "warnings")))
-		fprintf(out, "No clock skew shows in the waves' order.\n");
-	json_array_foreach (json_object_get(j, "warnings"), i, x)
-		fprintf(out, "- %s\n", json_string_value(x));
-	fprintf(out, "\n## Timeline\n\n| time | +s | node | event | type | "
-		     "step |\n| --- | --- | --- | --- | --- | --- |\n");
+	fputs(d->html ? "</tr>\n" : "\n", d->out);
+	if (head && !d->html) {
+		fputc('|', d->out);
+		for (i = 0; i < n; i++)
+			fputs(" --- |", d->out);
+		fputc('\n', d->out);
+	}
+}
+
+static void
+fd_table(const struct fdoc *d, bool open)
+{
+	if (d->html)
+		fputs(open ? "<table>\n" : "</table>\n", d->out);
+}
+
+static const char *
+jget(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static void
+report_doc(const struct fdoc *d, const json_t *j)
+{
+	static const char *const node_head[] = { "node", "wave", "status",
+						 "incident", "mirrored head" };
+	static const char *const tl_head[] = { "time", "+s", "node", "event",
+					       "type", "step" };
+	const json_t *x;
+	int64_t t0 = json_integer_value(json_object_get(j, "planned"));
+	char title[200], a[48], b[48], c[48];
+	size_t i;
+
+	snprintf(title, sizeof(title), "Fleet %s, plan %lld", jget(j, "fleet"),
+		 (long long)json_integer_value(json_object_get(j, "plan")));
+	if (d->html) {
+		fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+		      "charset=\"utf-8\"/><title>",
+		      d->out);
+		fd_text(d, title);
+		fputs("</title><style>body{font-family:sans-serif;margin:2em}"
+		      "table{border-collapse:collapse}td,th{border:1px solid "
+		      "#ccc;padding:2px 6px;text-align:left}</style></head>"
+		      "<body>\n",
+		      d->out);
+		fd_heading(d, 1, title);
+		fputs("<p>", d->out);
+	} else {
+		fprintf(d->out, "# ");
+		fd_text(d, title);
+		fputs("\n\n", d->out);
+	}
+	fputs("Roll back to ", d->out);
+	fd_mark(d, 'b', jget(j, "tag"));
+	snprintf(a, sizeof(a), "%.12s", jget(j, "commit"));
+	fputs(" (", d->out);
+	fd_mark(d, 'c', a);
+	fputs("), planned by ", d->out);
+	fd_text(d, jget(j, "by"));
+	fputs(": ", d->out);
+	fd_mark(d, 'b', jget(j, "status"));
+	fputs(".", d->out);
+	if (json_object_get(j, "abort")) {
+		fputs(d->html ? "</p>\n<p>Aborted: " : "\n\nAborted: ", d->out);
+		fd_text(d, jget(j, "abort"));
+	}
+	fputs(d->html ? "</p>\n" : "\n", d->out);
+	fd_heading(d, 2, "Nodes");
+	fd_table(d, true);
+	fd_row(d, node_head, 5, true);
+	json_array_foreach (json_object_get(j, "nodes"), i, x) {
+		const char *cell[5];
+		char head[20];
+
+		snprintf(a, sizeof(a), "%lld",
+			 (long long)json_integer_value(json_object_get(x, "wave")));
+		if (json_integer_value(json_object_get(x, "inc")))
+			snprintf(b, sizeof(b), "INC-%lld",
+				 (long long)json_integer_value(
+					 json_object_get(x, "inc")));
+		else
+			snprintf(b, sizeof(b), "-");
+		snprintf(head, sizeof(head), "%.16s", jget(x, "head"));
+		cell[0] = jget(x, "node");
+		cell[1] = a;
+		cell[2] = jget(x, "status");
+		cell[3] = b;
+		cell[4] = head;
+		fd_row(d, cell, 5, false);
+	}
+	fd_table(d, false);
+	if (json_array_size(json_object_get(j, "decisions"))) {
+		static const char *const dhead[] = { "node", "question",
+						     "answer", "decided by" };
+
+		/* The operator's decisions the leader carried out. */
+		fd_heading(d, 2, "Decisions");
+		fd_table(d, true);
+		fd_row(d, dhead, 4, true);
+		json_array_foreach (json_object_get(j, "decisions"), i, x) {
+			char by[400];
+			const char *cell[4];
+
+			snprintf(by, sizeof(by), "%s (%s)", jget(x, "by"),
+				 jget(x, "rule"));
+			cell[0] = jget(x, "node");
+			cell[1] = jget(x, "question");
+			cell[2] = jget(x, "answer");
+			cell[3] = by;
+			fd_row(d, cell, 4, false);
+		}
+		fd_table(d, false);
+	}
+	fd_heading(d, 2, "Clocks");
+	if (!json_array_size(json_object_get(j, "warnings"))) {
+		fputs(d->html ? "<p>" : "", d->out);
+		fd_text(d, "No clock skew shows in the waves' order.");
+		fputs(d->html ? "</p>\n" : "\n", d->out);
+	}
+	fputs(d->html && json_array_size(json_object_get(j, "warnings"))
+		      ? "<ul>\n"
+		      : "",
+	      d->out);
+	json_array_foreach (json_object_get(j, "warnings"), i, x) {
+		fputs(d->html ? "<li>" : "- ", d->out);
+		fd_text(d, json_string_value(x));
+		fputs(d->html ? "</li>\n" : "\n", d->out);
+	}
+	fputs(d->html && json_array_size(json_object_get(j, "warnings"))
+		      ? "</ul>\n"
+		      : "",
+	      d->out);
+	fd_heading(d, 2, "Timeline");
+	fd_table(d, true);
+	fd_row(d, tl_head, 6, true);
 	json_array_foreach (json_object_get(j, "timeline"), i, x) {
 		int64_t ts = json_integer_value(json_object_get(x, "ts"));
-		const char *step = json_string_value(json_object_get(x, "step"));
+		const char *cell[6];
 		char when[40];
 
 		cli_utc(when, sizeof(when), ts);
-		fprintf(out, "| %s | %.3f | %s | INC-%lld#%lld | %s | %s |\n",
-			when, (double)(ts - t0) / 1e9,
-			json_string_value(json_object_get(x, "node")),
-			(long long)json_integer_value(json_object_get(x, "inc")),
-			(long long)json_integer_value(json_object_get(x, "seq")),
-			json_string_value(json_object_get(x, "type")),
-			step ? step : "");
+		snprintf(a, sizeof(a), "%.3f", (double)(ts - t0) / 1e9);
+		snprintf(b, sizeof(b), "INC-%lld#%lld",
+			 (long long)json_integer_value(json_object_get(x, "inc")),
+			 (long long)json_integer_value(json_object_get(x, "seq")));
+		snprintf(c, sizeof(c), "%s", jget(x, "step"));
+		cell[0] = when;
+		cell[1] = a;
+		cell[2] = jget(x, "node");
+		cell[3] = b;
+		cell[4] = jget(x, "type");
+		cell[5] = c;
+		fd_row(d, cell, 6, false);
 	}
+	fd_table(d, false);
+	if (d->html)
+		fputs("</body></html>\n", d->out);
 }
 
 int
@@ -222,8 +417,9 @@ cli_fleet_report(struct cli *cli)
 		if (!r)
 			return cli_unexpected(cli, i);
 	}
-	if (strcmp(format, "md") && strcmp(format, "json"))
-		return cli_usage(cli, "--format is md or json");
+	if (strcmp(format, "md") && strcmp(format, "json") &&
+	    strcmp(format, "html"))
+		return cli_usage(cli, "--format is md, html or json");
 	rc = cli_fleet_open(cli, fleet, false, &f);
 	if (!rc)
 		rc = ir_fleet_read(f, &v, NULL, &cli->ctx);
@@ -239,12 +435,14 @@ cli_fleet_report(struct cli *cli)
 	rc = cli_output_open(cli, &o, path);
 	if (rc)
 		goto out;
-	if (!strcmp(format, "json"))
+	if (!strcmp(format, "json")) {
 		json_dumpf(j, o.f, JSON_INDENT(2));
-	else
-		report_md(o.f, j);
-	if (!strcmp(format, "json"))
 		fputc('\n', o.f);
+	} else {
+		struct fdoc doc = { o.f, !strcmp(format, "html") };
+
+		report_doc(&doc, j);
+	}
 	rc = cli_output_close(cli, &o, 0);
 out:
 	json_decref(j);

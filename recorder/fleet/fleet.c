@@ -1,9 +1,10 @@
 /*
- * The fleet's keys in etcd: the plan, the leader's writes, slots,
- * statuses and the mirror of each node's log.  Values are small JSON
- * objects (jansson); the decisions over them are fleet_rule.c's.
+ * The fleet's keys in etcd: the plan, the leader's writes, slots and
+ * statuses (each node's mirrored log is fleet_mirror.c's).  Values are
+ * small JSON objects (jansson); the decisions over them are
+ * fleet_rule.c's.
  */
-#include "fleet.h"
+#include "fleet_lib.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,18 +13,8 @@
 #include <unistd.h>
 
 #include "etcd.h"
-#include "hash.h"
 
 #define FLEET_PREFIX "/incident/v1/fleet/"
-
-struct ir_fleet {
-	struct ir_etcd *etcd;
-	char name[IR_FLEET_NAME];
-	char node[IR_FLEET_NAME];
-	char prefix[IR_FLEET_NAME + 32];
-	int64_t lease;      /* 0: none yet */
-	int64_t leader_rev; /* our election's mod_revision, 0: not leading */
-};
 
 static bool
 name_ok(const char *s)
@@ -107,8 +98,8 @@ ir_fleet_key(const struct ir_fleet *f, char *out, size_t cap,
 }
 
 /* A key of node: "<prefix><what>/<node>". */
-static void
-node_key(const struct ir_fleet *f, char *out, size_t cap, const char *what,
+void
+ir_fleet_node_key(const struct ir_fleet *f, char *out, size_t cap, const char *what,
 	 const char *node)
 {
 	snprintf(out, cap, "%s%s/%s", f->prefix, what, node);
@@ -116,8 +107,8 @@ node_key(const struct ir_fleet *f, char *out, size_t cap, const char *what,
 
 /* ---- JSON values ------------------------------------------------------- */
 
-static char *
-dump(json_t *j)
+char *
+ir_fleet_dump(json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 
@@ -125,16 +116,16 @@ dump(json_t *j)
 	return s;
 }
 
-static int64_t
-jint(const json_t *o, const char *key)
+int64_t
+ir_fleet_jint(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
 
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
-static void
-jstr(char *out, size_t cap, const json_t *o, const char *key)
+void
+ir_fleet_jstr(char *out, size_t cap, const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
@@ -164,11 +155,14 @@ plan_json(const struct ir_fleet_plan *p)
 	json_object_set_new(j, "soak_ms", json_integer((json_int_t)p->soak_ms));
 	json_object_set_new(j, "stop_budget_ms",
 			    json_integer((json_int_t)p->stop_budget_ms));
-	return dump(j);
+	json_object_set_new(j, "unanswered",
+			    json_string(p->unanswered_abort ? "abort"
+							    : "proceed"));
+	return ir_fleet_dump(j);
 }
 
-static json_t *
-parse(const struct ir_etcd_kv *kv)
+json_t *
+ir_fleet_parse(const struct ir_etcd_kv *kv)
 {
 	return kv ? json_loadb(kv->value, kv->value_len, 0, NULL) : NULL;
 }
@@ -176,17 +170,18 @@ parse(const struct ir_etcd_kv *kv)
 static int
 plan_parse(const struct ir_etcd_kv *kv, struct ir_fleet_plan *p)
 {
-	json_t *j = parse(kv), *nodes, *waves, *x;
+	json_t *j = ir_fleet_parse(kv), *nodes, *waves, *x;
+	char unanswered[16];
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	if (!j)
 		return -EBADMSG;
 	p->rev = kv->create_rev;
-	jstr(p->tag, sizeof(p->tag), j, "tag");
-	jstr(p->commit, sizeof(p->commit), j, "commit");
-	jstr(p->by, sizeof(p->by), j, "by");
-	p->ts = jint(j, "ts");
+	ir_fleet_jstr(p->tag, sizeof(p->tag), j, "tag");
+	ir_fleet_jstr(p->commit, sizeof(p->commit), j, "commit");
+	ir_fleet_jstr(p->by, sizeof(p->by), j, "by");
+	p->ts = ir_fleet_jint(j, "ts");
 	nodes = json_object_get(j, "nodes");
 	waves = json_object_get(j, "waves");
 	json_array_foreach (nodes, i, x) {
@@ -198,11 +193,13 @@ plan_parse(const struct ir_etcd_kv *kv, struct ir_fleet_plan *p)
 			json_array_get(waves, i));
 		p->n_nodes = i + 1;
 	}
-	p->n_waves = (unsigned)jint(j, "n_waves");
-	p->max_unavailable = (unsigned)jint(j, "max_unavailable");
-	p->max_failures = (unsigned)jint(j, "max_failures");
-	p->soak_ms = (uint64_t)jint(j, "soak_ms");
-	p->stop_budget_ms = (uint64_t)jint(j, "stop_budget_ms");
+	p->n_waves = (unsigned)ir_fleet_jint(j, "n_waves");
+	p->max_unavailable = (unsigned)ir_fleet_jint(j, "max_unavailable");
+	p->max_failures = (unsigned)ir_fleet_jint(j, "max_failures");
+	p->soak_ms = (uint64_t)ir_fleet_jint(j, "soak_ms");
+	p->stop_budget_ms = (uint64_t)ir_fleet_jint(j, "stop_budget_ms");
+	ir_fleet_jstr(unanswered, sizeof(unanswered), j, "unanswered");
+	p->unanswered_abort = !strcmp(unanswered, "abort");
 	json_decref(j);
 	return 0;
 }
@@ -255,7 +252,7 @@ wave_at_json(unsigned wave, int64_t now)
 
 	json_object_set_new(j, "wave", json_integer(wave));
 	json_object_set_new(j, "ts", json_integer(now));
-	return dump(j);
+	return ir_fleet_dump(j);
 }
 
 int
@@ -313,8 +310,8 @@ ir_fleet_plan_create(struct ir_fleet *f, struct ir_fleet_plan *p, bool *won,
 
 /* ---- the snapshot ------------------------------------------------------ */
 
-static const char *
-suffix_of(const struct ir_fleet *f, const char *key, const char *what)
+const char *
+ir_fleet_suffix_of(const struct ir_fleet *f, const char *key, const char *what)
 {
 	size_t plen = strlen(f->prefix), wlen = strlen(what);
 
@@ -330,7 +327,7 @@ for_plan(const json_t *j, const struct ir_fleet_plan *p, bool commit)
 {
 	const char *c = json_string_value(json_object_get(j, "commit"));
 
-	if (jint(j, "plan") != p->rev)
+	if (ir_fleet_jint(j, "plan") != p->rev)
 		return false;
 	return !commit || (c && !strcmp(c, p->commit));
 }
@@ -340,15 +337,15 @@ read_node_key(const struct ir_fleet *f, struct ir_fleet_view *v,
 	      const struct ir_etcd_kv *kv)
 {
 	static const char *const kinds[] = { "hb/", "stopped/", "status/",
-					     "verdict/" };
+					     "verdict/", "decision/" };
 	const char *node = NULL;
 	struct ir_fleet_node_view *x;
 	json_t *j;
 	size_t k;
 	int i;
 
-	for (k = 0; k < 4 && !node; k++)
-		node = suffix_of(f, kv->key, kinds[k]);
+	for (k = 0; k < 5 && !node; k++)
+		node = ir_fleet_suffix_of(f, kv->key, kinds[k]);
 	if (!node)
 		return;
 	k--;
@@ -360,19 +357,25 @@ read_node_key(const struct ir_fleet *f, struct ir_fleet_view *v,
 		x->alive = true;
 		return;
 	}
-	j = parse(kv);
+	j = ir_fleet_parse(kv);
 	if (k == 1 && for_plan(j, &v->plan, false)) {
 		x->stopped = true;
-		jstr(x->stop_status, sizeof(x->stop_status), j, "status");
+		ir_fleet_jstr(x->stop_status, sizeof(x->stop_status), j, "status");
 	} else if (k == 2 && for_plan(j, &v->plan, true)) {
 		x->reported = true;
-		jstr(x->status, sizeof(x->status), j, "status");
-		x->inc = (uint64_t)jint(j, "inc");
+		ir_fleet_jstr(x->status, sizeof(x->status), j, "status");
+		x->inc = (uint64_t)ir_fleet_jint(j, "inc");
 	} else if (k == 2) {
 		x->stale = true;
 	} else if (k == 3 && for_plan(j, &v->plan, false)) {
 		x->unknown = true;
-		jstr(x->unknown_why, sizeof(x->unknown_why), j, "why");
+		ir_fleet_jstr(x->unknown_why, sizeof(x->unknown_why), j, "why");
+	} else if (k == 4 && for_plan(j, &v->plan, false)) {
+		x->decided = true;
+		ir_fleet_jstr(x->decision_question,
+			      sizeof(x->decision_question), j, "question");
+		ir_fleet_jstr(x->decision_answer, sizeof(x->decision_answer),
+			      j, "answer");
 	}
 	json_decref(j);
 }
@@ -381,8 +384,8 @@ static void
 read_fleet_key(const struct ir_fleet *f, struct ir_fleet_view *v,
 	       const struct ir_etcd_kv *kv)
 {
-	const char *slot = suffix_of(f, kv->key, "slot/");
-	const char *rest = suffix_of(f, kv->key, "");
+	const char *slot = ir_fleet_suffix_of(f, kv->key, "slot/");
+	const char *rest = ir_fleet_suffix_of(f, kv->key, "");
 	json_t *j;
 	int i;
 
@@ -402,19 +405,19 @@ read_fleet_key(const struct ir_fleet *f, struct ir_fleet_view *v,
 		snprintf(v->leader, sizeof(v->leader), "%s", kv->value);
 		return;
 	}
-	j = parse(kv);
+	j = ir_fleet_parse(kv);
 	if (!strcmp(rest, "wave_at")) {
-		v->wave_ts = jint(j, "ts");
+		v->wave_ts = ir_fleet_jint(j, "ts");
 	} else if (!strcmp(rest, "wave_done") &&
-		   (unsigned)jint(j, "wave") == v->wave) {
+		   (unsigned)ir_fleet_jint(j, "wave") == v->wave) {
 		v->wave_done = true;
-		v->wave_done_ts = jint(j, "ts");
+		v->wave_done_ts = ir_fleet_jint(j, "ts");
 	} else if (!strcmp(rest, "abort")) {
 		v->aborted = true;
-		jstr(v->abort_why, sizeof(v->abort_why), j, "why");
+		ir_fleet_jstr(v->abort_why, sizeof(v->abort_why), j, "why");
 	} else if (!strcmp(rest, "done")) {
 		v->done = true;
-		jstr(v->done_status, sizeof(v->done_status), j, "status");
+		ir_fleet_jstr(v->done_status, sizeof(v->done_status), j, "status");
 	} else {
 		read_node_key(f, v, kv);
 	}
@@ -424,7 +427,7 @@ read_fleet_key(const struct ir_fleet *f, struct ir_fleet_view *v,
 static bool
 is_wave_key(const struct ir_fleet *f, const struct ir_etcd_kv *kv)
 {
-	const char *rest = suffix_of(f, kv->key, "");
+	const char *rest = ir_fleet_suffix_of(f, kv->key, "");
 
 	return rest && !strcmp(rest, "wave");
 }
@@ -505,7 +508,7 @@ ir_fleet_heartbeat(struct ir_fleet *f, int64_t ttl_s, bool *renewed,
 	rc = ir_etcd_lease_grant(f->etcd, ttl_s, &f->lease, ctx);
 	if (rc)
 		return rc;
-	node_key(f, key, sizeof(key), "hb", f->node);
+	ir_fleet_node_key(f, key, sizeof(key), "hb", f->node);
 	snprintf(value, sizeof(value), "{\"pid\":%ld}", (long)getpid());
 	rc = ir_etcd_put(f->etcd, key, value, f->lease, NULL, ctx);
 	if (rc) {
@@ -598,7 +601,28 @@ note_json(const char *k1, const char *v1, const char *why, int64_t plan,
 	if (plan)
 		json_object_set_new(j, "plan", json_integer(plan));
 	json_object_set_new(j, "ts", json_integer(now));
-	return dump(j);
+	return ir_fleet_dump(j);
+}
+
+static char *
+decision_json(const struct ir_fleet_view *v, const struct ir_fleet_next *n,
+	      int64_t now)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "plan", json_integer(v->plan.rev));
+	json_object_set_new(j, "question", json_string(n->question));
+	json_object_set_new(j, "answer",
+			    json_string(n->act == IR_FLEET_ABORT ? "no"
+								 : "yes"));
+	json_object_set_new(j, "rule",
+			    json_string(v->plan.unanswered_abort
+						? "--unanswered abort"
+						: "--unanswered proceed"));
+	json_object_set_new(j, "by", json_string(v->plan.by));
+	json_object_set_new(j, "why", json_string(n->why));
+	json_object_set_new(j, "ts", json_integer(now));
+	return ir_fleet_dump(j);
 }
 
 int
@@ -638,7 +662,7 @@ ir_fleet_lead(struct ir_fleet *f, const struct ir_fleet_view *v,
 						   val, 0 };
 		break;
 	case IR_FLEET_MARK_UNKNOWN:
-		node_key(f, k1, sizeof(k1), "verdict", v->plan.node[n->node]);
+		ir_fleet_node_key(f, k1, sizeof(k1), "verdict", v->plan.node[n->node]);
 		val = note_json("verdict", "unknown", n->why, v->plan.rev, now);
 		ops[nops++] = (struct ir_etcd_op){ IR_ETCD_OP_PUT, k1, NULL,
 						   val, 0 };
@@ -660,9 +684,19 @@ ir_fleet_lead(struct ir_fleet *f, const struct ir_fleet_view *v,
 						   val, 0 };
 		break;
 	}
-	rc = val ? fenced_txn(f, v, true, &absent, nmore, ops, nops, &held,
-			      ctx)
-		 : -ENOMEM;
+	if (n->decision && n->node >= 0 &&
+	    (n->act == IR_FLEET_MARK_UNKNOWN || n->act == IR_FLEET_ABORT)) {
+		/* The operator's decision it carries out, beside it. */
+		ir_fleet_node_key(f, k3, sizeof(k3), "decision",
+				  v->plan.node[n->node]);
+		val2 = decision_json(v, n, now);
+		ops[nops++] = (struct ir_etcd_op){ IR_ETCD_OP_PUT, k3, NULL,
+						   val2, 0 };
+	}
+	rc = val && (!n->decision || val2)
+		     ? fenced_txn(f, v, true, &absent, nmore, ops, nops, &held,
+				  ctx)
+		     : -ENOMEM;
 	free(val);
 	free(val2);
 	if (!rc && !held && n->act != IR_FLEET_ABORT) {
@@ -689,10 +723,10 @@ ir_fleet_stopped(struct ir_fleet *f, const struct ir_fleet_view *v,
 	json_object_set_new(j, "status", json_string(status));
 	json_object_set_new(j, "inc", json_integer((json_int_t)inc));
 	json_object_set_new(j, "ts", json_integer(now));
-	val = dump(j);
+	val = ir_fleet_dump(j);
 	if (!val)
 		return -ENOMEM;
-	node_key(f, key, sizeof(key), "stopped", f->node);
+	ir_fleet_node_key(f, key, sizeof(key), "stopped", f->node);
 	op = (struct ir_etcd_op){ IR_ETCD_OP_PUT, key, NULL, val, 0 };
 	rc = fenced_txn(f, v, false, NULL, 0, &op, 1, &held, ctx);
 	free(val);
@@ -716,7 +750,7 @@ ir_fleet_slot_take(struct ir_fleet *f, const struct ir_fleet_view *v,
 		return -EAGAIN;
 	ir_fleet_key(f, abort_key, sizeof(abort_key), "abort");
 	ir_fleet_key(f, wave_key, sizeof(wave_key), "wave");
-	node_key(f, verdict_key, sizeof(verdict_key), "verdict", f->node);
+	ir_fleet_node_key(f, verdict_key, sizeof(verdict_key), "verdict", f->node);
 	snprintf(wave, sizeof(wave), "%u", v->wave);
 	for (i = 0; i < v->plan.max_unavailable; i++) {
 		struct ir_etcd_cmp more[4];
@@ -792,12 +826,12 @@ ir_fleet_status_put(struct ir_fleet *f, const struct ir_fleet_view *v,
 	json_object_set_new(j, "head", json_string(o->head ? o->head : ""));
 	json_object_set_new(j, "events", json_integer((json_int_t)o->events));
 	json_object_set_new(j, "ts", json_integer(now));
-	val = dump(j);
+	val = ir_fleet_dump(j);
 	if (!val)
 		return -ENOMEM;
 	snprintf(idx, sizeof(idx), "slot/%u", slot->index);
 	ir_fleet_key(f, slot_key, sizeof(slot_key), idx);
-	node_key(f, key, sizeof(key), "status", f->node);
+	ir_fleet_node_key(f, key, sizeof(key), "status", f->node);
 	fence = (struct ir_etcd_cmp){ slot_key, IR_ETCD_MOD, IR_ETCD_EQUAL,
 				      slot->rev, NULL };
 	ops[0] = (struct ir_etcd_op){ IR_ETCD_OP_PUT, key, NULL, val, 0 };
@@ -832,220 +866,5 @@ ir_fleet_abort(struct ir_fleet *f, const char *by, const char *why,
 	ir_etcd_kvs_clear(&r.got);
 	free(val);
 	*first = !rc && r.succeeded;
-	return rc;
-}
-
-/* ---- the mirror -------------------------------------------------------- */
-
-struct mirror_batch {
-	struct ir_fleet *f;
-	uint64_t inc;
-	size_t n;
-	char *key[IR_ETCD_TXN_OPS];
-	char *val[IR_ETCD_TXN_OPS];
-	uint64_t last_seq;
-	int64_t last_ts;
-	char last_hex[IR_SHA256_HEX];
-	int rc;
-};
-
-static void
-batch_clear(struct mirror_batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		free(b->key[i]);
-		free(b->val[i]);
-	}
-	b->n = 0;
-}
-
-static int
-on_event(void *payload, const struct ir_event *ev, const void *raw,
-	 size_t len)
-{
-	struct mirror_batch *b = payload;
-	uint8_t sum[IR_SHA256_LEN];
-	char key[400];
-	json_t *j;
-
-	if (b->n == IR_ETCD_TXN_OPS - 1)
-		return 1; /* a transaction's worth: flush, then go on */
-	ir_sha256(sum, raw, len);
-	ir_hex(b->last_hex, sum, sizeof(sum));
-	snprintf(key, sizeof(key), "%sdigest/%s/%010llu/%010llu",
-		 b->f->prefix, b->f->node, (unsigned long long)b->inc,
-		 (unsigned long long)ev->seq);
-	j = json_object();
-	json_object_set_new(j, "type", json_string(ev->type));
-	if (ev->step[0])
-		json_object_set_new(j, "step", json_string(ev->step));
-	json_object_set_new(j, "ts", json_integer(ev->ts));
-	json_object_set_new(j, "sha256", json_string(b->last_hex));
-	b->key[b->n] = strdup(key);
-	b->val[b->n] = dump(j);
-	if (!b->key[b->n] || !b->val[b->n]) {
-		free(b->key[b->n]);
-		free(b->val[b->n]);
-		b->rc = -ENOMEM;
-		return 1;
-	}
-	b->n++;
-	b->last_seq = ev->seq;
-	b->last_ts = ev->ts;
-	return 0;
-}
-
-static int
-flush_batch(struct mirror_batch *b, int64_t now, struct ir_ctx *ctx)
-{
-	struct ir_etcd_op ops[IR_ETCD_TXN_OPS];
-	struct ir_etcd_txn_result r;
-	char head_key[300], *head;
-	json_t *j = json_object();
-	size_t i;
-	int rc;
-
-	json_object_set_new(j, "inc", json_integer((json_int_t)b->inc));
-	json_object_set_new(j, "seq", json_integer((json_int_t)b->last_seq));
-	json_object_set_new(j, "sha256", json_string(b->last_hex));
-	json_object_set_new(j, "ts", json_integer(b->last_ts));
-	json_object_set_new(j, "mirrored_ts", json_integer(now));
-	head = dump(j);
-	if (!head)
-		return -ENOMEM;
-	node_key(b->f, head_key, sizeof(head_key), "head", b->f->node);
-	for (i = 0; i < b->n; i++)
-		ops[i] = (struct ir_etcd_op){ IR_ETCD_OP_PUT, b->key[i], NULL,
-					      b->val[i], 0 };
-	ops[b->n] = (struct ir_etcd_op){ IR_ETCD_OP_PUT, head_key, NULL, head,
-					 0 };
-	rc = ir_etcd_txn(b->f->etcd, NULL, 0, ops, b->n + 1, NULL, 0, &r, ctx);
-	ir_etcd_kvs_clear(&r.got);
-	free(head);
-	return rc;
-}
-
-int
-ir_fleet_mirror(struct ir_fleet *f, struct ir_evlog *log, uint64_t inc,
-		uint64_t *mirrored, int64_t now, struct ir_ctx *ctx)
-{
-	struct mirror_batch b = { .f = f, .inc = inc };
-	int rc;
-
-	for (;;) {
-		b.rc = 0;
-		rc = ir_evlog_scan(log, inc, *mirrored + 1, 0, on_event, &b,
-				   ctx);
-		if (!rc)
-			rc = b.rc;
-		if (!rc && b.n)
-			rc = flush_batch(&b, now, ctx);
-		if (rc || !b.n) {
-			batch_clear(&b);
-			return rc;
-		}
-		*mirrored = b.last_seq;
-		batch_clear(&b);
-	}
-}
-
-static int
-digest_parse(const struct ir_fleet *f, const struct ir_etcd_kv *kv,
-	     struct ir_fleet_digest *d)
-{
-	const char *rest = suffix_of(f, kv->key, "digest/");
-	const char *slash = rest ? strchr(rest, '/') : NULL;
-	unsigned long long inc, seq;
-	json_t *j;
-
-	memset(d, 0, sizeof(*d));
-	if (!slash || (size_t)(slash - rest) >= sizeof(d->node) ||
-	    sscanf(slash + 1, "%llu/%llu", &inc, &seq) != 2)
-		return -EBADMSG;
-	memcpy(d->node, rest, (size_t)(slash - rest));
-	d->inc = inc;
-	d->seq = seq;
-	d->rev = kv->mod_rev;
-	j = parse(kv);
-	if (!j)
-		return -EBADMSG;
-	jstr(d->type, sizeof(d->type), j, "type");
-	jstr(d->step, sizeof(d->step), j, "step");
-	jstr(d->sha256, sizeof(d->sha256), j, "sha256");
-	d->ts = jint(j, "ts");
-	json_decref(j);
-	return 0;
-}
-
-int
-ir_fleet_digests_read(struct ir_fleet *f, const char *node,
-		      struct ir_fleet_digests *out, struct ir_ctx *ctx)
-{
-	struct ir_etcd_kvs kvs = { 0 };
-	char from[300], end[300];
-	size_t i;
-	int rc;
-
-	if (node)
-		node_key(f, from, sizeof(from), "digest", node);
-	else
-		ir_fleet_key(f, from, sizeof(from), "digest");
-	snprintf(from + strlen(from), sizeof(from) - strlen(from), "/");
-	ir_etcd_prefix_end(end, sizeof(end), from);
-	rc = ir_etcd_range(f->etcd, from, end, &kvs, ctx);
-	for (i = 0; !rc && i < kvs.n; i++) {
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? 2 * out->cap : 64;
-			void *p = realloc(out->d, cap * sizeof(*out->d));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			out->d = p;
-			out->cap = cap;
-		}
-		if (!digest_parse(f, &kvs.kv[i], &out->d[out->n]))
-			out->n++;
-	}
-	ir_etcd_kvs_clear(&kvs);
-	return rc;
-}
-
-void
-ir_fleet_digests_clear(struct ir_fleet_digests *d)
-{
-	free(d->d);
-	memset(d, 0, sizeof(*d));
-}
-
-int
-ir_fleet_head_read(struct ir_fleet *f, const char *node,
-		   struct ir_fleet_head *out, struct ir_ctx *ctx)
-{
-	struct ir_etcd_kvs kvs = { 0 };
-	char key[300];
-	json_t *j;
-	int rc;
-
-	node_key(f, key, sizeof(key), "head", node);
-	rc = ir_etcd_range(f->etcd, key, NULL, &kvs, ctx);
-	if (!rc && !kvs.n)
-		rc = -ENOENT;
-	j = rc ? NULL : parse(&kvs.kv[0]);
-	if (!rc && !j)
-		rc = -EBADMSG;
-	if (!rc) {
-		memset(out, 0, sizeof(*out));
-		out->inc = (uint64_t)jint(j, "inc");
-		out->seq = (uint64_t)jint(j, "seq");
-		jstr(out->sha256, sizeof(out->sha256), j, "sha256");
-		out->ts = jint(j, "ts");
-		out->mirrored_ts = jint(j, "mirrored_ts");
-	}
-	json_decref(j);
-	ir_etcd_kvs_clear(&kvs);
 	return rc;
 }

@@ -170,10 +170,27 @@ next_phase0(const struct ir_fleet_view *v, int64_t now,
 			continue;
 		if (now - v->wave_ts < budget_ns)
 			return;
+		/* Not answered: the operator's decision, as the plan has it,
+		 * is carried out and recorded. */
 		out->node = (int)i;
-		act(out, IR_FLEET_MARK_UNKNOWN,
-		    "did not answer the stop within %llu ms",
-		    (unsigned long long)p->stop_budget_ms);
+		out->decision = true;
+		snprintf(out->question, sizeof(out->question),
+			 "%s did not answer the stop within %llu ms: go on "
+			 "without it?",
+			 p->node[i], (unsigned long long)p->stop_budget_ms);
+		if (p->unanswered_abort)
+			act(out, IR_FLEET_ABORT,
+			    "%s did not answer the stop within %llu ms: the "
+			    "operator's decision (--unanswered abort, %s) is "
+			    "to abort",
+			    p->node[i], (unsigned long long)p->stop_budget_ms,
+			    p->by);
+		else
+			act(out, IR_FLEET_MARK_UNKNOWN,
+			    "did not answer the stop within %llu ms: the "
+			    "operator's decision (--unanswered proceed, %s) is "
+			    "to go on without it",
+			    (unsigned long long)p->stop_budget_ms, p->by);
 		return;
 	}
 	out->wave = 1;

@@ -31,6 +31,10 @@ struct ir_fleet_plan {
 	unsigned max_failures;
 	uint64_t soak_ms;
 	uint64_t stop_budget_ms; /* phase 0: every node stopped within it */
+	/* The operator's decision, taken with the plan, for a node that has
+	 * not answered the stop within its budget: abort the run (true) or
+	 * go on without it, counted unknown. */
+	bool unanswered_abort;
 };
 
 /* Fill p's nodes and waves from "a,b,c" and "1,2,rest" (each wave a
@@ -54,7 +58,10 @@ struct ir_fleet_node_view {
 	char status[16];     /* succeeded, failed, held */
 	bool stale;          /* a status of another plan or commit */
 	bool unknown;        /* the leader counted it unknown */
-	char unknown_why[128];
+	char unknown_why[256];
+	bool decided;        /* an operator decision was recorded for it */
+	char decision_question[160];
+	char decision_answer[8]; /* yes: go on without it; no: abort */
 	uint64_t inc;        /* its rollback incident, from the status */
 };
 
@@ -90,6 +97,10 @@ struct ir_fleet_next {
 	int node;
 	char status[16];
 	char why[256];
+	/* MARK_UNKNOWN or ABORT that carries out an operator decision on
+	 * `node`: the question it answers (answer: yes when it goes on). */
+	bool decision;
+	char question[160];
 };
 
 /* Failed, held or unknown nodes of the plan. */

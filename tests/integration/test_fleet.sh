@@ -53,9 +53,27 @@ if [ "$rc1" = 0 ]; then
 else
 	won=op2 lost=op1 tag=$TAG1 cap=5
 fi
+# Watched while it runs: one JSON line per change, until done.
+op --json fleet status prod --watch >"$T/watch.out" 2>"$T/watch.err" &
+watcher=$!
 contains "$(cat "$T/$lost.err")" "refused: plan $(jq .plan "$T/$won.out")"
 contains "$(cat "$T/$lost.err")" "roll back to $tag"
 wait_for "the fleet done" fleet_is prod '.done == "succeeded"'
+# gone PID: the process has exited (a zombie not yet waited for counts).
+gone() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[ -z "$st" ] || [ "${st#Z}" != "$st" ]
+}
+wait_for "the watch ended with the run" gone "$watcher"
+check "the watch exited 0" wait "$watcher"
+check "the watch saw the waves go by" test "$(jq -s '[.[].wave] | unique | length' "$T/watch.out")" -ge 3
+check "each change once, in revision order" \
+	test "$(jq -s '[.[].revision] | . == (sort | unique)' "$T/watch.out")" = true
+check "its last line is the end" test "$(tail -1 "$T/watch.out" | jq -r .done)" = succeeded
+expect_exit 0 op fleet status prod --watch
+contains "$OUT" "done: succeeded" "a watch of a finished run shows it and ends"
+expect_exit 2 op fleet status prod --bogus
 fstatus prod >"$T/status.json"
 check "every node succeeded" test "$(jq '[.nodes[] | select(.state == "succeeded")] | length' "$T/status.json")" = 5
 for n in a b c d e; do
@@ -79,6 +97,14 @@ check "never more in flight than --max-unavailable" test "$inflight" -le "$cap" 
 expect_exit 0 op fleet report prod
 contains "$OUT" "# Fleet prod"
 contains "$OUT" "No clock skew"
+expect_exit 0 op fleet report prod --format html -o "$T/fleet.html"
+html=$(cat "$T/fleet.html")
+contains "$html" "<!DOCTYPE html>" "html report"
+contains "$html" "<h2>Timeline</h2>" "html report: the timeline"
+check "html: a row per mirrored event" test "$(grep -c '^<tr><td>' "$T/fleet.html")" = \
+	"$(( $(jq '.nodes | length' <<<"$(op fleet report prod --format json)") + $(jq '.timeline | length' <<<"$(op fleet report prod --format json)") ))"
+check "html: well-formed" python3 -c "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$T/fleet.html"
+expect_exit 2 op fleet report prod --format pdf
 
 declare -A RB
 count_rollbacks() {
@@ -187,6 +213,50 @@ etcd_wait_quorum || fail "quorum did not come back"
 wait_for "the fleet done" fleet_is prod '.done == "succeeded"'
 check "a's buffered status and digests reached etcd" mirrored_matches prod a
 check "every node succeeded" test "$(fstatus prod | jq '[.nodes[] | select(.state == "succeeded")] | length')" = 5
+
+# silent_node: a node that is not the leader (its agent is stopped below).
+silent_node() {
+	local l n
+	l=$(etcdctl_ get --print-value-only /incident/v1/fleet/prod/leader)
+	for n in e d; do [ "$n" != "$l" ] && { echo "$n"; return; }; done
+}
+
+echo "# phase 0: a node that never answers the stop; the operator's decision"
+fleet_reset
+count_rollbacks
+S=$(silent_node)
+kill -STOP "${AGENT_PID[$S]}"
+expect_exit 0 op fleet rollback "$TAG2" --fleet prod --nodes a,b,c,d,e \
+	--waves 1,2,rest --max-failures 1 --stop-budget 2s --no-wait
+wait_for "$S counted unknown" state_is "$S" unknown
+check "the decision is recorded: go on without it" \
+	fleet_is prod ".nodes[] | select(.node == \"$S\") | .decision.answer == \"yes\""
+wait_for "the fleet done" fleet_is prod '.done != null'
+check "the run failed (one node unknown)" fleet_is prod '.done == "failed"'
+check "$S never rolled back" test "$(rollbacks "$S")" = "${RB[$S]}"
+kill -CONT "${AGENT_PID[$S]}"
+expect_exit 0 op fleet report prod
+contains "$OUT" "## Decisions" "the report lists the decision"
+contains "$OUT" "$S did not answer the stop within 2000 ms: go on without it?" "... its question"
+contains "$OUT" "--unanswered proceed" "... and the rule that answered it"
+
+echo "# ... and with --unanswered abort: nobody rolls back"
+fleet_reset
+count_rollbacks
+S=$(silent_node)
+kill -STOP "${AGENT_PID[$S]}"
+expect_exit 0 op fleet rollback "$TAG1" --fleet prod --nodes a,b,c,d,e \
+	--waves 1,2,rest --stop-budget 2s --unanswered abort --no-wait
+wait_for "the fleet done" fleet_is prod '.done != null'
+check "aborted" fleet_is prod '.done == "aborted"'
+check "the decision: no" \
+	fleet_is prod ".nodes[] | select(.node == \"$S\") | .decision.answer == \"no\""
+for n in a b c d e; do
+	check "$n never started" test "$(rollbacks "$n")" = "${RB[$n]}"
+done
+kill -CONT "${AGENT_PID[$S]}"
+expect_exit 2 op fleet rollback "$TAG1" --fleet prod --nodes a --unanswered maybe
+
 
 for n in a b c d e; do
 	node_incident "$n" simulate --all --keep-going >"$T/sim.out" 2>&1 || fail "simulate on $n: $(cat "$T/sim.out")"

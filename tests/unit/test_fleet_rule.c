@@ -84,10 +84,22 @@ phase0_waits_for_every_stop(void **state)
 		v.node[i].stopped = true;
 	ir_fleet_next(&v, 2000 * MS, &n);
 	assert_int_equal(n.act, IR_FLEET_WAIT);
-	/* Past the stop budget: the silent node is counted unknown. */
+	/* Past the stop budget: the silent node is counted unknown, the
+	 * operator's decision (--unanswered proceed) carried out. */
 	ir_fleet_next(&v, 7000 * MS, &n);
 	assert_int_equal(n.act, IR_FLEET_MARK_UNKNOWN);
 	assert_int_equal(n.node, 4);
+	assert_true(n.decision);
+	assert_non_null(strstr(n.question, "did not answer the stop"));
+	assert_non_null(strstr(n.why, "--unanswered proceed"));
+	/* With --unanswered abort, the run is aborted instead. */
+	v.plan.unanswered_abort = true;
+	ir_fleet_next(&v, 7000 * MS, &n);
+	assert_int_equal(n.act, IR_FLEET_ABORT);
+	assert_int_equal(n.node, 4);
+	assert_true(n.decision);
+	assert_non_null(strstr(n.why, "--unanswered abort"));
+	v.plan.unanswered_abort = false;
 	v.node[4].stopped = true;
 	ir_fleet_next(&v, 2000 * MS, &n);
 	assert_int_equal(n.act, IR_FLEET_START_WAVE);
