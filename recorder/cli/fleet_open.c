@@ -45,4 +45,10 @@ cli_fleet_head_json(struct ir_fleet *f, const char *node, void *obj)
 	json_object_set_new(n, "head_seq", json_integer((json_int_t)h.seq));
 	json_object_set_new(n, "mirror_lag_ms",
 			    json_integer((h.mirrored_ts - h.ts) / 1000000));
+	if (h.checkpoint_size) {
+		json_object_set_new(n, "checkpoint_size",
+				    json_integer((json_int_t)h.checkpoint_size));
+		json_object_set_new(n, "checkpoint_root",
+				    json_string(h.checkpoint_root));
+	}
 }

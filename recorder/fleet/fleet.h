@@ -157,6 +157,8 @@ struct ir_fleet_head {
 	char sha256[65];
 	int64_t ts;          /* the last event's */
 	int64_t mirrored_ts; /* when it was mirrored (the node's clock) */
+	uint64_t checkpoint_size; /* the last signed checkpoint, 0: none */
+	char checkpoint_root[65];
 };
 int ir_fleet_head_read(struct ir_fleet *f, const char *node,
 		       struct ir_fleet_head *out, struct ir_ctx *ctx) IR_WUR;

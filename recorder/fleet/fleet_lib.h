@@ -20,6 +20,10 @@ struct ir_fleet {
 	char prefix[IR_FLEET_NAME + 32];
 	int64_t lease;      /* 0: none yet */
 	int64_t leader_rev; /* our election's mod_revision, 0: not leading */
+	/* The last signed checkpoint the mirror saw in incident cp_inc: the
+	 * head carries it, so etcd also witnesses the ledger's root. */
+	uint64_t cp_inc, cp_size;
+	char cp_root[65];
 };
 
 /* A key of node: "<prefix><what>/<node>". */

@@ -35,6 +35,20 @@ batch_clear(struct mirror_batch *b)
 	b->n = 0;
 }
 
+/* A checkpoint event that names a signed root (not one that failed). */
+static void
+note_checkpoint(struct ir_fleet *f, uint64_t inc, const struct ir_event *ev)
+{
+	const struct ir_val *root = ir_val_get(ev->data, "root");
+
+	if (!root || root->type != IR_VAL_BIN ||
+	    root->as.str.len != IR_SHA256_LEN)
+		return;
+	f->cp_inc = inc;
+	f->cp_size = (uint64_t)ir_val_get_int(ev->data, "size", 0);
+	ir_hex(f->cp_root, (const uint8_t *)root->as.str.ptr, IR_SHA256_LEN);
+}
+
 static int
 on_event(void *payload, const struct ir_event *ev, const void *raw,
 	 size_t len)
@@ -68,6 +82,8 @@ on_event(void *payload, const struct ir_event *ev, const void *raw,
 	b->n++;
 	b->last_seq = ev->seq;
 	b->last_ts = ev->ts;
+	if (!strcmp(ev->type, "checkpoint"))
+		note_checkpoint(b->f, b->inc, ev);
 	return 0;
 }
 
@@ -86,6 +102,12 @@ flush_batch(struct mirror_batch *b, int64_t now, struct ir_ctx *ctx)
 	json_object_set_new(j, "sha256", json_string(b->last_hex));
 	json_object_set_new(j, "ts", json_integer(b->last_ts));
 	json_object_set_new(j, "mirrored_ts", json_integer(now));
+	if (b->f->cp_inc == b->inc) {
+		json_object_set_new(j, "checkpoint_size",
+				    json_integer((json_int_t)b->f->cp_size));
+		json_object_set_new(j, "checkpoint_root",
+				    json_string(b->f->cp_root));
+	}
 	head = ir_fleet_dump(j);
 	if (!head)
 		return -ENOMEM;
@@ -110,8 +132,9 @@ ir_fleet_mirror(struct ir_fleet *f, struct ir_evlog *log, uint64_t inc,
 
 	for (;;) {
 		b.rc = 0;
-		rc = ir_evlog_scan(log, inc, *mirrored + 1, 0, on_event, &b,
-				   ctx);
+		/* Decoded: a checkpoint's root rides in its data. */
+		rc = ir_evlog_scan(log, inc, *mirrored + 1, IR_EVLOG_DECODE,
+				   on_event, &b, ctx);
 		if (!rc)
 			rc = b.rc;
 		if (!rc && b.n)
@@ -218,6 +241,11 @@ ir_fleet_head_read(struct ir_fleet *f, const char *node,
 		ir_fleet_jstr(out->sha256, sizeof(out->sha256), j, "sha256");
 		out->ts = ir_fleet_jint(j, "ts");
 		out->mirrored_ts = ir_fleet_jint(j, "mirrored_ts");
+		out->checkpoint_size =
+			(uint64_t)ir_fleet_jint(j, "checkpoint_size");
+		ir_fleet_jstr(out->checkpoint_root,
+			      sizeof(out->checkpoint_root), j,
+			      "checkpoint_root");
 	}
 	json_decref(j);
 	ir_etcd_kvs_clear(&kvs);

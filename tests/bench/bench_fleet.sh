@@ -29,13 +29,8 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 # The baseline: node z alone, its own stop and rollback, as the runbook.
 reset_z() {
-	local D=${NODE_DIR[z]} PORT=${NODE_PORT[z]}
-	NODE_MATCH="trading_node --port $PORT --dir $D --port-file"
-	kill_node
-	git -C "$D" checkout -qf main
-	git -C "$D" clean -qfd config
-	(cd "$D" && ./scripts/start.sh >/dev/null)
-	wait_for_port
+	node_reset z
+	T=$T0
 }
 single_stop=() single_rb=()
 for r in $(seq 1 "$ROUNDS"); do

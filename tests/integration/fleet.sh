@@ -8,6 +8,7 @@
 #   fleet_agent NAME [FLEET]  start NAME's agent (log: $T/n/NAME/agent.log)
 #   node_incident NAME ARGS   incident with NAME's configuration
 #   fleet_reset               every node back at main, trading node running
+#   node_reset NAME           the same for one node
 #   wait_for DESC CMD...      poll CMD (30 s at most) until it succeeds
 #   fstatus F                 fleet status --json (from node a's config)
 
@@ -108,19 +109,24 @@ node_incident() {
 
 # Every node back on main (the broken deploy) with its trading node up.
 fleet_reset() {
-	local name pid
-	for name in "${FLEET_NODES[@]}"; do
-		D=${NODE_DIR[$name]}
-		PORT=${NODE_PORT[$name]}
-		NODE_MATCH="trading_node --port $PORT --dir $D --port-file"
-		kill_node
-		git -C "$D" checkout -qf main
-		git -C "$D" clean -qfd config
-		(cd "$D" && ./scripts/start.sh >/dev/null)
-		wait_for_port
-		touch "$T0/gate-$name"
-	done
+	local name
+	for name in "${FLEET_NODES[@]}"; do node_reset "$name"; done
 	T=$T0
+}
+
+# node_reset NAME: NAME back on main with its trading node up, its gate
+# open.
+node_reset() {
+	local name=$1
+	D=${NODE_DIR[$name]}
+	PORT=${NODE_PORT[$name]}
+	NODE_MATCH="trading_node --port $PORT --dir $D --port-file"
+	kill_node
+	git -C "$D" checkout -qf main
+	git -C "$D" clean -qfd config
+	(cd "$D" && ./scripts/start.sh >/dev/null)
+	wait_for_port
+	touch "$T0/gate-$name"
 }
 
 wait_for() {

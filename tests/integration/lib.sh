@@ -301,6 +301,13 @@ http_status() {
 		"http://127.0.0.1:$PORT/status" || true
 }
 
+# copy_data: a fresh copy of the data directory in $T/edit, to tamper
+# with.
+copy_data() {
+	rm -rf "$T/edit"
+	cp -a "$T/data" "$T/edit"
+}
+
 head_commit() {
 	git -C "$D" rev-parse HEAD
 }

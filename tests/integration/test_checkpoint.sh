@@ -78,13 +78,8 @@ not_contains "$OUT" "not protected" "the latest covers the whole log"
 expect_exit 0 incident --json verify --checkpoint git
 check "json: checkpoint ok" test "$(jq -r .checkpoint.ok <<<"$OUT")" = true
 
-copy() {
-	rm -rf "$T/edit"
-	cp -a "$T/data" "$T/edit"
-}
-
 echo "# a cut tail with its header fixed up and the ledger rebuilt"
-copy
+copy_data
 n=$(events 1 | jq -s length)
 check "cut applied" "$EVLOG_EDIT" "$T/edit" --cut 1 $((n - 6))
 check "rebuild applied" "$EVLOG_EDIT" "$T/edit" --rebuild-ledger
@@ -94,7 +89,7 @@ contains "$ERR" "log truncated: " "verify names the cut"
 contains "$ERR" "says " "... and the checkpoint's size"
 
 echo "# an event rewritten and all after it chained anew, ledger rebuilt"
-copy
+copy_data
 seq=$(events 1 | jq -s 'map(select(.type=="step.completed"))[0].seq')
 check "rewrite applied" "$EVLOG_EDIT" "$T/edit" --rewrite 1 "$seq" "nothing"
 check "rebuild applied" "$EVLOG_EDIT" "$T/edit" --rebuild-ledger
@@ -105,7 +100,7 @@ contains "$ERR" "log rewritten before INC-1 seq" "verify names the rewrite"
 echo "# a whole incident deleted, ledger rebuilt"
 expect_exit 0 incident backup --reason "a second incident"
 cp "$T/data/checkpoints/latest" "$T/two.cp"
-copy
+copy_data
 check "delete applied" "$EVLOG_EDIT" "$T/edit" --cut 2 0
 check "rebuild applied" "$EVLOG_EDIT" "$T/edit" --rebuild-ledger
 rm -f "$T/edit/archives/INC-2"* "$T/edit/reports/INC-2"*
@@ -114,7 +109,7 @@ expect_exit 1 incident -d "$T/edit" verify --checkpoint "$T/two.cp"
 contains "$ERR" "log truncated" "the deletion is found"
 
 echo "# a checkpoint signed by another key is refused"
-copy
+copy_data
 mv "$T/edit/keys" "$T/keys.saved"
 expect_exit 0 incident -d "$T/edit" checkpoint
 cp "$T/edit/checkpoints/latest" "$T/other.cp"

@@ -25,13 +25,8 @@ check "the ledger holds every event ($total)" \
 	test "$(jq -r .ledger.size <<<"$OUT")" = "$total"
 root=$(jq -r .ledger.root <<<"$OUT")
 
-copy() {
-	rm -rf "$T/edit"
-	cp -a "$T/data" "$T/edit"
-}
-
 echo "# a cut tail, its header fixed up: the chain and header pass"
-copy
+copy_data
 last=$(events 1 | jq -s length)
 check "cut applied" "$EVLOG_EDIT" "$T/edit" --cut 1 $((last - 3))
 expect_exit 1 incident -d "$T/edit" verify
@@ -42,20 +37,20 @@ expect_exit 0 incident -d "$T/edit" --json verify
 check "the rebuilt root differs" test "$(jq -r .ledger.root <<<"$OUT")" != "$root"
 
 echo "# a note rewritten and everything after it chained anew"
-copy
+copy_data
 seq=$(events 1 | jq -s 'map(select(.type=="note"))[0].seq')
 check "rewrite applied" "$EVLOG_EDIT" "$T/edit" --rewrite 1 "$seq" "nothing here"
 expect_exit 1 incident -d "$T/edit" verify
 contains "$ERR" "rewritten" "verify names the rewrite"
 
 echo "# a whole incident deleted"
-copy
+copy_data
 check "delete applied" "$EVLOG_EDIT" "$T/edit" --cut 2 0
 expect_exit 1 incident -d "$T/edit" verify
 contains "$ERR" "INC-2" "verify names the deleted incident"
 
 echo "# a read-only copy still verifies its ledger"
-copy
+copy_data
 chmod -R a-w "$T/edit"
 expect_exit 0 incident -d "$T/edit" --json verify
 check "same root read-only" test "$(jq -r .ledger.root <<<"$OUT")" = "$root"
