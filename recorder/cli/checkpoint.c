@@ -136,34 +136,54 @@ cli_checkpoint_origin(struct cli *cli, char *out, size_t cap)
 	origin(cli, out, cap);
 }
 
-/* Replace path with p[0, len) whole: a temporary file beside it, renamed.
- * Not synced: the note is a copy (the log holds its root, the git note
- * and the webhook carry it off the machine), and a sync per step would
- * cost a rollback a flush to disk each time. */
+/* DATA_DIR/checkpoints/latest := p[0, len), whole: the note is written
+ * over DATA_DIR/checkpoints/previous (the one before last), in place,
+ * and the two names are then exchanged in one rename (RENAME_EXCHANGE),
+ * so a reader finds the one or the other note whole, never half.  No
+ * file is created or removed after the first two: on an ext4 mounted
+ * with discard, a new file and a rename over an old one cost a rollback
+ * about 0.4 ms per checkpoint (perf: inode allocation and the discard of
+ * the old inode's block).  Not synced: the note is a copy (the log holds
+ * its root, the git note and the webhook carry it off the machine). */
 static int
-replace_file(const char *path, const void *p, size_t len, struct ir_ctx *ctx)
+keep_latest(const char *dir, const void *p, size_t len, struct ir_ctx *ctx)
 {
-	char tmp[4400];
+	char latest[4300], previous[4300];
+	const char *path = latest;
 	ssize_t n;
-	int fd, e;
+	int fd, e = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.partial", path);
-	if (unlink(tmp) && errno != ENOENT)
-		goto fail;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
+	snprintf(latest, sizeof(latest), "%s/latest", dir);
+	snprintf(previous, sizeof(previous), "%s/previous", dir);
+	if (access(latest, F_OK))
+		fd = open(latest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				  O_CLOEXEC,
+			  0644);
+	else
+		fd = open(path = previous,
+			  O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto fail;
-	n = write(fd, p, len);
-	e = n == (ssize_t)len ? 0 : n < 0 ? errno : ENOSPC;
+	n = pwrite(fd, p, len, 0);
+	if (n != (ssize_t)len)
+		e = n < 0 ? errno : ENOSPC;
+	else if (ftruncate(fd, (off_t)len))
+		e = errno;
 	if (close(fd) && !e)
 		e = errno;
-	if (!e && !rename(tmp, path))
+	if (e) {
+		errno = e;
+		goto fail;
+	}
+	if (path == latest)
 		return 0;
-	errno = e ? e : errno;
+	if (!renameat2(AT_FDCWD, previous, AT_FDCWD, latest, RENAME_EXCHANGE))
+		return 0;
+	/* A file system without the exchange: previous goes, as a rename. */
+	if ((errno == EINVAL || errno == ENOSYS) && !rename(previous, latest))
+		return 0;
 fail:
 	e = errno;
-	unlink(tmp);
 	return ir_error_set(ctx, -e, IR_ORIGIN_OS, e, "cannot write \"%s\": %s",
 			    path, strerror(e));
 }
@@ -175,7 +195,7 @@ sign_head(struct cli *cli, const struct ir_ledger_head *head,
 	  const char *what, struct ir_checkpoint *cp, struct ir_buf *note,
 	  struct ir_ctx *ctx)
 {
-	char dir[4200], path[4300];
+	char dir[4200];
 	struct timespec now;
 	int rc;
 
@@ -199,8 +219,7 @@ sign_head(struct cli *cli, const struct ir_ledger_head *head,
 	rc = make_dir(dir, ctx);
 	if (rc)
 		return rc;
-	snprintf(path, sizeof(path), "%s/latest", dir);
-	return replace_file(path, note->data, note->len, ctx);
+	return keep_latest(dir, note->data, note->len, ctx);
 }
 
 /* The deployed commit's note gets the close's checkpoint. */
