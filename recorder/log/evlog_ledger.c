@@ -127,17 +127,50 @@ no_ledger(struct ir_evlog *log, struct ir_ctx *ctx)
 			    log->dir);
 }
 
+/* A read snapshot of a log that has a ledger, and (cur not NULL) a cursor
+ * on the ledger's leaves in it.  end_read lets go of both. */
+static int
+begin_read(struct ir_evlog *log, MDB_txn **txn, MDB_cursor **cur,
+	   struct ir_ctx *ctx)
+{
+	int rc;
+
+	*txn = NULL;
+	if (cur)
+		*cur = NULL;
+	if (!log->has_ledger)
+		return no_ledger(log, ctx);
+	rc = ir_evlog_begin(log, MDB_RDONLY, txn, ctx);
+	if (rc || !cur)
+		return rc;
+	rc = mdb_cursor_open(*txn, log->ledger, cur);
+	if (rc) {
+		mdb_txn_abort(*txn);
+		*txn = NULL;
+		*cur = NULL;
+		return ir_evlog_lmdb_error(ctx, rc, "read the ledger");
+	}
+	return 0;
+}
+
+static void
+end_read(MDB_txn *txn, MDB_cursor *cur)
+{
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+}
+
 int
 ir_evlog_ledger_head(struct ir_evlog *log, struct ir_ledger_head *out,
 		     struct ir_ctx *ctx)
 {
 	struct ir_merkle_frontier f;
-	MDB_txn *txn = NULL;
+	MDB_txn *txn;
 	int rc;
 
-	if (!log->has_ledger)
-		return no_ledger(log, ctx);
-	rc = ir_evlog_begin(log, MDB_RDONLY, &txn, ctx);
+	rc = begin_read(log, &txn, NULL, ctx);
 	if (rc)
 		return rc;
 	rc = ir_evlog_ledger_load(log, txn, false, &f, ctx);
@@ -192,23 +225,15 @@ ir_evlog_ledger_leaf(struct ir_evlog *log, uint64_t index, uint64_t *id,
 		     uint64_t *seq, struct ir_ctx *ctx)
 {
 	uint8_t leaf[IR_LEDGER_LEAF_LEN];
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn = NULL;
+	MDB_cursor *cur;
+	MDB_txn *txn;
 	int rc;
 
-	if (!log->has_ledger)
-		return no_ledger(log, ctx);
-	rc = ir_evlog_begin(log, MDB_RDONLY, &txn, ctx);
+	rc = begin_read(log, &txn, &cur, ctx);
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(txn, log->ledger, &cur);
-	if (rc)
-		rc = ir_evlog_lmdb_error(ctx, rc, "read the ledger");
-	else
-		rc = leaf_get(log, cur, MDB_SET_KEY, index, leaf, ctx);
-	if (cur)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	rc = leaf_get(log, cur, MDB_SET_KEY, index, leaf, ctx);
+	end_read(txn, cur);
 	if (!rc) {
 		*id = ir_evlog_get_be64(leaf);
 		*seq = ir_evlog_get_be64(leaf + 8);
@@ -250,22 +275,14 @@ ir_evlog_ledger_proof(struct ir_evlog *log, uint64_t m, uint64_t n,
 		      uint8_t *proof, size_t *len, struct ir_ctx *ctx)
 {
 	struct range r = { log, NULL, ctx };
-	MDB_txn *txn = NULL;
+	MDB_txn *txn;
 	int rc;
 
-	if (!log->has_ledger)
-		return no_ledger(log, ctx);
-	rc = ir_evlog_begin(log, MDB_RDONLY, &txn, ctx);
+	rc = begin_read(log, &txn, &r.cur, ctx);
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(txn, log->ledger, &r.cur);
-	if (rc)
-		rc = ir_evlog_lmdb_error(ctx, rc, "read the ledger");
-	else
-		rc = ir_merkle_consistency(m, n, range_hash, &r, proof, len);
-	if (r.cur)
-		mdb_cursor_close(r.cur);
-	mdb_txn_abort(txn);
+	rc = ir_merkle_consistency(m, n, range_hash, &r, proof, len);
+	end_read(txn, r.cur);
 	return rc;
 }
 
@@ -474,14 +491,10 @@ ir_evlog_ledger_verify(struct ir_evlog *log, struct ir_ledger_check *c,
 
 	c->n_found = 0;
 	c->size = 0;
-	if (!log->has_ledger)
-		return no_ledger(log, ctx);
-	rc = ir_evlog_begin(log, MDB_RDONLY, &w.txn, ctx);
+	rc = begin_read(log, &w.txn, &w.leaves, ctx);
 	if (rc)
 		return rc;
 	rc = ir_evlog_ledger_load(log, w.txn, false, &stored, ctx);
-	if (!rc)
-		rc = mdb_cursor_open(w.txn, log->ledger, &w.leaves);
 	if (!rc)
 		rc = mdb_cursor_open(w.txn, log->events, &w.events);
 	if (rc > 0)
@@ -492,9 +505,7 @@ ir_evlog_ledger_verify(struct ir_evlog *log, struct ir_ledger_check *c,
 		rc = walk_coverage(&w);
 	if (w.events)
 		mdb_cursor_close(w.events);
-	if (w.leaves)
-		mdb_cursor_close(w.leaves);
-	mdb_txn_abort(w.txn);
+	end_read(w.txn, w.leaves);
 	free(w.last);
 	return rc;
 }

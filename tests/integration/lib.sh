@@ -16,7 +16,9 @@ CHECKS=0
 
 cleanup() {
 	# End every process this test started (matched by its private
-	# folder on their command line), then remove the folder.
+	# folder on their command line), then remove the folder.  Its
+	# background jobs are disowned first: their end is no news.
+	disown -a 2>/dev/null || true
 	pkill -KILL -f "$T" 2>/dev/null || true
 	sleep 0.1
 	rm -rf "$T"
