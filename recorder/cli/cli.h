@@ -51,6 +51,7 @@ struct cli {
 	struct cli_verdicts *verdicts;
 	/* The checkpoint signer's key, once loaded (checkpoint.c). */
 	struct ir_key *ckey;
+	unsigned preload; /* the command's CLI_LOAD_* */
 };
 
 struct cli_command {
@@ -61,10 +62,17 @@ struct cli_command {
 			   * while it starts */
 };
 
-/* libcurl (probes, webhooks), libarchive; either loads OpenSSL too. */
+/* libcurl (probes, webhooks), libarchive; either loads OpenSSL too.
+ * LATE: not while the command starts but once it holds the lock to run
+ * its incident (cli_run_incident): loading them beside the start-up
+ * slowed the pre-flight that comes before the stop (the loader's
+ * mprotect calls stall the other core), while the stop step leaves that
+ * core idle. */
 #define CLI_LOAD_HTTP 1u
 #define CLI_LOAD_ARCHIVE 2u
 #define CLI_LOAD_ALL (CLI_LOAD_HTTP | CLI_LOAD_ARCHIVE)
+#define CLI_LOAD_LATE 4u
+#define CLI_LOAD_RUN (CLI_LOAD_ALL | CLI_LOAD_LATE)
 
 /* session.c: the world the commands act on (see effects.h). */
 const struct ir_effects *cli_world(struct cli *cli);
@@ -103,6 +111,8 @@ int cli_open_log(struct cli *cli) IR_WUR;
  * read-only copy of the data directory and changes nothing in it
  * (ir_evlog_open_readonly). */
 int cli_open_log_readonly(struct cli *cli) IR_WUR;
+/* session.c: start loading what `what` (CLI_LOAD_*) names, on threads. */
+void cli_preload(unsigned what);
 /* session.c: free what the session holds. */
 void cli_close(struct cli *cli);
 /* Open the log (readonly: cli_open_log_readonly) and take the incident

@@ -243,6 +243,8 @@ cli_run_incident(struct cli *cli, struct run_opts *o)
 	rc = ir_lock_take(&lock, cli->data_dir, &cli->ctx);
 	if (rc)
 		return cli_fail(cli, rc);
+	if (cli->preload & CLI_LOAD_LATE)
+		cli_preload(cli->preload);
 	rc = ir_evlog_incidents(cli->log, find_open, &w, &cli->ctx);
 	if (!rc && o->open_checked && w.id != o->open_id)
 		rc = ir_error_set(&cli->ctx, -EEXIST, IR_ORIGIN_USAGE, 0,
@@ -639,6 +641,8 @@ cmd_abort(struct cli *cli)
 	rc = ir_lock_take(&lock, cli->data_dir, &cli->ctx);
 	if (rc)
 		return cli_fail(cli, rc);
+	if (cli->preload & CLI_LOAD_LATE)
+		cli_preload(cli->preload);
 	d = ir_val_map_new();
 	ir_val_set_str(d, "status", "aborted");
 	ir_val_set_int(d, "duration_ms",

@@ -5,9 +5,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "hash.h"
-#include "health.h"
-#include "ir_archive.h"
 
 /* What each command runs (commands.c describes them). */
 static const struct {
@@ -144,14 +141,11 @@ main(int argc, char **argv)
 	cli.argc = nrest;
 	cli.argv = rest;
 	/* Load libcurl and libarchive, and initialise OpenSSL, on threads
-	 * while the command starts (lazylib.h): a rollback is stopping
-	 * trading meanwhile. */
-	if (cmd->preload & CLI_LOAD_HTTP)
-		ir_http_preload();
-	if (cmd->preload & CLI_LOAD_ARCHIVE)
-		ir_archive_preload();
-	if (cmd->preload)
-		ir_sha256_preload();
+	 * (lazylib.h): while the command starts, or (CLI_LOAD_LATE) once
+	 * it runs its incident, when a rollback is stopping trading. */
+	cli.preload = cmd->preload;
+	if (!(cmd->preload & CLI_LOAD_LATE))
+		cli_preload(cmd->preload);
 	rc = run(cmd, &cli);
 	cli_close(&cli);
 	free(rest);

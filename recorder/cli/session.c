@@ -14,6 +14,17 @@
 #include "sign.h"
 
 void
+cli_preload(unsigned what)
+{
+	if (what & CLI_LOAD_HTTP)
+		ir_http_preload();
+	if (what & CLI_LOAD_ARCHIVE)
+		ir_archive_preload();
+	if (what & CLI_LOAD_ALL)
+		ir_sha256_preload();
+}
+
+void
 cli_close(struct cli *cli)
 {
 	ir_http_release();

@@ -53,7 +53,7 @@ ms_since() {
 sed '/^\[checkpoint\]/,$d' "$T/incident.conf" >"$T/unsigned.conf"
 printf '[checkpoint]\n\tsign = false\n' >>"$T/unsigned.conf"
 
-tool=() script=() over=() unsigned=() over_unsigned=()
+tool=() script=() over=() unsigned=() over_unsigned=() opened=() stopped=()
 for r in $(seq 1 "$ROUNDS"); do
 	# Signed and unsigned, in turn first: neither always follows the
 	# other's warm cache.
@@ -70,6 +70,10 @@ for r in $(seq 1 "$ROUNDS"); do
 		if [ "$conf" = signed ]; then
 			tool+=("$ms")
 			over+=("$o")
+			# From exec to the incident opened, and to trading
+			# stopped (the stop step's end).
+			opened+=("$(events "$last" | jq -r --argjson t0 "$t0" 'select(.type=="incident.opened") | (.ts - $t0) / 1000000 | floor')")
+			stopped+=("$(events "$last" | jq -r --argjson t0 "$t0" 'select(.type=="step.completed" and .step=="stop") | (.ts - $t0) / 1000000 | floor')")
 		else
 			unsigned+=("$ms")
 			over_unsigned+=("$o")
@@ -105,6 +109,7 @@ awk -v t="$mt" -v s="$ms" -v o="$mo" -v r="$mr" -v n="$ROUNDS" 'BEGIN {
 	printf "median of the %d per-round ratios (the pair run back to back): %.2fx\n", n, r
 	printf "incident own overhead (wall - waiting on children and polls): median %d ms (target < 50 ms)\n", o
 }'
+echo "from exec: incident opened at $(median "${opened[@]}") ms, trading stopped at $(median "${stopped[@]}") ms (medians)"
 echo "rollback without checkpoints: ${unsigned[*]} ms"
 awk -v t="$mt" -v u="$mu" -v o="$mo" -v ou="$mou" -v r="$msr" 'BEGIN {
 	printf "checkpoints: rollback median %d ms signed, %d ms unsigned; median per-round ratio %.3fx\n", t, u, r
