@@ -415,6 +415,11 @@ bool cli_checkpoint_pinned(const struct cli_pins *p,
  * object, may be NULL) gets "checkpoint". */
 int cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
 			   void *json, char *msg, size_t cap) IR_WUR;
+/* Whether the ledger's leaves [from, to) are all `checkpoint` events:
+ * what signing adds to the log after the checkpoint it records (a few at
+ * most; more is never). */
+bool cli_checkpoint_only_records(struct cli *cli, uint64_t from,
+				 uint64_t to);
 /* The notes' ref in the deploy repository. */
 #define CLI_NOTES_REF "refs/notes/incident-checkpoints"
 int cmd_checkpoint(struct cli *cli);

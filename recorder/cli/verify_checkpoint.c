@@ -380,6 +380,10 @@ cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
 			json_object_set_new(
 				j, "unprotected",
 				json_integer((json_int_t)(c.size - best->size)));
+			json_object_set_new(
+				j, "unprotected_only_checkpoints",
+				json_boolean(cli_checkpoint_only_records(
+					cli, best->size, c.size)));
 		}
 		if (s.fault[0])
 			json_object_set_new(j, "error", json_string(s.fault));
@@ -392,10 +396,18 @@ cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
 		       "events: the log holds them unchanged (consistency "
 		       "proof of %zu hashes)\n",
 		       s.n, what, (unsigned long long)best->size, len);
-		if (c.size > best->size)
-			printf("checkpoint: the %llu events after it are not "
+		if (c.size > best->size &&
+		    cli_checkpoint_only_records(cli, best->size, c.size))
+			printf("checkpoint: after it, only the checkpoint "
+			       "event%s that record%s it\n",
+			       c.size - best->size == 1 ? "" : "s",
+			       c.size - best->size == 1 ? "s" : "");
+		else if (c.size > best->size)
+			printf("checkpoint: the %llu event%s after it %s not "
 			       "protected by any anchor\n",
-			       (unsigned long long)(c.size - best->size));
+			       (unsigned long long)(c.size - best->size),
+			       c.size - best->size == 1 ? "" : "s",
+			       c.size - best->size == 1 ? "is" : "are");
 	}
 	if (!rc && s.fault[0])
 		snprintf(msg, cap, "%s", s.fault);

@@ -55,7 +55,11 @@ contains "$OUT" "$closeroot" "report md: the close's root"
 echo "# incident checkpoint prints the latest, the same twice"
 expect_exit 0 incident checkpoint
 first=$OUT
+check "the close's own note: its checkpoint event is all that came after" \
+	test "$OUT" = "$(cat "$T/data/checkpoints/latest")"
 contains "$OUT" "$(hostname)/incident/" "the origin names host and log"
+expect_exit 0 incident verify --checkpoint "$T/data/checkpoints/latest"
+contains "$OUT" "only the checkpoint event that records it" "after the close's note, only its record"
 expect_exit 0 incident checkpoint
 check "the same note twice" test "$OUT" = "$first"
 expect_exit 0 incident --json checkpoint
@@ -111,6 +115,7 @@ contains "$ERR" "log truncated" "the deletion is found"
 echo "# a checkpoint signed by another key is refused"
 copy_data
 mv "$T/edit/keys" "$T/keys.saved"
+rm -f "$T/edit/checkpoints/"*
 expect_exit 0 incident -d "$T/edit" checkpoint
 cp "$T/edit/checkpoints/latest" "$T/other.cp"
 rm -rf "$T/edit/keys"
