@@ -100,11 +100,15 @@ event_types() {
 	events "$1" | jq -r '.type + (if .step then " " + .step else "" end)'
 }
 
-# A free TCP port on 127.0.0.1.
+# A free TCP port on 127.0.0.1, below the ephemeral range: a port the
+# kernel may hand to an outgoing connection (curl, etcd's peers in a test
+# beside this one) cannot be bound while that connection lasts.
 free_port() {
-	local port
+	local port lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 21000 ] || lo=32768
 	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 30000))
+		port=$((20000 + RANDOM % (lo - 20000)))
 		if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
@@ -206,6 +210,10 @@ wait_for_port() {
 		sleep 0.05
 	done
 	fail "trading node did not come up on port $PORT"
+	if [ -n "${D:-}" ] && [ -f "$D/run/node.out" ]; then
+		echo "--- $D/run/node.out" >&2
+		tail -n 5 "$D/run/node.out" >&2
+	fi
 }
 
 # kill_node: end this test's trading node and wait until it is gone (a

@@ -32,6 +32,7 @@ MUTANTS=(
 	"checkpoint-size-unchecked|checkpoint|verify --checkpoint ignores a cut tail"
 	"checkpoint-any-key|checkpoint|any key's signature is taken as pinned"
 	"checkpoint-not-signed-at-close|checkpoint rollback|the close is not signed"
+	"fleet-unanswered-ignored|fleet_rule fleet|--unanswered abort is not carried out"
 )
 
 want=("$@")
