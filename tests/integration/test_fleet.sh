@@ -235,11 +235,17 @@ silent_node() {
 	for n in e d; do [ "$n" != "$l" ] && { echo "$n"; return; }; done
 }
 
+# silence: every node reset, then S (not the leader) stopped: its agent
+# will not answer the stop.
+silence() {
+	fleet_reset
+	count_rollbacks
+	S=$(silent_node)
+	kill -STOP "${AGENT_PID[$S]}"
+}
+
 echo "# phase 0: a node that never answers the stop; the operator's decision"
-fleet_reset
-count_rollbacks
-S=$(silent_node)
-kill -STOP "${AGENT_PID[$S]}"
+silence
 expect_exit 0 op fleet rollback "$TAG2" --fleet prod --nodes a,b,c,d,e \
 	--waves 1,2,rest --max-failures 1 --stop-budget 2s --no-wait
 wait_for "$S counted unknown" state_is "$S" unknown
@@ -255,10 +261,7 @@ contains "$OUT" "$S did not answer the stop within 2000 ms: go on without it?" "
 contains "$OUT" "--unanswered proceed" "... and the rule that answered it"
 
 echo "# ... and with --unanswered abort: nobody rolls back"
-fleet_reset
-count_rollbacks
-S=$(silent_node)
-kill -STOP "${AGENT_PID[$S]}"
+silence
 expect_exit 0 op fleet rollback "$TAG1" --fleet prod --nodes a,b,c,d,e \
 	--waves 1,2,rest --stop-budget 2s --unanswered abort --no-wait
 wait_for "the fleet done" fleet_is prod '.done != null'
