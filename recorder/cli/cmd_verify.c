@@ -259,6 +259,16 @@ cmd_verify(struct cli *cli)
 	if (anchor && !strcmp(anchor, "git") && !cli->cfg->deploy_dir)
 		return cli_usage(cli, "--checkpoint git reads the notes of "
 				      "deploy.dir: no configuration names it");
+	if (key) {
+		/* A key that is no key: said before the walk, not after. */
+		struct cli_pins *pins = calloc(1, sizeof(*pins));
+
+		rc = pins ? cli_checkpoint_pins(cli, key, pins, &cli->ctx)
+			  : -ENOMEM;
+		free(pins);
+		if (rc)
+			return cli_fail(cli, rc);
+	}
 	if (cli->json)
 		w.arr = json_array();
 	ledger = cli->json ? json_object() : NULL;
