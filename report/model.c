@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "hash.h"
 #include "ir_limits.h"
 #include "text.h"
@@ -647,15 +648,12 @@ on_resumed(struct ir_rpt_model *m, const struct ir_event *ev)
 static void
 on_checkpoint(struct ir_rpt_model *m, const struct ir_event *ev)
 {
-	const struct ir_val *root = ir_val_get(ev->data, "root");
 	const char *what = ir_val_get_str(ev->data, "what");
+	const uint8_t *root;
 
-	if (root && root->type == IR_VAL_BIN &&
-	    root->as.str.len == IR_HASH_LEN) {
+	if (ir_checkpoint_of_event(ev, &m->checkpoint_size, &root)) {
 		m->checkpoint_seq = ev->seq;
-		m->checkpoint_size =
-			(uint64_t)ir_val_get_int(ev->data, "size", 0);
-		memcpy(m->checkpoint_root, root->as.str.ptr, IR_HASH_LEN);
+		memcpy(m->checkpoint_root, root, IR_HASH_LEN);
 		snprintf(m->checkpoint_what, sizeof(m->checkpoint_what), "%s",
 			 what ? what : "");
 	}

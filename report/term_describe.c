@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "checkpoint.h"
+
 typedef unsigned long long ull;
 
 /* ---- one event as one line of text -------------------------------- */
@@ -513,11 +515,9 @@ ir_tline_describe(struct ir_tline *l, const struct ir_event *ev,
 	} else if (ir_tline_is_type(ev, "incident.closed")) {
 		describe_closed(l, ev, x);
 	} else if (ir_tline_is_type(ev, "checkpoint")) {
-		const struct ir_val *root = ir_val_get(d, "root");
+		const uint8_t *r;
 
-		if (ir_tline_val_u64(d, "size", &u) && root &&
-		    root->type == IR_VAL_BIN && root->as.str.len >= 8) {
-			const uint8_t *r = (const uint8_t *)root->as.str.ptr;
+		if (ir_checkpoint_of_event(ev, &u, &r)) {
 			size_t i;
 
 			ir_tline_printf(l, "signed: %llu events, root ",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "fleet_lib.h"
 #include "hash.h"
 
@@ -39,14 +40,12 @@ batch_clear(struct mirror_batch *b)
 static void
 note_checkpoint(struct ir_fleet *f, uint64_t inc, const struct ir_event *ev)
 {
-	const struct ir_val *root = ir_val_get(ev->data, "root");
+	const uint8_t *root;
 
-	if (!root || root->type != IR_VAL_BIN ||
-	    root->as.str.len != IR_SHA256_LEN)
+	if (!ir_checkpoint_of_event(ev, &f->cp_size, &root))
 		return;
 	f->cp_inc = inc;
-	f->cp_size = (uint64_t)ir_val_get_int(ev->data, "size", 0);
-	ir_hex(f->cp_root, (const uint8_t *)root->as.str.ptr, IR_SHA256_LEN);
+	ir_hex(f->cp_root, root, IR_SHA256_LEN);
 }
 
 static int
@@ -82,8 +81,7 @@ on_event(void *payload, const struct ir_event *ev, const void *raw,
 	b->n++;
 	b->last_seq = ev->seq;
 	b->last_ts = ev->ts;
-	if (!strcmp(ev->type, "checkpoint"))
-		note_checkpoint(b->f, b->inc, ev);
+	note_checkpoint(b->f, b->inc, ev);
 	return 0;
 }
 

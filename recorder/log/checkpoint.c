@@ -9,6 +9,22 @@
 /* U+2014, the em dash that opens a signature line. */
 #define SIG_DASH "\xe2\x80\x94 "
 
+bool
+ir_checkpoint_of_event(const struct ir_event *ev, uint64_t *size,
+		       const uint8_t **root)
+{
+	const struct ir_val *r;
+
+	if (strcmp(ev->type, "checkpoint"))
+		return false;
+	r = ir_val_get(ev->data, "root");
+	if (!r || r->type != IR_VAL_BIN || r->as.str.len != IR_SHA256_LEN)
+		return false;
+	*size = (uint64_t)ir_val_get_int(ev->data, "size", 0);
+	*root = (const uint8_t *)r->as.str.ptr;
+	return true;
+}
+
 void
 ir_checkpoint_key_id(const char *name, const uint8_t pub[IR_ED25519_PUB],
 		     uint8_t id[4])

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "codec.h"
 #include "error.h"
 #include "hash.h"
 #include "sign.h"
@@ -51,5 +52,11 @@ bool ir_checkpoint_signed_by(const struct ir_checkpoint *cp,
 
 void ir_checkpoint_key_id(const char *name, const uint8_t pub[IR_ED25519_PUB],
 			  uint8_t id[4]);
+
+/* Whether ev (decoded) is a `checkpoint` event that names a signed root
+ * (not one that says why none was signed): the ledger's size and root it
+ * records (borrowed from ev). */
+bool ir_checkpoint_of_event(const struct ir_event *ev, uint64_t *size,
+			    const uint8_t **root);
 
 #endif

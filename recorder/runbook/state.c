@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkpoint.h"
+
 static const char *const step_names[IR_STEP__COUNT] = {
 	[IR_STEP_STOP] = "stop",
 	[IR_STEP_BACKUP] = "backup",
@@ -112,14 +114,11 @@ ir_state_apply(struct ir_state *st, const struct ir_event *ev)
 		copy(st->target_commit, sizeof(st->target_commit),
 		     ir_val_get_str(ev->data, "to_commit"));
 	} else if (!strcmp(t, "checkpoint")) {
-		const struct ir_val *root = ir_val_get(ev->data, "root");
+		const uint8_t *root;
 
-		if (root && root->type == IR_VAL_BIN &&
-		    root->as.str.len == sizeof(st->checkpoint_root)) {
+		if (ir_checkpoint_of_event(ev, &st->checkpoint_size, &root)) {
 			st->checkpointed = true;
-			st->checkpoint_size =
-				(uint64_t)ir_val_get_int(ev->data, "size", 0);
-			memcpy(st->checkpoint_root, root->as.str.ptr,
+			memcpy(st->checkpoint_root, root,
 			       sizeof(st->checkpoint_root));
 		}
 	} else if (!strcmp(t, "backup.created")) {
