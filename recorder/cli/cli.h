@@ -410,11 +410,12 @@ int cli_checkpoint_pins(struct cli *cli, const char *extra,
 bool cli_checkpoint_pinned(const struct cli_pins *p,
 			   const struct ir_checkpoint *cp);
 /* verify_checkpoint.c: verify --checkpoint src (a file, or "git": the
- * notes in deploy.dir), signatures against the pinned keys (or the PEM
- * file key).  A fault goes into msg (empty: none); json (a jansson
- * object, may be NULL) gets "checkpoint". */
-int cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
-			   void *json, char *msg, size_t cap) IR_WUR;
+ * notes in deploy.dir), signatures against pins (cli_checkpoint_pins).
+ * A fault goes into msg (empty: none); json (a jansson object, may be
+ * NULL) gets "checkpoint". */
+int cli_verify_checkpoints(struct cli *cli, const char *src,
+			   const struct cli_pins *pins, void *json, char *msg,
+			   size_t cap) IR_WUR;
 /* Whether the ledger's leaves [from, to) are all `checkpoint` events:
  * what signing adds to the log after the checkpoint it records (a few at
  * most; more is never). */

@@ -200,8 +200,8 @@ check_ledger(struct verify_walk *w, json_t *out)
 /* --checkpoint: the log against the signed checkpoints of src
  * (verify_checkpoint.c); without one, say what is not protected. */
 static int
-check_anchor(struct verify_walk *w, const char *src, const char *key,
-	     json_t *out)
+check_anchor(struct verify_walk *w, const char *src,
+	     const struct cli_pins *pins, json_t *out)
 {
 	char msg[1024] = "";
 	int rc;
@@ -215,7 +215,7 @@ check_anchor(struct verify_walk *w, const char *src, const char *key,
 			       "--checkpoint FILE|git)\n");
 		return 0;
 	}
-	rc = cli_verify_checkpoints(w->cli, src, key, out, msg, sizeof(msg));
+	rc = cli_verify_checkpoints(w->cli, src, pins, out, msg, sizeof(msg));
 	if (rc || !msg[0])
 		return rc;
 	w->bad++;
@@ -234,6 +234,7 @@ cmd_verify(struct cli *cli)
 	json_t *ledger = NULL;
 	struct verify_walk w = { cli, NULL, 0, 0, 0, "" };
 	const char *anchor = NULL, *key = NULL, *inc = NULL;
+	struct cli_pins pins = { .n = 0 };
 	uint64_t id = 0;
 	int i, rc;
 
@@ -259,13 +260,10 @@ cmd_verify(struct cli *cli)
 	if (anchor && !strcmp(anchor, "git") && !cli->cfg->deploy_dir)
 		return cli_usage(cli, "--checkpoint git reads the notes of "
 				      "deploy.dir: no configuration names it");
-	if (key) {
-		/* A key that is no key: said before the walk, not after. */
-		struct cli_pins *pins = calloc(1, sizeof(*pins));
-
-		rc = pins ? cli_checkpoint_pins(cli, key, pins, &cli->ctx)
-			  : -ENOMEM;
-		free(pins);
+	/* The keys to check signatures against, read before the walk: a
+	 * --key that is no key is said before any incident is. */
+	if (anchor) {
+		rc = cli_checkpoint_pins(cli, key, &pins, &cli->ctx);
 		if (rc)
 			return cli_fail(cli, rc);
 	}
@@ -289,7 +287,7 @@ cmd_verify(struct cli *cli)
 			rc = check_ledger(&w, ledger);
 	}
 	if (!rc && (anchor || !id))
-		rc = check_anchor(&w, anchor, key, ledger);
+		rc = check_anchor(&w, anchor, &pins, ledger);
 	if (w.arr) {
 		json_object_set_new(ledger, "ok", json_boolean(!w.bad && !rc));
 		if (w.bad)

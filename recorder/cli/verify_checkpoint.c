@@ -112,79 +112,82 @@ git_note(void *payload, const char *commit, const char *text, size_t len)
 	return add_notes(payload, text, len, where);
 }
 
+/* Every note under the ref in deploy.dir. */
 static int
-gather(struct cp_set *s, struct ir_ctx *ctx)
+gather_git(struct cp_set *s, struct ir_ctx *ctx)
 {
-	struct cli *cli = s->cli;
+	const char *deploy = s->cli->cfg->deploy_dir;
+	struct ir_git *git = NULL;
 	int rc;
 
-	if (s->from_git) {
-		struct ir_git *git = NULL;
-
-		rc = ir_git_open(&git, cli->cfg->deploy_dir, ctx);
-		if (!rc)
-			rc = ir_git_notes(git, CLI_NOTES_REF, git_note, s, ctx);
-		ir_git_close(git);
-		if (rc)
-			return rc;
-		if (s->replaced && !s->fault[0])
-			fault(s, "%zu checkpoint%s under %s %s signed with "
-				 "this data directory's key for another log "
-				 "(%s), not this one (%s): the log was replaced",
-			      s->replaced, s->replaced == 1 ? "" : "s",
-			      CLI_NOTES_REF, s->replaced == 1 ? "is" : "are",
-			      s->replaced_origin, s->origin);
-		if (!s->n && !s->fault[0])
-			fault(s, "no checkpoint of this log (%s) under %s in "
-				 "\"%s\"%s",
-			      s->origin, CLI_NOTES_REF, cli->cfg->deploy_dir,
-			      s->foreign ? ", only other logs' ones: this "
-					   "log was replaced, or never "
-					   "anchored there"
-					 : "");
-		return 0;
-	} else {
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f = fopen(s->src, "re");
-
-		if (!f)
-			return ir_error_set(ctx, -errno, IR_ORIGIN_USAGE, errno,
-					    "cannot read \"%s\": %s", s->src,
-					    strerror(errno));
-		rc = 0;
-		for (;;) {
-			char *p = realloc(text, len + 65536 + 1);
-			size_t got;
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			text = p;
-			got = fread(text + len, 1, 65536, f);
-			len += got;
-			if (got < 65536 || len > (1u << 24))
-				break;
-		}
-		fclose(f);
-		if (!rc)
-			rc = add_notes(s, text, len, s->src);
-		free(text);
-		if (!rc && !s->n && !s->fault[0])
-			fault(s, "\"%s\" holds no checkpoint", s->src);
+	rc = ir_git_open(&git, deploy, ctx);
+	if (!rc)
+		rc = ir_git_notes(git, CLI_NOTES_REF, git_note, s, ctx);
+	ir_git_close(git);
+	if (rc)
 		return rc;
-	}
+	if (s->replaced)
+		fault(s, "%zu checkpoint%s under %s %s signed with this data "
+			 "directory's key for another log (%s), not this one "
+			 "(%s): the log was replaced",
+		      s->replaced, s->replaced == 1 ? "" : "s", CLI_NOTES_REF,
+		      s->replaced == 1 ? "is" : "are", s->replaced_origin,
+		      s->origin);
+	if (!s->n)
+		fault(s, "no checkpoint of this log (%s) under %s in \"%s\"%s",
+		      s->origin, CLI_NOTES_REF, deploy,
+		      s->foreign ? ", only other logs' ones: this log was "
+				   "replaced, or never anchored there"
+				 : "");
+	return 0;
+}
+
+/* Every note in the file src: at most CHECKPOINTS_FILE_MAX bytes. */
+#define CHECKPOINTS_FILE_MAX (16u << 20)
+static int
+gather_file(struct cp_set *s, struct ir_ctx *ctx)
+{
+	struct ir_buf text = IR_BUF_INIT(CHECKPOINTS_FILE_MAX);
+	char chunk[65536];
+	size_t got;
+	FILE *f = fopen(s->src, "re");
+	int rc = 0;
+
+	if (!f)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_USAGE, errno,
+				    "cannot read \"%s\": %s", s->src,
+				    strerror(errno));
+	while (!rc && (got = fread(chunk, 1, sizeof(chunk), f)))
+		rc = ir_buf_add(&text, chunk, got);
+	fclose(f);
+	if (rc == -ENOSPC)
+		rc = ir_error_set(ctx, -EFBIG, IR_ORIGIN_USAGE, 0,
+				  "\"%s\" is larger than %u MiB: no file of "
+				  "checkpoints",
+				  s->src, CHECKPOINTS_FILE_MAX >> 20);
+	if (!rc)
+		rc = add_notes(s, (const char *)text.data, text.len, s->src);
+	ir_buf_clear(&text);
+	if (!rc && !s->n)
+		fault(s, "\"%s\" holds no checkpoint", s->src);
+	return rc;
+}
+
+static int
+by_size(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
 }
 
 /* The signatures and origins; the sizes to recompute roots at, ascending
  * and each once. */
 static int
-check_notes(struct cp_set *s, const struct cli_pins *pins, uint64_t **at,
-	    size_t *n_at)
+check_notes(struct cp_set *s, uint64_t **at, size_t *n_at)
 {
 	char what[512], id[9];
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < s->n && !s->fault[0]; i++) {
 		const struct ir_checkpoint *cp = &s->cp[i];
@@ -196,7 +199,7 @@ check_notes(struct cp_set *s, const struct cli_pins *pins, uint64_t **at,
 					"log (%s), not of this one (%s): the "
 					"log was replaced",
 				     what, cp->origin, s->origin);
-		if (!cli_checkpoint_pinned(pins, cp))
+		if (!cli_checkpoint_pinned(s->pins, cp))
 			return fault(s, "the checkpoint of %s is not signed "
 					"by a pinned key (its key id is %s): "
 					"refused",
@@ -205,21 +208,13 @@ check_notes(struct cp_set *s, const struct cli_pins *pins, uint64_t **at,
 	*at = calloc(s->n ? s->n : 1, sizeof(**at));
 	if (!*at)
 		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		(*at)[i] = s->cp[i].size;
+	qsort(*at, s->n, sizeof(**at), by_size);
 	*n_at = 0;
-	for (i = 0; i < s->n; i++) {
-		for (j = 0; j < *n_at && (*at)[j] != s->cp[i].size; j++)
-			;
-		if (j == *n_at)
-			(*at)[(*n_at)++] = s->cp[i].size;
-	}
-	/* Few: insertion sort. */
-	for (i = 1; i < *n_at; i++)
-		for (j = i; j && (*at)[j - 1] > (*at)[j]; j--) {
-			uint64_t t = (*at)[j];
-
-			(*at)[j] = (*at)[j - 1];
-			(*at)[j - 1] = t;
-		}
+	for (i = 0; i < s->n; i++)
+		if (!*n_at || (*at)[*n_at - 1] != (*at)[i])
+			(*at)[(*n_at)++] = (*at)[i];
 	return 0;
 }
 
@@ -317,32 +312,29 @@ prove(struct cp_set *s, const struct ir_ledger_check *c,
 }
 
 int
-cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
-		       void *json, char *msg, size_t cap)
+cli_verify_checkpoints(struct cli *cli, const char *src,
+		       const struct cli_pins *pins, void *json, char *msg,
+		       size_t cap)
 {
-	struct cp_set s = { .src = src, .cli = cli };
+	struct cp_set s = { .src = src, .cli = cli, .pins = pins };
 	struct ir_ledger_check c = { 0 };
 	const struct ir_checkpoint *best = NULL;
-	struct cli_pins *pins;
 	uint64_t *at = NULL;
 	size_t n_at = 0, len = 0;
 	int rc;
 
 	s.from_git = !strcmp(src, "git");
 	cli_checkpoint_origin(cli, s.origin, sizeof(s.origin));
-	pins = calloc(1, sizeof(*pins));
-	if (!pins)
-		return -ENOMEM;
-	rc = cli_checkpoint_pins(cli, key, pins, &cli->ctx);
-	if (!rc && !pins->n)
+	rc = 0;
+	if (!pins->n)
 		fault(&s, "no pinned key to check signatures against: \"%s/"
 			  "keys\" has no ed25519-*.pub (give --key PUB.pem)",
 		      cli->data_dir);
-	s.pins = pins;
+	if (!s.fault[0])
+		rc = s.from_git ? gather_git(&s, &cli->ctx)
+				: gather_file(&s, &cli->ctx);
 	if (!rc && !s.fault[0])
-		rc = gather(&s, &cli->ctx);
-	if (!rc && !s.fault[0])
-		rc = check_notes(&s, pins, &at, &n_at);
+		rc = check_notes(&s, &at, &n_at);
 	if (!rc && !s.fault[0]) {
 		c.at = at;
 		c.n_at = n_at;
@@ -414,6 +406,5 @@ cli_verify_checkpoints(struct cli *cli, const char *src, const char *key,
 	free(c.roots);
 	free(at);
 	free(s.cp);
-	free(pins);
 	return rc;
 }
