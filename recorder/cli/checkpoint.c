@@ -93,34 +93,46 @@ pin(struct cli *cli, const uint8_t pub[IR_ED25519_PUB], struct ir_ctx *ctx)
 	return 0;
 }
 
-/* The signing key, loaded once; the default one is made on first use. */
+/* cli->ckey := the key at path (new: made there), its public half
+ * pinned. */
 static int
-signer(struct cli *cli, struct ir_ctx *ctx)
+take_key(struct cli *cli, const char *path, bool new, struct ir_ctx *ctx)
 {
-	char path[4200], dir[4200];
 	uint8_t pub[IR_ED25519_PUB];
 	int rc;
 
-	if (cli->ckey)
-		return 0;
-	key_path(cli, path, sizeof(path));
-	rc = ir_key_load(&cli->ckey, path, ctx);
-	if (rc == -ENOENT && !(cli->cfg && cli->cfg->checkpoint_key)) {
-		ctx->err.code = 0;
-		snprintf(dir, sizeof(dir), "%s/keys", cli->data_dir);
-		rc = make_dir(dir, ctx);
-		if (!rc)
-			rc = ir_key_create(&cli->ckey, path, ctx);
-	}
+	rc = new ? ir_key_create(&cli->ckey, path, ctx)
+		 : ir_key_load(&cli->ckey, path, ctx);
 	if (rc)
 		return rc;
 	ir_key_public(cli->ckey, pub);
 	return pin(cli, pub, ctx);
 }
 
-/* HOST/incident/LOG-ID: which log a checkpoint is of. */
-static void
-origin(struct cli *cli, char *out, size_t cap)
+/* The signing key, loaded once; the default one is made on first use. */
+static int
+signer(struct cli *cli, struct ir_ctx *ctx)
+{
+	char path[4200], dir[4200];
+	int rc;
+
+	if (cli->ckey)
+		return 0;
+	key_path(cli, path, sizeof(path));
+	rc = take_key(cli, path, false, ctx);
+	if (rc == -ENOENT && !cli->ckey &&
+	    !(cli->cfg && cli->cfg->checkpoint_key)) {
+		ctx->err.code = 0;
+		snprintf(dir, sizeof(dir), "%s/keys", cli->data_dir);
+		rc = make_dir(dir, ctx);
+		if (!rc)
+			rc = take_key(cli, path, true, ctx);
+	}
+	return rc;
+}
+
+void
+cli_checkpoint_origin(struct cli *cli, char *out, size_t cap)
 {
 	char host[256] = "localhost", id[2 * IR_EVLOG_ID_LEN + 1];
 
@@ -128,12 +140,6 @@ origin(struct cli *cli, char *out, size_t cap)
 	host[strcspn(host, " \n")] = '\0';
 	ir_hex(id, ir_evlog_id(cli->log), IR_EVLOG_ID_LEN);
 	snprintf(out, cap, "%s/incident/%s", host, id);
-}
-
-void
-cli_checkpoint_origin(struct cli *cli, char *out, size_t cap)
-{
-	origin(cli, out, cap);
 }
 
 /* DATA_DIR/checkpoints/latest := p[0, len), whole: the note is written
@@ -203,7 +209,7 @@ sign_head(struct cli *cli, const struct ir_ledger_head *head,
 	if (rc)
 		return rc;
 	memset(cp, 0, sizeof(*cp));
-	origin(cli, cp->origin, sizeof(cp->origin));
+	cli_checkpoint_origin(cli, cp->origin, sizeof(cp->origin));
 	cp->size = head->size;
 	memcpy(cp->root, head->root, sizeof(cp->root));
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -344,14 +350,7 @@ rotate(struct cli *cli, struct ir_ctx *ctx)
 		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
 				    "cannot remove the old key \"%s\": %s",
 				    path, strerror(errno));
-	rc = ir_key_create(&cli->ckey, path, ctx);
-	if (!rc) {
-		uint8_t pub[IR_ED25519_PUB];
-
-		ir_key_public(cli->ckey, pub);
-		rc = pin(cli, pub, ctx);
-	}
-	return rc;
+	return take_key(cli, path, true, ctx);
 }
 
 static int
@@ -396,7 +395,7 @@ latest(struct cli *cli, struct ir_checkpoint *cp, char *text, size_t cap)
 	n = fread(text, 1, cap - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	origin(cli, want, sizeof(want));
+	cli_checkpoint_origin(cli, want, sizeof(want));
 	return !ir_checkpoint_parse(cp, text, n, &pos, &ignored) &&
 	       !strcmp(cp->origin, want);
 }
@@ -453,9 +452,9 @@ cmd_checkpoint(struct cli *cli)
 						cli, cp.size, head.size));
 	if (fresh) {
 		cli_actor(actor, sizeof(actor));
+		/* Cut to the note's field by sign_head. */
 		snprintf(what, sizeof(what), "%s by %s",
 			 rotate_key ? "key rotated" : "asked", actor);
-		what[127] = '\0';
 		rc = sign_head(cli, &head, what, &cp, &note, &cli->ctx);
 		if (rc) {
 			ir_buf_clear(&note);
