@@ -383,6 +383,10 @@ int cli_fleet_open(struct cli *cli, const char *fleet, bool as_node,
 /* fleet_open.c: also a node's mirrored head (head, head_inc, head_seq,
  * mirror_lag_ms) set in obj, a jansson object; nothing when none. */
 void cli_fleet_head_json(struct ir_fleet *f, const char *node, void *obj);
+/* ... and node i's recorded phase-0 decision (question, answer, rule,
+ * by) as a new jansson object; NULL when it has none. */
+struct ir_fleet_view;
+void *cli_fleet_decision_json(const struct ir_fleet_view *v, size_t i);
 int cli_fleet_agent(struct cli *cli);
 int cli_fleet_report(struct cli *cli);
 

@@ -295,8 +295,7 @@ status_json(struct ir_fleet *f, const char *fleet,
 	json_object_set_new(j, "max_unavailable",
 			    json_integer(v->plan.max_unavailable));
 	json_object_set_new(j, "unanswered",
-			    json_string(v->plan.unanswered_abort ? "abort"
-								 : "proceed"));
+			    json_string(ir_fleet_unanswered(&v->plan)));
 	json_object_set_new(j, "failures", json_integer(ir_fleet_failures(v)));
 	json_object_set_new(j, "aborted", json_boolean(v->aborted));
 	if (v->aborted)
@@ -320,15 +319,9 @@ status_json(struct ir_fleet *f, const char *fleet,
 		if (x->unknown)
 			json_object_set_new(n, "why",
 					    json_string(x->unknown_why));
-		if (x->decided) {
-			json_t *dj = json_object();
-
-			json_object_set_new(dj, "question",
-					    json_string(x->decision_question));
-			json_object_set_new(dj, "answer",
-					    json_string(x->decision_answer));
-			json_object_set_new(n, "decision", dj);
-		}
+		if (x->decided)
+			json_object_set_new(n, "decision",
+					    cli_fleet_decision_json(v, i));
 		cli_fleet_head_json(f, v->plan.node[i], n);
 		json_array_append_new(nodes, n);
 	}

@@ -31,6 +31,25 @@ cli_fleet_open(struct cli *cli, const char *fleet, bool as_node,
 	return rc;
 }
 
+void *
+cli_fleet_decision_json(const struct ir_fleet_view *v, size_t i)
+{
+	const struct ir_fleet_node_view *x = &v->node[i];
+	json_t *j;
+	char rule[32];
+
+	if (!x->decided)
+		return NULL;
+	snprintf(rule, sizeof(rule), "--unanswered %s",
+		 ir_fleet_unanswered(&v->plan));
+	j = json_object();
+	json_object_set_new(j, "question", json_string(x->decision_question));
+	json_object_set_new(j, "answer", json_string(x->decision_answer));
+	json_object_set_new(j, "rule", json_string(rule));
+	json_object_set_new(j, "by", json_string(v->plan.by));
+	return j;
+}
+
 void
 cli_fleet_head_json(struct ir_fleet *f, const char *node, void *obj)
 {

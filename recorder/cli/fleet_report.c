@@ -128,19 +128,10 @@ report_json(struct ir_fleet *f, const char *fleet,
 		cli_fleet_head_json(f, v->plan.node[i], n);
 		json_array_append_new(nodes, n);
 		if (x->decided) {
-			json_t *dj = json_object();
+			json_t *dj = cli_fleet_decision_json(v, i);
 
 			json_object_set_new(dj, "node",
 					    json_string(v->plan.node[i]));
-			json_object_set_new(dj, "question",
-					    json_string(x->decision_question));
-			json_object_set_new(dj, "answer",
-					    json_string(x->decision_answer));
-			json_object_set_new(dj, "rule",
-					    json_string(v->plan.unanswered_abort
-								? "--unanswered abort"
-								: "--unanswered proceed"));
-			json_object_set_new(dj, "by", json_string(v->plan.by));
 			json_array_append_new(decisions, dj);
 		}
 	}

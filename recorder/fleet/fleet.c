@@ -99,8 +99,8 @@ ir_fleet_key(const struct ir_fleet *f, char *out, size_t cap,
 
 /* A key of node: "<prefix><what>/<node>". */
 void
-ir_fleet_node_key(const struct ir_fleet *f, char *out, size_t cap, const char *what,
-	 const char *node)
+ir_fleet_node_key(const struct ir_fleet *f, char *out, size_t cap,
+		  const char *what, const char *node)
 {
 	snprintf(out, cap, "%s%s/%s", f->prefix, what, node);
 }
@@ -156,8 +156,7 @@ plan_json(const struct ir_fleet_plan *p)
 	json_object_set_new(j, "stop_budget_ms",
 			    json_integer((json_int_t)p->stop_budget_ms));
 	json_object_set_new(j, "unanswered",
-			    json_string(p->unanswered_abort ? "abort"
-							    : "proceed"));
+			    json_string(ir_fleet_unanswered(p)));
 	return ir_fleet_dump(j);
 }
 
@@ -344,7 +343,7 @@ read_node_key(const struct ir_fleet *f, struct ir_fleet_view *v,
 	size_t k;
 	int i;
 
-	for (k = 0; k < 5 && !node; k++)
+	for (k = 0; k < sizeof(kinds) / sizeof(*kinds) && !node; k++)
 		node = ir_fleet_suffix_of(f, kv->key, kinds[k]);
 	if (!node)
 		return;
@@ -609,16 +608,16 @@ decision_json(const struct ir_fleet_view *v, const struct ir_fleet_next *n,
 	      int64_t now)
 {
 	json_t *j = json_object();
+	char rule[32];
 
+	snprintf(rule, sizeof(rule), "--unanswered %s",
+		 ir_fleet_unanswered(&v->plan));
 	json_object_set_new(j, "plan", json_integer(v->plan.rev));
 	json_object_set_new(j, "question", json_string(n->question));
 	json_object_set_new(j, "answer",
 			    json_string(n->act == IR_FLEET_ABORT ? "no"
 								 : "yes"));
-	json_object_set_new(j, "rule",
-			    json_string(v->plan.unanswered_abort
-						? "--unanswered abort"
-						: "--unanswered proceed"));
+	json_object_set_new(j, "rule", json_string(rule));
 	json_object_set_new(j, "by", json_string(v->plan.by));
 	json_object_set_new(j, "why", json_string(n->why));
 	json_object_set_new(j, "ts", json_integer(now));

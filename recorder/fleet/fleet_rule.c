@@ -8,6 +8,12 @@
 
 #include "error.h"
 
+const char *
+ir_fleet_unanswered(const struct ir_fleet_plan *p)
+{
+	return p->unanswered_abort ? "abort" : "proceed";
+}
+
 int
 ir_fleet_plan_node(const struct ir_fleet_plan *p, const char *node)
 {

@@ -43,6 +43,9 @@ struct ir_fleet_plan {
  * -EINVAL with why. */
 int ir_fleet_plan_waves(struct ir_fleet_plan *p, const char *nodes,
 			const char *waves, char *why, size_t cap);
+/* The plan's --unanswered, as the option is written: "proceed" or
+ * "abort". */
+const char *ir_fleet_unanswered(const struct ir_fleet_plan *p);
 /* The index of node in p, -1 when p does not name it. */
 int ir_fleet_plan_node(const struct ir_fleet_plan *p, const char *node);
 
