@@ -16,12 +16,14 @@
 void
 cli_preload(unsigned what)
 {
+	/* OpenSSL's warm-up thread first: a thread created while the
+	 * loader's dlopen() runs waits for it. */
+	if (what & CLI_LOAD_ALL)
+		ir_sha256_preload();
 	if (what & CLI_LOAD_HTTP)
 		ir_http_preload();
 	if (what & CLI_LOAD_ARCHIVE)
 		ir_archive_preload();
-	if (what & CLI_LOAD_ALL)
-		ir_sha256_preload();
 }
 
 void

@@ -7,11 +7,15 @@
  * before it could stop anything.  Their adapters (health.c, archive.c)
  * load them through this instead of linking them: the rollback asks for
  * them at once, and they load on a second core while trading is stopped.
+ *
+ * Every library asked for ahead of time loads on one thread, one after
+ * the other.  A thread per library made the caller wait: creating a
+ * thread takes the loader's lock, which a dlopen() under way holds for
+ * milliseconds.
  */
 #ifndef IR_LAZYLIB_H
 #define IR_LAZYLIB_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,26 +28,26 @@ struct ir_lazylib {
 	 * the library.  0, or non-zero with why in error. */
 	int (*bind)(void *handle, char *error, size_t cap);
 
-	/* Private. */
-	pthread_mutex_t mu;
-	pthread_t thread;
-	bool running, done;
+	/* Private, under the loader's mutex. */
+	struct ir_lazylib *next; /* in the loader thread's queue */
+	bool queued, loading, done;
 	int rc;
 	char error[192];
 };
 
 #define IR_LAZYLIB_INIT(soname, bind)                                         \
-	{ (soname), (bind), PTHREAD_MUTEX_INITIALIZER, 0, false, false, 0,    \
-	  "" }
+	{ (soname), (bind), NULL, false, false, false, 0, "" }
 
-/* Start loading on a thread, unless loaded or loading already. */
+/* Queue the library for the loader thread (started if none runs), unless
+ * it is loaded, loading or queued already. */
 void ir_lazylib_preload(struct ir_lazylib *l);
 
 /* Wait for a load under way, or load now: 0 when the library is ready;
  * -ENOSYS with the reason in ctx when it could not be loaded. */
 int ir_lazylib_ready(struct ir_lazylib *l, struct ir_ctx *ctx) IR_WUR;
 
-/* Wait for a load still under way (before the process exits). */
+/* Before the process exits (or l goes out of scope): take l off the
+ * queue if its load has not begun, or wait for the load under way. */
 void ir_lazylib_release(struct ir_lazylib *l);
 
 /* For bind(): store dlsym(handle, name) in *slot (a function pointer).
