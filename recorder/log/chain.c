@@ -110,22 +110,38 @@ ir_chain_start(struct ir_chain **out)
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	if (pthread_create(&c->thread, NULL, checker, c)) {
-		ir_chain_free(c);
-		return -EAGAIN;
-	}
-	c->running = true;
 	*out = c;
 	return 0;
 }
 
+/* Without a checker thread: check the batch being filled here. */
+static bool
+check_here(struct ir_chain *c)
+{
+	struct batch *b = &c->slots[c->filled % SLOTS];
+
+	if (!c->broken && !check_batch(c, b))
+		c->broken = true;
+	c->passed += b->n;
+	b->n = 0;
+	return !c->broken;
+}
+
 /* Hand the batch being filled to the checker (if it holds anything) and
- * wait for a free slot to fill next. */
+ * wait for a free slot to fill next.  The checker starts with the first
+ * full batch: a scan of fewer records (a rollback's report) checks them
+ * itself at the end rather than pay for a thread. */
 static bool
 hand_over(struct ir_chain *c)
 {
 	bool broken;
 
+	if (!c->running) {
+		if (c->slots[c->filled % SLOTS].n < BATCH ||
+		    pthread_create(&c->thread, NULL, checker, c))
+			return check_here(c);
+		c->running = true;
+	}
 	pthread_mutex_lock(&c->mu);
 	if (c->slots[c->filled % SLOTS].n) {
 		c->filled++;

@@ -7,7 +7,9 @@
  * The checker reads each record's `prev` from its last bytes
  * (ir_codec_prev_at_end(); the reader's own decoding makes sure they are
  * the prev), compares it with the SHA-256 of the record before, and
- * remembers the first that disagrees.
+ * remembers the first that disagrees.  The thread starts with the first
+ * full batch (2048 records); a shorter scan checks its records itself when
+ * it waits or finishes, which costs less than starting a thread.
  *
  * Private to the event log: the records handed over point into its read
  * transaction, which must stay open until ir_chain_finish() returns.
@@ -24,7 +26,8 @@
 struct ir_chain;
 
 /* Start a checker for a chain that begins with 32 zero bytes (seq 1).
- * -ENOMEM, or -EAGAIN when no thread could be started. */
+ * -ENOMEM.  (When no thread can be started, the records are checked on
+ * the caller's thread.) */
 int ir_chain_start(struct ir_chain **out) IR_WUR;
 
 /* Hand over the next record, seq 1, 2, 3 ... in order.  Returns 0, or
