@@ -195,10 +195,17 @@ watch_until_gone(struct ir_attempt *a, uint64_t deadline_ms, size_t *left)
 		if (ir_step_interrupted(a->run, NULL) &&
 		    deadline_ms > elapsed + INTERRUPT_SETTLE_MS)
 			deadline_ms = elapsed + INTERRUPT_SETTLE_MS;
-		/* A process usually exits within milliseconds of its signal:
-		 * look again at once, then less often (1, 2, 4 ... 50 ms; a
-		 * scan of /proc costs about 1 ms). */
-		a->run->fx->sleep_ms(a->run->fx->self, delay);
+		/* The real world wakes the moment the processes seen are
+		 * gone, so it waits for them 50 ms at a time; the scan after
+		 * is the one that counts (a new one may have come).  Without
+		 * that: look again at once, then less often (1, 2, 4 ... 50
+		 * ms; a scan of /proc costs about 1 ms). */
+		if (a->run->fx->proc_wait_gone)
+			a->run->fx->proc_wait_gone(
+				a->run->fx->self, pids,
+				n < IR_LIMIT_PIDS ? n : IR_LIMIT_PIDS, 50);
+		else
+			a->run->fx->sleep_ms(a->run->fx->self, delay);
 		delay = delay * 2 > 50 ? 50 : delay * 2;
 		rc = ir_rec_tick(a->run->rec, a->ctx);
 		if (rc)

@@ -32,6 +32,13 @@ real_proc_run(void *self, const struct ir_proc_opts *opts,
 	return ir_proc_run(opts, out, ctx);
 }
 
+static void
+real_proc_wait_gone(void *self, const pid_t *pids, size_t n, uint64_t ms)
+{
+	(void)self;
+	ir_proc_wait_gone(pids, n, ms);
+}
+
 static int
 real_proc_find(void *self, const char *pattern, pid_t *pids, size_t max,
 	       size_t *n, struct ir_ctx *ctx)
@@ -280,6 +287,7 @@ const struct ir_effects ir_effects_real = {
 	.sleep_ms = real_sleep,
 	.proc_run = real_proc_run,
 	.proc_find = real_proc_find,
+	.proc_wait_gone = real_proc_wait_gone,
 	.group_alive = real_group_alive,
 	.group_reap = real_group_reap,
 	.http_get = real_http_get,
@@ -335,6 +343,13 @@ timed_sleep(void *self, uint64_t ms)
 	TIMED(self, INNER(self)->sleep_ms(INNER(self)->self, ms));
 }
 
+static void
+timed_proc_wait_gone(void *self, const pid_t *pids, size_t n, uint64_t ms)
+{
+	TIMED(self, INNER(self)->proc_wait_gone(INNER(self)->self, pids, n,
+						ms));
+}
+
 static int
 timed_proc_run(void *self, const struct ir_proc_opts *opts,
 	       struct ir_proc_result *out, struct ir_ctx *ctx)
@@ -387,6 +402,8 @@ ir_effects_timer_init(struct ir_effects_timer *t,
 	t->wait_ns = 0;
 	t->wrap.table.sleep_ms = timed_sleep;
 	t->wrap.table.proc_run = timed_proc_run;
+	if (inner->proc_wait_gone)
+		t->wrap.table.proc_wait_gone = timed_proc_wait_gone;
 	t->wrap.table.group_reap = timed_group_reap;
 	t->wrap.table.http_get = timed_http_get;
 	if (inner->http_post_json)

@@ -39,6 +39,10 @@ struct ir_effects {
 			struct ir_proc_result *out, struct ir_ctx *ctx);
 	int (*proc_find)(void *self, const char *pattern, pid_t *pids,
 			 size_t max, size_t *n, struct ir_ctx *ctx);
+	/* A sleep of up to ms that ends once every one of pids (found by
+	 * proc_find) has exited; NULL: sleep_ms. */
+	void (*proc_wait_gone)(void *self, const pid_t *pids, size_t n,
+			       uint64_t ms);
 	bool (*group_alive)(void *self, pid_t pgid);
 	int (*group_reap)(void *self, pid_t pgid, uint64_t wait_ms,
 			  uint64_t grace_ms);

@@ -252,6 +252,7 @@ ir_world_plan_init(struct ir_world_plan *p, const struct ir_effects *real,
 	t->sleep_ms = plan_sleep;
 	t->proc_run = plan_proc_run;
 	t->proc_find = plan_proc_find;
+	t->proc_wait_gone = NULL; /* the plan's sleep */
 	t->group_alive = plan_group_alive;
 	t->group_reap = plan_group_reap;
 	t->http_get = plan_http_get;

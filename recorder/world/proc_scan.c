@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -279,6 +281,48 @@ ir_proc_group_alive(pid_t pgid)
 	if (kill(-pgid, 0) < 0 && errno != EPERM)
 		return false;
 	return group_has_live_member(pgid);
+}
+
+void
+ir_proc_wait_gone(const pid_t *pids, size_t n, uint64_t ms)
+{
+	struct pollfd fds[IR_LIMIT_PIDS];
+	uint64_t deadline = ir_clock_mono() + ms * 1000000;
+	size_t i, k, left = 0;
+
+	for (i = 0; i < n && i < IR_LIMIT_PIDS; i++) {
+		int fd = pidfd_open(pids[i], 0);
+
+		if (fd >= 0) {
+			fds[left].fd = fd;
+			fds[left].events = POLLIN;
+			left++;
+		} else if (errno != ESRCH) { /* no pidfds: sleep instead */
+			for (k = 0; k < left; k++)
+				close(fds[k].fd);
+			ir_sleep_ms(ms);
+			return;
+		}
+	}
+	/* A pidfd is readable once its process has exited.  A signal ends
+	 * the wait early: the caller looks again. */
+	while (left) {
+		uint64_t now = ir_clock_mono();
+
+		if (now >= deadline ||
+		    poll(fds, left, (int)((deadline - now + 999999) / 1000000)) <
+			    0)
+			break;
+		for (i = k = 0; i < left; i++) {
+			if (fds[i].revents)
+				close(fds[i].fd);
+			else
+				fds[k++] = fds[i];
+		}
+		left = k;
+	}
+	for (i = 0; i < left; i++)
+		close(fds[i].fd);
 }
 
 int

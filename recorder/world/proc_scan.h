@@ -19,6 +19,12 @@
 int ir_proc_find(const char *pattern, pid_t *pids, size_t max, size_t *n,
 		 struct ir_ctx *ctx) IR_WUR;
 
+/* Sleep up to ms, ending early once every one of pids has exited (told
+ * by a pidfd per process, poll(): no polling of /proc).  A pid that has
+ * no process already counts as gone; where pidfds are missing (Linux
+ * before 5.3) it is a plain sleep. */
+void ir_proc_wait_gone(const pid_t *pids, size_t n, uint64_t ms);
+
 /* Whether any process is left in group pgid. */
 bool ir_proc_group_alive(pid_t pgid);
 

@@ -40,6 +40,8 @@ FWD(int, proc_find,
     (void *self, const char *pattern, pid_t *pids, size_t max, size_t *n,
      struct ir_ctx *ctx),
     pattern, pids, max, n, ctx)
+FWD_VOID(proc_wait_gone,
+	 (void *self, const pid_t *pids, size_t n, uint64_t ms), pids, n, ms)
 FWD(bool, group_alive, (void *self, pid_t pgid), pgid)
 FWD(int, group_reap,
     (void *self, pid_t pgid, uint64_t wait_ms, uint64_t grace_ms), pgid,
@@ -166,6 +168,7 @@ ir_effects_wrap_init(struct ir_effects_wrap *w, const struct ir_effects *inner)
 	SET(sleep_ms);
 	SET(proc_run);
 	SET(proc_find);
+	SET(proc_wait_gone);
 	SET(group_alive);
 	SET(group_reap);
 	SET(http_get);

@@ -960,6 +960,49 @@ group_reap_kills_what_ignores_sigterm(void **state)
 	assert_int_equal(lines_containing(log, "stopping"), 0);
 }
 
+/* The wait for processes to go wakes when they exit, not at its end; a
+ * pid with no process counts as gone; with nothing to wait for, the
+ * whole time is slept. */
+static void
+wait_gone_wakes_on_exit(void **state)
+{
+	pid_t kids[2], none = 0;
+	uint64_t t0;
+	int status, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		assert_true(kids[i] >= 0);
+		if (!kids[i]) {
+			usleep(30000 * (i + 1));
+			_exit(0);
+		}
+	}
+	t0 = ir_clock_mono();
+	ir_proc_wait_gone(kids, 2, 20000);
+	/* Both gone: far sooner than the 20 s asked for. */
+	assert_true(ir_clock_mono() - t0 < 10000ull * 1000000);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+	/* Reaped: no process behind the pids any more. */
+	t0 = ir_clock_mono();
+	ir_proc_wait_gone(kids, 2, 20000);
+	assert_true(ir_clock_mono() - t0 < 10000ull * 1000000);
+	/* One that lives on: the wait lasts its time, no less. */
+	none = fork();
+	assert_true(none >= 0);
+	if (!none) {
+		pause();
+		_exit(0);
+	}
+	t0 = ir_clock_mono();
+	ir_proc_wait_gone(&none, 1, 60);
+	assert_true(ir_clock_mono() - t0 >= 55ull * 1000000);
+	kill(none, SIGKILL);
+	assert_int_equal(waitpid(none, &status, 0), none);
+}
+
 static void
 group_of_nothing(void **state)
 {
@@ -1096,6 +1139,7 @@ main(void)
 		T(group_reap_terminates),
 		T(group_reap_kills_what_ignores_sigterm),
 		T(group_of_nothing),
+		T(wait_gone_wakes_on_exit),
 		T(node_good),
 		T(node_broken),
 		T(node_ignoring_sigterm),
