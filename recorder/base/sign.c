@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -40,11 +41,54 @@ key_adopt(struct ir_key **out, EVP_PKEY *pkey)
 	return 0;
 }
 
+/*
+ * The PEM the key file holds, read straight when it is the one shape an
+ * Ed25519 key takes in PKCS#8 (RFC 8410: 16 fixed bytes, then the 32-byte
+ * seed): base64 by EVP_DecodeBlock(), the key by
+ * EVP_PKEY_new_raw_private_key().  OpenSSL 3's PEM_read_PrivateKey() goes
+ * through its decoder framework and takes 0.49 ms for the same key where
+ * this takes 0.08 ms (a fresh process, /tmp/kb in the session notes): a
+ * rollback pays it before its first checkpoint.  Anything else (another
+ * layout, a key with its public half, an encrypted one) goes to OpenSSL.
+ */
+#define PEM_BEGIN "-----BEGIN PRIVATE KEY-----\n"
+#define PEM_END "-----END PRIVATE KEY-----\n"
+
+static EVP_PKEY *
+ed25519_from_pkcs8(const char *pem, size_t len)
+{
+	static const uint8_t prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00,
+					    0x30, 0x05, 0x06, 0x03, 0x2b,
+					    0x65, 0x70, 0x04, 0x22, 0x04,
+					    0x20 };
+	const size_t b64 = 64; /* 48 bytes */
+	uint8_t der[48];
+	EVP_PKEY *pkey;
+
+	if (len != strlen(PEM_BEGIN) + b64 + 1 + strlen(PEM_END) ||
+	    memcmp(pem, PEM_BEGIN, strlen(PEM_BEGIN)) ||
+	    pem[strlen(PEM_BEGIN) + b64] != '\n' ||
+	    memcmp(pem + strlen(PEM_BEGIN) + b64 + 1, PEM_END,
+		   strlen(PEM_END)))
+		return NULL;
+	if (EVP_DecodeBlock(der, (const unsigned char *)pem +
+					 strlen(PEM_BEGIN),
+			    (int)b64) != (int)sizeof(der) ||
+	    memcmp(der, prefix, sizeof(prefix)))
+		return NULL;
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+					    der + sizeof(prefix), 32);
+	OPENSSL_cleanse(der, sizeof(der));
+	return pkey;
+}
+
 int
 ir_key_load(struct ir_key **out, const char *path, struct ir_ctx *ctx)
 {
 	EVP_PKEY *pkey;
 	struct stat st;
+	char pem[256];
+	size_t n;
 	FILE *f;
 	int fd, rc;
 
@@ -65,7 +109,13 @@ ir_key_load(struct ir_key **out, const char *path, struct ir_ctx *ctx)
 		close(fd);
 		return -ENOMEM;
 	}
-	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	n = fread(pem, 1, sizeof(pem), f);
+	pkey = ed25519_from_pkcs8(pem, n);
+	OPENSSL_cleanse(pem, sizeof(pem));
+	if (!pkey) {
+		rewind(f);
+		pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	}
 	fclose(f);
 	rc = pkey ? key_adopt(out, pkey) : -EINVAL;
 	if (rc)

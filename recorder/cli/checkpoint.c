@@ -69,6 +69,10 @@ pin(struct cli *cli, const uint8_t pub[IR_ED25519_PUB], struct ir_ctx *ctx)
 		return ctx->err.code;
 	fingerprint(pub, fp);
 	snprintf(path, sizeof(path), "%s/ed25519-%s.pub", dir, fp);
+	/* Pinned already (as every run after the first finds it): no PEM
+	 * to encode, which costs OpenSSL 3 about 0.4 ms. */
+	if (!access(path, F_OK))
+		return 0;
 	n = ir_pub_to_pem(pub, pem, sizeof(pem));
 	if (n < 0)
 		return n;
@@ -156,6 +160,7 @@ keep_latest(const char *dir, const void *p, size_t len, struct ir_ctx *ctx)
 {
 	char latest[4300], previous[4300];
 	const char *path = latest;
+	struct stat st;
 	ssize_t n;
 	int fd, e = 0;
 
@@ -171,9 +176,13 @@ keep_latest(const char *dir, const void *p, size_t len, struct ir_ctx *ctx)
 	if (fd < 0)
 		goto fail;
 	n = pwrite(fd, p, len, 0);
+	/* Cut only what the old note had beyond the new one: a truncate to
+	 * the same size still walks ext4's truncate path. */
 	if (n != (ssize_t)len)
 		e = n < 0 ? errno : ENOSPC;
-	else if (ftruncate(fd, (off_t)len))
+	else if (fstat(fd, &st))
+		e = errno;
+	else if (st.st_size > (off_t)len && ftruncate(fd, (off_t)len))
 		e = errno;
 	if (close(fd) && !e)
 		e = errno;

@@ -1,5 +1,7 @@
 #include "rec.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,22 @@
 struct sub {
 	ir_rec_sub_fn fn;
 	void *payload;
+};
+
+/* The signer thread: the checkpoint after a step, signed and kept while
+ * the executor goes on (see checkpoint() below). */
+struct signer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy; /* a checkpoint handed over and not yet collected */
+	bool done; /* ... signed, or failed (rc, local) */
+	bool quit;
+	const struct ir_effects *fx;
+	struct ir_ledger_head head;
+	char what[128];
+	int rc;
+	struct ir_ctx local;
 };
 
 struct ir_rec {
@@ -27,7 +45,11 @@ struct ir_rec {
 	void (*tick_fn)(void *payload, uint64_t mono);
 	void *tick_payload;
 	bool plan;         /* nothing reaches the log (ir_rec_plan) */
+	struct signer *signer; /* started with the first checkpoint */
 };
+
+static int collect(struct ir_rec *rec, bool wait, struct ir_ctx *ctx);
+static void signer_stop(struct ir_rec *rec);
 
 void
 ir_rec_plan(struct ir_rec *rec)
@@ -75,12 +97,14 @@ ir_rec_free(struct ir_rec *rec)
 {
 	if (!rec)
 		return;
-	if (rec->id && rec->n_pending) {
+	if (rec->id) {
 		struct ir_ctx ignored = { 0 };
 
-		if (ir_rec_flush(rec, &ignored))
+		if (collect(rec, true, &ignored) ||
+		    (rec->n_pending && ir_rec_flush(rec, &ignored)))
 			ignored.err.code = 0; /* nothing left to tell */
 	}
+	signer_stop(rec);
 	drop_pending(rec);
 	free(rec);
 }
@@ -194,9 +218,9 @@ ir_rec_attach(struct ir_rec *rec, uint64_t id, struct ir_ctx *ctx)
 /*
  * A checkpoint after each commit that ends a step or closes the incident:
  * the ledger's size and root now, signed and kept by the world, and a
- * `checkpoint` event that rides with the next commit (at a close, the
- * caller's last flush).  Signing is no step of the runbook: when it fails
- * the event says why and the run goes on.
+ * `checkpoint` event that rides with the next commit at the latest (at a
+ * close, the caller's last flush).  Signing is no step of the runbook:
+ * when it fails the event says why and the run goes on.
  */
 static const char *
 ends_what(struct ir_rec *rec, char *what, size_t cap, bool *close)
@@ -223,28 +247,162 @@ ends_what(struct ir_rec *rec, char *what, size_t cap, bool *close)
 }
 
 static int
+emit_checkpoint(struct ir_rec *rec, const struct ir_ledger_head *head,
+		const char *what, int signed_rc, struct ir_ctx *local,
+		struct ir_ctx *ctx)
+{
+	struct ir_val *d = ir_val_map_new();
+
+	if (!signed_rc) {
+		ir_val_set_uint(d, "size", head->size);
+		ir_val_set_bin(d, "root", head->root, sizeof(head->root));
+	} else {
+		ir_val_set_str(d, "error", ir_error_msg(local, signed_rc));
+	}
+	ir_val_set_str(d, "what", what);
+	return ir_rec_emit(rec, "checkpoint", NULL, d, ctx);
+}
+
+static void *
+signer_main(void *arg)
+{
+	struct signer *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		int rc;
+
+		while (!s->quit && !(s->busy && !s->done))
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->quit)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		rc = s->fx->checkpoint(s->fx->self, &s->head, s->what, false,
+				       &s->local);
+		pthread_mutex_lock(&s->mu);
+		s->rc = rc;
+		s->done = true;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Hand the checkpoint to the signer thread (started the first time, with
+ * every signal blocked: they are the executor's).  false when no thread
+ * could be started: the caller signs it itself. */
+static bool
+hand_over(struct ir_rec *rec, const struct ir_ledger_head *head,
+	  const char *what)
+{
+	struct signer *s = rec->signer;
+
+	if (!s) {
+		sigset_t all, old;
+		int rc;
+
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return false;
+		pthread_mutex_init(&s->mu, NULL);
+		pthread_cond_init(&s->cv, NULL);
+		s->fx = rec->fx;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		rc = pthread_create(&s->thread, NULL, signer_main, s);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc) {
+			pthread_cond_destroy(&s->cv);
+			pthread_mutex_destroy(&s->mu);
+			free(s);
+			return false;
+		}
+		rec->signer = s;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->head = *head;
+	snprintf(s->what, sizeof(s->what), "%s", what);
+	memset(&s->local, 0, sizeof(s->local));
+	s->busy = true;
+	s->done = false;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return true;
+}
+
+/* The checkpoint the signer thread was given, as an event, once it is
+ * signed: at once when wait (before a commit, so that it rides with it),
+ * otherwise only if it is done already. */
+static int
+collect(struct ir_rec *rec, bool wait, struct ir_ctx *ctx)
+{
+	struct signer *s = rec->signer;
+	struct ir_ledger_head head;
+	struct ir_ctx local;
+	char what[128];
+	int rc;
+
+	if (!s || !s->busy)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	if (!s->done && !wait) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	while (!s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	head = s->head;
+	local = s->local;
+	memcpy(what, s->what, sizeof(what));
+	rc = s->rc;
+	s->busy = false;
+	pthread_mutex_unlock(&s->mu);
+	return emit_checkpoint(rec, &head, what, rc, &local, ctx);
+}
+
+static void
+signer_stop(struct ir_rec *rec)
+{
+	struct signer *s = rec->signer;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	while (s->busy && !s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->quit = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	rec->signer = NULL;
+}
+
+/* After a step, the note is signed and kept on the signer thread while
+ * the next step begins (its command starts, its probe waits): a rollback
+ * makes eight of them, each a signature and a file written and renamed.
+ * The event comes once it is done, at the latest with the next commit.
+ * The close's is signed here and now: the webhooks carry its root, and it
+ * is the last event. */
+static int
 checkpoint(struct ir_rec *rec, const char *what, bool close,
 	   struct ir_ctx *ctx)
 {
 	struct ir_ctx local = { 0 };
 	struct ir_ledger_head head;
-	struct ir_val *d = ir_val_map_new();
 	int rc;
 
 	if (rec->fx->crash_point)
 		rec->fx->crash_point(rec->fx->self, "checkpoint", 1);
 	rc = ir_evlog_ledger_head(rec->log, &head, &local);
+	if (!rc && !close && hand_over(rec, &head, what))
+		return 0;
 	if (!rc)
 		rc = rec->fx->checkpoint(rec->fx->self, &head, what, close,
 					 &local);
-	if (!rc) {
-		ir_val_set_uint(d, "size", head.size);
-		ir_val_set_bin(d, "root", head.root, sizeof(head.root));
-	} else {
-		ir_val_set_str(d, "error", ir_error_msg(&local, rc));
-	}
-	ir_val_set_str(d, "what", what);
-	return ir_rec_emit(rec, "checkpoint", NULL, d, ctx);
+	return emit_checkpoint(rec, &head, what, rc, &local, ctx);
 }
 
 int
@@ -255,6 +413,10 @@ ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 	bool close;
 	int rc;
 
+	/* The last step's checkpoint rides with this commit. */
+	rc = collect(rec, true, ctx);
+	if (rc)
+		return rc;
 	if (!rec->n_pending)
 		return 0;
 	rc = ir_evlog_append(rec->log, rec->id, rec->pending, rec->n_pending,
@@ -274,10 +436,14 @@ int
 ir_rec_tick(struct ir_rec *rec, struct ir_ctx *ctx)
 {
 	uint64_t now = rec->fx->mono(rec->fx->self);
+	int rc;
 
 	if (rec->tick_fn && rec->id)
 		rec->tick_fn(rec->tick_payload,
 			     now > rec->mono_base ? now - rec->mono_base : 0);
+	rc = collect(rec, false, ctx);
+	if (rc)
+		return rc;
 	if (!rec->n_pending)
 		return 0;
 	if (now - rec->pending_since < IR_LIMIT_OUTPUT_BATCH_MS * 1000000ULL)
@@ -331,6 +497,13 @@ ir_rec_emit(struct ir_rec *rec, const char *type, const char *step,
 	if (!rec->id) {
 		ir_val_free(data);
 		return -EINVAL;
+	}
+	/* A checkpoint signed meanwhile comes first; before an event that
+	 * is committed at once, it is waited for, to ride with it. */
+	rc = collect(rec, durable, ctx);
+	if (rc) {
+		ir_val_free(data);
+		return rc;
 	}
 	ev = make_event(rec, type, step, data);
 	if (!ev)

@@ -130,7 +130,10 @@ struct ir_effects {
 	/* Sign a checkpoint of the ledger at head and keep it where
 	 * checkpoints are kept (DATA_DIR/checkpoints/latest; at a close,
 	 * also the anchors configured: a git note on the deployed commit).
-	 * what says when ("INC-7 after backup").  NULL: none is signed. */
+	 * what says when ("INC-7 after backup").  NULL: none is signed.
+	 * Unless close, called on the recorder's signer thread while the
+	 * executor goes on: it must not use what the executor's thread
+	 * uses meanwhile (the event log, the terminal). */
 	int (*checkpoint)(void *self, const struct ir_ledger_head *head,
 			  const char *what, bool close, struct ir_ctx *ctx);
 

@@ -21,12 +21,24 @@ check "the key was made, mode 0600" \
 check "its public half is pinned" \
 	test "$(ls "$T/data/keys/"ed25519-*.pub | wc -l)" = 1
 # A step's end commits with the next step's start (durable before its
-# effect); the checkpoint signs that commit and rides with the next one.
-# With one incident in the log, each covers every event before it.
+# effect); the checkpoint signs that commit on the signer thread while
+# the step goes on, and its event rides with the next commit at the
+# latest.  With one incident in the log, a checkpoint's size is the seq
+# of the last event of the commit it signs.
 cps=$(events 1 | jq -s '[.[] | select(.type=="checkpoint")] | length')
 check "a checkpoint per commit that ends steps ($cps)" test "$cps" -ge 7
-check "each signs every event before it" \
+check "each signs a whole commit: its last event is a durable one" \
+	test "$(events 1 | jq -s '. as $all | [.[] | select(.type=="checkpoint")
+		| .data.size as $n | select(($all[$n - 1].type |
+		IN("step.started", "incident.closed")) | not)] | length')" = 0
+check "each comes before the commit after the one it signs" \
+	test "$(events 1 | jq -s '. as $all | [.[] | select(.type=="checkpoint")
+		| . as $c | $all[$c.data.size:$c.seq - 1][] |
+		select(.type | IN("step.started", "incident.closed"))] |
+		length')" = 0
+check "the close's covers every event before it" \
 	test "$(events 1 | jq -s '[.[] | select(.type=="checkpoint" and
+		(.data.what | endswith("closed")) and
 		.data.size != .seq - 1)] | length')" = 0
 for s in stop backup checkout health verify; do
 	check "a checkpoint after $s" test "$(events 1 | jq -s "[.[] |

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include "checkpoint.h"
@@ -150,6 +152,90 @@ keys_on_disk(void **state)
 	assert_int_equal(ir_pub_from_pem(back, "nope", 4), -EINVAL);
 }
 
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static void
+read_text(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* The key file read straight (the PKCS#8 shape of an Ed25519 key) and
+ * through OpenSSL (any other): the same key either way, and a key of
+ * another kind in the very same shape refused. */
+static void
+key_layouts(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t pub[IR_ED25519_PUB], back[IR_ED25519_PUB], sig[IR_ED25519_SIG];
+	char pem[512], other[600], path[600];
+	struct ir_key *k = NULL;
+	EVP_PKEY *x;
+	FILE *out;
+
+	ir_key_public(f->key, pub);
+	read_text(f->path, pem, sizeof(pem));
+	assert_non_null(strstr(pem, "BEGIN PRIVATE KEY"));
+	assert_int_equal(ir_key_load(&k, f->path, &f->ctx), 0);
+	ir_key_public(k, back);
+	assert_memory_equal(pub, back, sizeof(pub));
+	assert_int_equal(ir_key_sign(k, "note", 4, sig), 0);
+	assert_true(ir_sig_check(pub, "note", 4, sig));
+	assert_false(ir_sig_check(pub, "nope", 4, sig));
+	ir_key_free(k);
+	k = NULL;
+
+	/* Text before the PEM: not the plain shape, read by OpenSSL. */
+	snprintf(path, sizeof(path), "%s/commented.key", f->dir);
+	snprintf(other, sizeof(other), "made by hand\n%s", pem);
+	write_text(path, other);
+	assert_int_equal(ir_key_load(&k, path, &f->ctx), 0);
+	ir_key_public(k, back);
+	assert_memory_equal(pub, back, sizeof(pub));
+	ir_key_free(k);
+	k = NULL;
+
+	/* The shape, with nothing in it. */
+	snprintf(path, sizeof(path), "%s/zeros.key", f->dir);
+	write_text(path, "-----BEGIN PRIVATE KEY-----\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "-----END PRIVATE KEY-----\n");
+	assert_int_equal(ir_key_load(&k, path, &f->ctx), -EINVAL);
+	ir_error_clear(&f->ctx);
+
+	/* An X25519 key is the same length, one byte of its OID apart. */
+	x = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	assert_non_null(x);
+	snprintf(path, sizeof(path), "%s/x25519.key", f->dir);
+	out = fopen(path, "w");
+	assert_non_null(out);
+	assert_int_equal(PEM_write_PrivateKey(out, x, NULL, NULL, 0, NULL,
+					      NULL),
+			 1);
+	fclose(out);
+	EVP_PKEY_free(x);
+	assert_int_equal(chmod(path, 0600), 0);
+	read_text(path, other, sizeof(other));
+	assert_int_equal(strlen(other), strlen(pem));
+	assert_int_equal(ir_key_load(&k, path, &f->ctx), -EINVAL);
+	assert_null(k);
+}
+
 int
 main(void)
 {
@@ -159,6 +245,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(bad_notes_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(keys_on_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_layouts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
