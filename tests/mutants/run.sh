@@ -33,6 +33,8 @@ MUTANTS=(
 	"checkpoint-any-key|checkpoint|any key's signature is taken as pinned"
 	"checkpoint-not-signed-at-close|checkpoint rollback|the close is not signed"
 	"fleet-unanswered-ignored|fleet_rule fleet|--unanswered abort is not carried out"
+	"proc-wait-sleeps|proc|the wait for the trading processes to go sleeps it all out"
+	"key-oid-unchecked|checkpoint|a PKCS#8 key of another kind is read as Ed25519"
 )
 
 want=("$@")
