@@ -1,5 +1,6 @@
 #include "text.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,8 @@ sink_raw(struct sink *k, const char *p, size_t n)
 	int rc;
 
 	if (k->f) {
-		fwrite(p, 1, n, k->f);
+		/* The report writes one FILE from one thread. */
+		fwrite_unlocked(p, 1, n, k->f);
 		return;
 	}
 	if (k->rc)
@@ -158,6 +160,19 @@ csi_len(const unsigned char *p, size_t left)
 	return 0;
 }
 
+/* Whether sink_ascii() would write printable c other than as it is. */
+static bool
+needs_escape(const struct sink *k, char c, char next)
+{
+	if (!k->f)
+		return false;
+	if (k->esc == IR_RPT_HTML)
+		return strchr("&<>\"'", c) || (c == ':' && next == '/');
+	if (k->esc == IR_RPT_MD)
+		return strchr("&<>\\`*_[]|~", c) != NULL;
+	return false;
+}
+
 static void
 clean(struct sink *k, const char *s, size_t len, bool keep_ws)
 {
@@ -168,6 +183,19 @@ clean(struct sink *k, const char *s, size_t len, bool keep_ws)
 
 	while (i < len) {
 		unsigned char c = p[i];
+		size_t run = i;
+
+		/* Printable ASCII that stays as it is goes out in one piece
+		 * (a report is mostly that), not a character at a time. */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x7f &&
+		       !needs_escape(k, (char)p[run],
+				     run + 1 < len ? (char)p[run + 1] : 0))
+			run++;
+		if (run > i) {
+			sink_raw(k, s + i, run - i);
+			i = run;
+			continue;
+		}
 
 		if (c == 0x1b && (n = csi_len(p + i, len - i))) {
 			i += n;
