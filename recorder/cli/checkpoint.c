@@ -206,11 +206,10 @@ fail:
 /* Sign head as cp (what: when it was taken) into note, and keep it as
  * DATA_DIR/checkpoints/latest. */
 static int
-sign_head(struct cli *cli, const struct ir_ledger_head *head,
+sign_only(struct cli *cli, const struct ir_ledger_head *head,
 	  const char *what, struct ir_checkpoint *cp, struct ir_buf *note,
 	  struct ir_ctx *ctx)
 {
-	char dir[4200];
 	struct timespec now;
 	int rc;
 
@@ -230,11 +229,30 @@ sign_head(struct cli *cli, const struct ir_ledger_head *head,
 		return ir_error_set(ctx, rc, IR_ORIGIN_OS, 0,
 				    "cannot sign the checkpoint: %s",
 				    strerror(-rc));
+	return 0;
+}
+
+static int
+keep_note(struct cli *cli, const struct ir_buf *note, struct ir_ctx *ctx)
+{
+	char dir[4200];
+	int rc;
+
 	snprintf(dir, sizeof(dir), "%s/checkpoints", cli->data_dir);
 	rc = make_dir(dir, ctx);
 	if (rc)
 		return rc;
 	return keep_latest(dir, note->data, note->len, ctx);
+}
+
+static int
+sign_head(struct cli *cli, const struct ir_ledger_head *head,
+	  const char *what, struct ir_checkpoint *cp, struct ir_buf *note,
+	  struct ir_ctx *ctx)
+{
+	int rc = sign_only(cli, head, what, cp, note, ctx);
+
+	return rc ? rc : keep_note(cli, note, ctx);
 }
 
 /* The deployed commit's note gets the close's checkpoint. */
@@ -255,19 +273,41 @@ anchor_git(struct cli *cli, const char *note, struct ir_ctx *ctx)
 	return rc;
 }
 
+/* The note is kept, and at a close with git-notes anchored on the
+ * deployed commit. */
+static int
+keep_all(struct cli *cli, const struct ir_buf *note, bool close,
+	 struct ir_ctx *ctx)
+{
+	int rc = keep_note(cli, note, ctx);
+
+	if (!rc && close && cli->cfg->checkpoint_git_notes)
+		rc = anchor_git(cli, (const char *)note->data, ctx);
+	return rc;
+}
+
 int
 cli_world_checkpoint(void *self, const struct ir_ledger_head *head,
-		     const char *what, bool close, struct ir_ctx *ctx)
+		     const char *what, unsigned how, struct ir_ctx *ctx)
 {
 	struct cli *cli = self;
+	bool close = how & IR_CHECKPOINT_CLOSE;
 	struct ir_checkpoint cp;
 	struct ir_buf note = { 0 };
-	int rc;
+	int rc = 0;
 
-	rc = sign_head(cli, head, what, &cp, &note, ctx);
-	if (!rc && close && cli->cfg->checkpoint_git_notes)
-		rc = anchor_git(cli, (const char *)note.data, ctx);
-	ir_buf_clear(&note);
+	if ((how & IR_CHECKPOINT_SIGN) && (how & IR_CHECKPOINT_KEEP)) {
+		rc = sign_only(cli, head, what, &cp, &note, ctx);
+		if (!rc)
+			rc = keep_all(cli, &note, close, ctx);
+		ir_buf_clear(&note);
+	} else if (how & IR_CHECKPOINT_SIGN) {
+		ir_buf_clear(&cli->cp_note);
+		rc = sign_only(cli, head, what, &cp, &cli->cp_note, ctx);
+	} else if ((how & IR_CHECKPOINT_KEEP) && cli->cp_note.len) {
+		rc = keep_all(cli, &cli->cp_note, close, ctx);
+		ir_buf_clear(&cli->cp_note);
+	}
 	return rc;
 }
 

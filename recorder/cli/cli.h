@@ -51,6 +51,7 @@ struct cli {
 	struct cli_verdicts *verdicts;
 	/* The checkpoint signer's key, once loaded (checkpoint.c). */
 	struct ir_key *ckey;
+	struct ir_buf cp_note; /* signed, not yet kept (the close's) */
 	unsigned preload; /* the command's CLI_LOAD_* */
 };
 
@@ -393,11 +394,12 @@ int cli_fleet_report(struct cli *cli);
 /* checkpoint.c: signed checkpoints of the ledger.  The world's signer
  * (effects.h: checkpoint): sign head, keep it as
  * DATA_DIR/checkpoints/latest and, at a close with [checkpoint]
- * git-notes, as a note on the deployed commit. */
+ * git-notes, as a note on the deployed commit (how: IR_CHECKPOINT_*; a
+ * SIGN alone holds its note in cli->cp_note for the KEEP after). */
 struct ir_ledger_head;
 struct ir_checkpoint;
 int cli_world_checkpoint(void *self, const struct ir_ledger_head *head,
-			 const char *what, bool close,
+			 const char *what, unsigned how,
 			 struct ir_ctx *ctx) IR_WUR;
 /* The origin this log's checkpoints name: HOST/incident/LOG-ID. */
 void cli_checkpoint_origin(struct cli *cli, char *out, size_t cap);

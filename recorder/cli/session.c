@@ -43,6 +43,7 @@ cli_close(struct cli *cli)
 	cli_verdicts_free(cli);
 	ir_key_free(cli->ckey);
 	cli->ckey = NULL;
+	ir_buf_clear(&cli->cp_note);
 	cli->n_told = cli->cap_told = 0;
 }
 

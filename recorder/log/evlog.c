@@ -398,7 +398,8 @@ ledger_put(struct ir_evlog *log, MDB_txn *txn, uint64_t id,
 
 static int
 put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
-	   struct ir_event *const *events, size_t n, struct ir_ctx *ctx)
+	   struct ir_event *const *events, size_t n,
+	   struct ir_ledger_head *head, struct ir_ctx *ctx)
 {
 	struct ir_merkle_frontier tree;
 	MDB_cursor *cur = NULL;
@@ -482,6 +483,10 @@ put_events(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
 		return MAP_FULL;
 	if (rc)
 		return rc < 0 ? rc : ir_evlog_lmdb_error(ctx, rc, "write event");
+	if (head) {
+		head->size = tree.size;
+		ir_merkle_frontier_root(&tree, head->root);
+	}
 	return ir_evlog_header_put(log, txn, inc, ctx);
 }
 
@@ -520,9 +525,12 @@ next_id(struct ir_evlog *log, MDB_txn *txn, struct ir_incident *inc,
  * `create` allocates a new incident id for events[0]. */
 static int
 write_txn(struct ir_evlog *log, uint64_t *id, bool create,
-	  struct ir_event *const *events, size_t n, struct ir_ctx *ctx)
+	  struct ir_event *const *events, size_t n, ir_evlog_seal_fn seal,
+	  void *payload, struct ir_ctx *ctx)
 {
 	for (;;) {
+		struct ir_ledger_head head;
+		struct ir_event *extra = NULL;
 		struct ir_incident inc;
 		MDB_txn *txn = NULL;
 		int rc;
@@ -535,7 +543,12 @@ write_txn(struct ir_evlog *log, uint64_t *id, bool create,
 		else
 			rc = ir_evlog_header_get(log, txn, *id, &inc, ctx);
 		if (!rc)
-			rc = put_events(log, txn, &inc, events, n, ctx);
+			rc = put_events(log, txn, &inc, events, n,
+					seal ? &head : NULL, ctx);
+		if (!rc && seal)
+			rc = seal(payload, &head, &extra);
+		if (!rc && extra)
+			rc = put_events(log, txn, &inc, &extra, 1, NULL, ctx);
 		if (rc) {
 			mdb_txn_abort(txn);
 		} else {
@@ -565,7 +578,7 @@ ir_evlog_create(struct ir_evlog *log, uint64_t *out_id,
 	if (!log || !out_id || !opened ||
 	    strcmp(opened->type, "incident.opened"))
 		return -EINVAL;
-	rc = write_txn(log, &id, true, &opened, 1, ctx);
+	rc = write_txn(log, &id, true, &opened, 1, NULL, NULL, ctx);
 	if (!rc)
 		*out_id = id;
 	return rc;
@@ -579,7 +592,18 @@ ir_evlog_append(struct ir_evlog *log, uint64_t id,
 		return -EINVAL;
 	if (!n)
 		return 0;
-	return write_txn(log, &id, false, events, n, ctx);
+	return write_txn(log, &id, false, events, n, NULL, NULL, ctx);
+}
+
+int
+ir_evlog_append_sealed(struct ir_evlog *log, uint64_t id,
+		       struct ir_event *const *events, size_t n,
+		       ir_evlog_seal_fn seal, void *payload,
+		       struct ir_ctx *ctx)
+{
+	if (!log || !events || !n || !seal)
+		return -EINVAL;
+	return write_txn(log, &id, false, events, n, seal, payload, ctx);
 }
 
 int

@@ -75,6 +75,21 @@ int ir_evlog_append(struct ir_evlog *log, uint64_t id,
 		    struct ir_event *const *events, size_t n,
 		    struct ir_ctx *ctx) IR_WUR;
 
+/* ir_evlog_append(), and then, in the same transaction, seal(payload,
+ * head) with the ledger's head once the n events are in: the one event it
+ * returns in *extra (or NULL for none) is appended after them before the
+ * commit (a close's signed checkpoint rides with the close: one flush to
+ * disk, not two).  seal may run again when the map had to grow; it keeps
+ * ownership of *extra. */
+struct ir_ledger_head;
+typedef int (*ir_evlog_seal_fn)(void *payload,
+				const struct ir_ledger_head *head,
+				struct ir_event **extra);
+int ir_evlog_append_sealed(struct ir_evlog *log, uint64_t id,
+			   struct ir_event *const *events, size_t n,
+			   ir_evlog_seal_fn seal, void *payload,
+			   struct ir_ctx *ctx) IR_WUR;
+
 /* Read a header; -ENOENT when there is no such incident. */
 int ir_evlog_incident(struct ir_evlog *log, uint64_t id,
 		      struct ir_incident *out, struct ir_ctx *ctx) IR_WUR;

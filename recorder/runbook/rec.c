@@ -246,10 +246,9 @@ ends_what(struct ir_rec *rec, char *what, size_t cap, bool *close)
 	return what[0] ? what : NULL;
 }
 
-static int
-emit_checkpoint(struct ir_rec *rec, const struct ir_ledger_head *head,
-		const char *what, int signed_rc, struct ir_ctx *local,
-		struct ir_ctx *ctx)
+static struct ir_val *
+checkpoint_data(const struct ir_ledger_head *head, const char *what,
+		int signed_rc, struct ir_ctx *local)
 {
 	struct ir_val *d = ir_val_map_new();
 
@@ -260,7 +259,16 @@ emit_checkpoint(struct ir_rec *rec, const struct ir_ledger_head *head,
 		ir_val_set_str(d, "error", ir_error_msg(local, signed_rc));
 	}
 	ir_val_set_str(d, "what", what);
-	return ir_rec_emit(rec, "checkpoint", NULL, d, ctx);
+	return d;
+}
+
+static int
+emit_checkpoint(struct ir_rec *rec, const struct ir_ledger_head *head,
+		const char *what, int signed_rc, struct ir_ctx *local,
+		struct ir_ctx *ctx)
+{
+	return ir_rec_emit(rec, "checkpoint", NULL,
+			   checkpoint_data(head, what, signed_rc, local), ctx);
 }
 
 static void *
@@ -277,7 +285,8 @@ signer_main(void *arg)
 		if (s->quit)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		rc = s->fx->checkpoint(s->fx->self, &s->head, s->what, false,
+		rc = s->fx->checkpoint(s->fx->self, &s->head, s->what,
+				       IR_CHECKPOINT_SIGN | IR_CHECKPOINT_KEEP,
 				       &s->local);
 		pthread_mutex_lock(&s->mu);
 		s->rc = rc;
@@ -383,12 +392,9 @@ signer_stop(struct ir_rec *rec)
 /* After a step, the note is signed and kept on the signer thread while
  * the next step begins (its command starts, its probe waits): a rollback
  * makes eight of them, each a signature and a file written and renamed.
- * The event comes once it is done, at the latest with the next commit.
- * The close's is signed here and now: the webhooks carry its root, and it
- * is the last event. */
+ * The event comes once it is done, at the latest with the next commit. */
 static int
-checkpoint(struct ir_rec *rec, const char *what, bool close,
-	   struct ir_ctx *ctx)
+checkpoint(struct ir_rec *rec, const char *what, struct ir_ctx *ctx)
 {
 	struct ir_ctx local = { 0 };
 	struct ir_ledger_head head;
@@ -397,12 +403,91 @@ checkpoint(struct ir_rec *rec, const char *what, bool close,
 	if (rec->fx->crash_point)
 		rec->fx->crash_point(rec->fx->self, "checkpoint", 1);
 	rc = ir_evlog_ledger_head(rec->log, &head, &local);
-	if (!rc && !close && hand_over(rec, &head, what))
+	if (!rc && hand_over(rec, &head, what))
 		return 0;
 	if (!rc)
-		rc = rec->fx->checkpoint(rec->fx->self, &head, what, close,
+		rc = rec->fx->checkpoint(rec->fx->self, &head, what,
+					 IR_CHECKPOINT_SIGN |
+						 IR_CHECKPOINT_KEEP,
 					 &local);
 	return emit_checkpoint(rec, &head, what, rc, &local, ctx);
+}
+
+/*
+ * The close's checkpoint is signed inside the transaction that commits
+ * the close and goes in with it (one flush to disk, not two), then kept
+ * once that is durable, so that no anchor names events a crash could
+ * take back.  It is signed on this thread: the webhooks carry its root.
+ */
+struct seal {
+	struct ir_rec *rec;
+	const char *what;
+	struct ir_event *ev;
+	int signed_rc;
+};
+
+static int
+seal_close(void *payload, const struct ir_ledger_head *head,
+	   struct ir_event **extra)
+{
+	struct seal *s = payload;
+	struct ir_rec *rec = s->rec;
+	struct ir_ctx local = { 0 };
+	int rc;
+
+	/* Again when the map grew: sign the new head. */
+	if (s->ev) {
+		ir_event_clear(s->ev);
+		free(s->ev);
+	}
+	rc = rec->fx->checkpoint(rec->fx->self, head, s->what,
+				 IR_CHECKPOINT_SIGN | IR_CHECKPOINT_CLOSE,
+				 &local);
+	s->signed_rc = rc;
+	s->ev = make_event(rec, "checkpoint", NULL,
+			   checkpoint_data(head, s->what, rc, &local));
+	*extra = s->ev;
+	return s->ev ? 0 : -ENOMEM;
+}
+
+static int
+flush_close(struct ir_rec *rec, const char *what, struct ir_ctx *ctx)
+{
+	struct seal s = { rec, what, NULL, 0 };
+	struct ir_ctx local = { 0 };
+	int rc;
+
+	if (rec->fx->crash_point)
+		rec->fx->crash_point(rec->fx->self, "checkpoint", 1);
+	rc = ir_evlog_append_sealed(rec->log, rec->id, rec->pending,
+				    rec->n_pending, seal_close, &s, ctx);
+	if (rc) {
+		if (s.ev) {
+			ir_event_clear(s.ev);
+			free(s.ev);
+		}
+		return rc;
+	}
+	rec->state.last_seq = s.ev->seq;
+	drop_pending(rec);
+	publish(rec, s.ev);
+	ir_event_clear(s.ev);
+	free(s.ev);
+	if (s.signed_rc)
+		return 0; /* not signed: the event says why */
+	rc = rec->fx->checkpoint(rec->fx->self, NULL, what,
+				 IR_CHECKPOINT_KEEP | IR_CHECKPOINT_CLOSE,
+				 &local);
+	if (rc) {
+		struct ir_val *d = ir_val_map_new();
+
+		ir_val_set_str(d, "what", "checkpoint");
+		ir_val_set_str(d, "name", what);
+		ir_val_set_bool(d, "ok", false);
+		ir_val_set_str(d, "error", ir_error_msg(&local, rc));
+		return ir_rec_emit(rec, "observation", NULL, d, ctx);
+	}
+	return 0;
 }
 
 int
@@ -419,6 +504,10 @@ ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 		return rc;
 	if (!rec->n_pending)
 		return 0;
+	what = rec->fx->checkpoint ? ends_what(rec, buf, sizeof(buf), &close)
+				   : NULL;
+	if (what && close)
+		return flush_close(rec, what, ctx);
 	rc = ir_evlog_append(rec->log, rec->id, rec->pending, rec->n_pending,
 			     ctx);
 	if (rc)
@@ -426,10 +515,8 @@ ir_rec_flush(struct ir_rec *rec, struct ir_ctx *ctx)
 	/* The log numbers events as they land; a note added by another
 	 * process in between shifts ours. */
 	rec->state.last_seq = rec->pending[rec->n_pending - 1]->seq;
-	what = rec->fx->checkpoint ? ends_what(rec, buf, sizeof(buf), &close)
-				   : NULL;
 	drop_pending(rec);
-	return what ? checkpoint(rec, what, close, ctx) : 0;
+	return what ? checkpoint(rec, what, ctx) : 0;
 }
 
 int

@@ -196,7 +196,8 @@ close_incident(struct ir_run *run, const char *status, uint64_t wait_ns,
 	rc = ir_rec_emit(run->rec, "incident.closed", NULL, d, ctx);
 	if (!rc)
 		rc = notify(run, status, ms, ctx);
-	/* The close's checkpoint event and the webhooks' observations. */
+	/* The webhooks' observations (the close's checkpoint went in with
+	 * the close). */
 	if (!rc)
 		rc = ir_rec_flush(run->rec, ctx);
 	if (rc)

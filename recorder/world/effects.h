@@ -26,6 +26,10 @@
 #include "value.h"
 
 
+#define IR_CHECKPOINT_SIGN 1u
+#define IR_CHECKPOINT_KEEP 2u
+#define IR_CHECKPOINT_CLOSE 4u
+
 struct ir_effects {
 	void *self;
 
@@ -130,12 +134,17 @@ struct ir_effects {
 	/* Sign a checkpoint of the ledger at head and keep it where
 	 * checkpoints are kept (DATA_DIR/checkpoints/latest; at a close,
 	 * also the anchors configured: a git note on the deployed commit).
-	 * what says when ("INC-7 after backup").  NULL: none is signed.
-	 * Unless close, called on the recorder's signer thread while the
+	 * what says when ("INC-7 after backup").  how: IR_CHECKPOINT_SIGN
+	 * and/or IR_CHECKPOINT_KEEP (the note the last SIGN alone made;
+	 * head and what unused), and IR_CHECKPOINT_CLOSE.  The close's is
+	 * signed inside the transaction that commits it and kept once that
+	 * is durable: an anchor never names events a crash could still
+	 * take back.  NULL: none is signed.
+	 * SIGN | KEEP is called on the recorder's signer thread while the
 	 * executor goes on: it must not use what the executor's thread
 	 * uses meanwhile (the event log, the terminal). */
 	int (*checkpoint)(void *self, const struct ir_ledger_head *head,
-			  const char *what, bool close, struct ir_ctx *ctx);
+			  const char *what, unsigned how, struct ir_ctx *ctx);
 
 	/* Identity: the pid the log records (NULL: 0). */
 	pid_t (*pid)(void *self);

@@ -233,7 +233,7 @@ plan_report_write(void *self, uint64_t id, struct ir_ctx *ctx)
 /* A planned incident never reaches the ledger: nothing to sign. */
 static int
 plan_checkpoint(void *self, const struct ir_ledger_head *head,
-		const char *what, bool close, struct ir_ctx *ctx)
+		const char *what, unsigned how, struct ir_ctx *ctx)
 {
 	return 0;
 }

@@ -143,8 +143,8 @@ FWD_VOID(verdict,
 	 tag, bad, good, why, cap)
 FWD(int, checkpoint,
     (void *self, const struct ir_ledger_head *head, const char *what,
-     bool close, struct ir_ctx *ctx),
-    head, what, close, ctx)
+     unsigned how, struct ir_ctx *ctx),
+    head, what, how, ctx)
 static pid_t
 fwd_pid(void *self)
 {

@@ -215,6 +215,27 @@ expect_exit 0 incident verify --checkpoint "$T/latest.cp"
 check "the ledger grew past the checkpoint of before ($before)" \
 	test "$(jq -r .size <<<"$(incident --json checkpoint)")" -gt "$before"
 
+echo "# the notes cannot be kept: the run goes on, and the log says so"
+mv "$T/data/checkpoints" "$T/checkpoints.saved"
+echo "not a folder" >"$T/data/checkpoints"
+expect_exit 0 incident rollback --yes --force "$TAG2"
+id=$(incident --json list | jq -r '.[0].id')
+check "a step's checkpoint records why it was not kept" \
+	test "$(events "$id" | jq -s '[.[] | select(.type=="checkpoint" and
+		.data.error != null and (.data.what | endswith("closed") | not))]
+		| length')" -gt 0
+check "the close's is signed (inside the close's commit), right after it" \
+	test "$(events "$id" | jq -s '(map(select(.type=="incident.closed"))[0]
+		.seq) as $c | [.[] | select(.type=="checkpoint" and
+		(.data.what | endswith("closed")) and .seq == $c + 1 and
+		.data.error == null and .data.size > 0)] | length')" = 1
+check "and an observation says it could not be kept" \
+	test "$(events "$id" | jq -s '[.[] | select(.type=="observation" and
+		.data.what=="checkpoint" and .data.ok==false and
+		(.data.error | length) > 0)] | length')" = 1
+rm "$T/data/checkpoints"
+mv "$T/checkpoints.saved" "$T/data/checkpoints"
+
 echo "# sign = false: no checkpoint events"
 EXTRA_CONFIG='[checkpoint]
 	sign = false'

@@ -142,7 +142,9 @@ st=$(last_rollback a)
 check "a holds: its rollback is open" test "$(jq -r .status <<<"$st")" = open
 check "a held before start" test "$(node_incident a export "$(jq .id <<<"$st")" --format jsonl | jq -s '[.[] | select(.type == "step.started" and .step == "start")] | length')" = 0
 check "a interrupted" test "$(node_incident a export "$(jq .id <<<"$st")" --format jsonl | jq -s '[.[] | select(.type == "incident.interrupted")] | length')" = 1
-check "a reports held" state_is a held
+# Its agent reports it once its rollback has exited: maybe after the
+# leader has marked the fleet done.
+wait_for "a reports held" state_is a held
 for n in b c d e; do
 	check "$n never started" test "$(rollbacks "$n")" = "${RB[$n]}"
 done

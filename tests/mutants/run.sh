@@ -35,6 +35,7 @@ MUTANTS=(
 	"fleet-unanswered-ignored|fleet_rule fleet|--unanswered abort is not carried out"
 	"proc-wait-sleeps|proc|the wait for the trading processes to go sleeps it all out"
 	"key-oid-unchecked|checkpoint|a PKCS#8 key of another kind is read as Ed25519"
+	"close-kept-in-txn|checkpoint|the close's note is kept before its commit is durable"
 )
 
 want=("$@")

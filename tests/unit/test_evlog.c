@@ -677,6 +677,86 @@ damaged_file_refused(void **state)
 	assert_int_equal(ir_evlog_open(&f->log, f->dir, &f->ctx), 0);
 }
 
+struct seal_probe {
+	struct ir_ledger_head seen;
+	struct ir_event *extra;
+	int calls;
+	int fail;
+};
+
+static int
+probe_seal(void *payload, const struct ir_ledger_head *head,
+	   struct ir_event **extra)
+{
+	struct seal_probe *p = payload;
+
+	p->calls++;
+	p->seen = *head;
+	if (p->fail)
+		return p->fail;
+	*extra = p->extra;
+	return 0;
+}
+
+/* A sealed append: the seal sees the ledger's head with the events in
+ * (the head a plain append of the same events leaves), its one event goes
+ * in after them in the same transaction, and a seal that fails leaves
+ * nothing written. */
+static void
+sealed_append(void **state)
+{
+	struct fixture *f = *state;
+	struct ir_evlog *plain = NULL;
+	char *dir = tu_tempdir();
+	struct ir_event *evs[2];
+	struct ir_ledger_head h, after;
+	struct seal_probe p = { .calls = 0 };
+	struct ir_incident inc;
+	uint64_t id = open_incident(f, "stop"), other = 0;
+	struct ir_event *op = event("incident.opened", NULL, NULL);
+	int i;
+
+	/* The same incident, appended plainly, in a log of its own. */
+	assert_int_equal(ir_evlog_open(&plain, dir, &f->ctx), 0);
+	ir_val_set_str(op->data, "kind", "stop");
+	assert_int_equal(ir_evlog_create(plain, &other, op, &f->ctx), 0);
+	free_event(op);
+	for (i = 0; i < 2; i++)
+		evs[i] = event("step.output", "stop", i ? "two" : "one");
+	assert_int_equal(ir_evlog_append(plain, other, evs, 2, &f->ctx), 0);
+	assert_int_equal(ir_evlog_ledger_head(plain, &h, &f->ctx), 0);
+	for (i = 0; i < 2; i++)
+		free_event(evs[i]);
+
+	for (i = 0; i < 2; i++)
+		evs[i] = event("step.output", "stop", i ? "two" : "one");
+	p.extra = event("checkpoint", NULL, "sealed");
+	p.fail = -EIO;
+	assert_int_equal(ir_evlog_append_sealed(f->log, id, evs, 2,
+						probe_seal, &p, &f->ctx),
+			 -EIO);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	assert_int_equal(inc.events, 1); /* nothing went in */
+	p.fail = 0;
+	assert_int_equal(ir_evlog_append_sealed(f->log, id, evs, 2,
+						probe_seal, &p, &f->ctx),
+			 0);
+	assert_int_equal(p.calls, 2);
+	assert_int_equal(p.seen.size, h.size);
+	assert_memory_equal(p.seen.root, h.root, sizeof(h.root));
+	assert_int_equal(evs[1]->seq, 3);
+	assert_int_equal(p.extra->seq, 4);
+	assert_int_equal(ir_evlog_incident(f->log, id, &inc, &f->ctx), 0);
+	assert_int_equal(inc.events, 4);
+	assert_int_equal(ir_evlog_ledger_head(f->log, &after, &f->ctx), 0);
+	assert_int_equal(after.size, h.size + 1);
+	for (i = 0; i < 2; i++)
+		free_event(evs[i]);
+	free_event(p.extra);
+	ir_evlog_close(plain);
+	tu_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -699,6 +779,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(flipped_byte_breaks_chain,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(long_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(sealed_append, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(garbage_record_is_badmsg, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(seq_gap_and_count, setup,
