@@ -61,8 +61,9 @@ ir_step_health(struct ir_run *run, struct ir_ctx *ctx)
 	const struct ir_config *cfg = run->cfg;
 	struct ir_attempt a;
 	/* A probe of a port nobody listens on yet costs a few microseconds:
-	 * retry at once and often, then back off to 1 s. */
-	uint64_t delay = 2;
+	 * retry at once and often (1, 2, 4 ms ...: a node just started
+	 * listens within a few), then back off to 1 s. */
+	uint64_t delay = 1;
 	unsigned probes = 0;
 	char why[IR_HEALTH_WHY] = "";
 	char budget[32];
