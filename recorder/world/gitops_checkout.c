@@ -405,10 +405,14 @@ ir_git_checkout_conflicts(struct ir_git *git, const char *tag,
 		goto out;
 	}
 	/* The same strategy and the same watch as the real checkout's first
-	 * pass, which reports every conflict before it writes anything. */
+	 * pass, which reports every conflict before it writes anything.  A
+	 * dry run still writes the index back (the stat data of entries it
+	 * looked at again, racy ones) unless told not to: the pre-flight
+	 * changes nothing. */
 	rc = checkout(git, tree,
 		      GIT_CHECKOUT_SAFE | GIT_CHECKOUT_RECREATE_MISSING |
-			      GIT_CHECKOUT_DRY_RUN,
+			      GIT_CHECKOUT_DRY_RUN |
+			      GIT_CHECKOUT_DONT_WRITE_INDEX,
 		      NULL, NULL, &w);
 	if (rc == GIT_ECONFLICT) {
 		git_error_clear();

@@ -36,6 +36,7 @@ MUTANTS=(
 	"proc-wait-sleeps|proc|the wait for the trading processes to go sleeps it all out"
 	"key-oid-unchecked|checkpoint|a PKCS#8 key of another kind is read as Ed25519"
 	"close-kept-in-txn|checkpoint|the close's note is kept before its commit is durable"
+	"preflight-writes-index|preflight|the pre-flight's dry-run checkout writes git's index"
 )
 
 want=("$@")
