@@ -421,7 +421,14 @@ print_step(struct cli *cli, const struct run_opts *o,
 		       jstr(s, "source")[0] ? " (" : "", jstr(s, "source"),
 		       jstr(s, "source")[0] ? ")" : "");
 	else if (!strcmp(outcome, "not reached"))
-		printf("not reached");
+		/* After what the step would do, where it says so. */
+		printf("%snot reached",
+		       run || step == IR_STEP_CHECKOUT ||
+				       step == IR_STEP_HEALTH ||
+				       step == IR_STEP_VERIFY ||
+				       step == IR_STEP_REPORT
+			       ? "; "
+			       : "");
 	printf("\n");
 	if (step == IR_STEP_CONFIG)
 		print_list(json_object_get(s, "changes"), "", 50);

@@ -26,7 +26,10 @@ contains "$OUT" "the planned run would end: succeeded" "dry run"
 echo "# dry run: a git lock that is not ours refuses, as the rollback would"
 touch "$D/.git/index.lock"
 expect_exit 1 incident rollback --dry-run
-contains "$ERR" "the index is locked" "dry run"
+contains "$OUT" ".git/index.lock exists: another git process" "dry run"
+contains "$OUT" "not ours; not removed" "dry run"
+contains "$OUT" "4. config    not reached" "dry run"
+contains "$OUT" "7. health    GET http://127.0.0.1:$PORT/status until 200; not reached" "dry run"
 rm "$D/.git/index.lock"
 check "node untouched" test "$(node_count)" -eq 1
 
