@@ -217,10 +217,11 @@ ir_rec_attach(struct ir_rec *rec, uint64_t id, struct ir_ctx *ctx)
 
 /*
  * A checkpoint after each commit that ends a step or closes the incident:
- * the ledger's size and root now, signed and kept by the world, and a
- * `checkpoint` event that rides with the next commit at the latest (at a
- * close, the caller's last flush).  Signing is no step of the runbook:
- * when it fails the event says why and the run goes on.
+ * the ledger's size and root then, signed and kept by the world, and a
+ * `checkpoint` event that rides with the next commit at the latest (a
+ * close's goes in with the close's own commit: flush_close()).  Signing
+ * is no step of the runbook: when it fails the event says why and the run
+ * goes on.
  */
 static const char *
 ends_what(struct ir_rec *rec, char *what, size_t cap, bool *close)
