@@ -152,14 +152,11 @@ keys_on_disk(void **state)
 	assert_int_equal(ir_pub_from_pem(back, "nope", 4), -EINVAL);
 }
 
+/* A key file: path := text, mode 0600. */
 static void
 write_text(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	tu_write_file(path, text);
 	assert_int_equal(chmod(path, 0600), 0);
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ir_limits.h"
+#include "testutil.h"
 #include "proc.h"
 
 #define NODE TEST_FIXTURES "/trading_node"
@@ -241,16 +242,6 @@ slurp(const char *path, char *buf, size_t size)
 	return true;
 }
 
-static void
-spit(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
 static size_t
 lines_containing(const char *path, const char *needle)
 {
@@ -301,10 +292,10 @@ make_app(const struct fx *fx, const char *version, const char *mode)
 	path_in(fx, "app", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
 	path_in(fx, "app/VERSION", path, sizeof(path));
-	spit(path, version);
+	tu_write_file(path, version);
 	if (mode) {
 		path_in(fx, "app/MODE", path, sizeof(path));
-		spit(path, mode);
+		tu_write_file(path, mode);
 	}
 }
 

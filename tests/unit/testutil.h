@@ -26,6 +26,17 @@ tu_tempdir(void)
 	return path;
 }
 
+/* path := text (a file of the test's own). */
+static inline void
+tu_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* rm -rf path (a test's own temp folder). */
 static inline void
 tu_rmtree(char *path)
