@@ -30,60 +30,61 @@ sink_raw(struct sink *k, const char *p, size_t n)
 		k->rc = rc;
 }
 
-/* One printable ASCII character, escaped for the output.  `next` is the
- * character after it (0 at the end), for HTML's "://". */
-static void
-sink_ascii(struct sink *k, char c, char next)
+/* What printable ASCII c is written as in the output, or NULL for itself.
+ * `next` is the character after it (0 at the end), for HTML's "://". */
+static const char *
+escape(const struct sink *k, char c, char next)
 {
-	const char *e = NULL;
-
-	if (k->f && k->esc == IR_RPT_HTML) {
+	if (!k->f || k->esc == IR_RPT_TEXT)
+		return NULL;
+	switch (c) { /* HTML and Markdown alike */
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	}
+	if (k->esc == IR_RPT_HTML) {
 		switch (c) {
-		case '&':
-			e = "&amp;";
-			break;
-		case '<':
-			e = "&lt;";
-			break;
-		case '>':
-			e = "&gt;";
-			break;
 		case '"':
-			e = "&quot;";
-			break;
+			return "&quot;";
 		case '\'':
-			e = "&#39;";
-			break;
+			return "&#39;";
 		case ':':
 			/* A URL from the log stays text a browser will not
 			 * mistake for (or a reviewer grep as) a fetch. */
-			if (next == '/')
-				e = "&#58;";
-			break;
+			return next == '/' ? "&#58;" : NULL;
 		}
-	} else if (k->f && k->esc == IR_RPT_MD) {
+	} else if (k->esc == IR_RPT_MD) {
 		switch (c) {
-		case '&':
-			e = "&amp;";
-			break;
-		case '<':
-			e = "&lt;";
-			break;
-		case '>':
-			e = "&gt;";
-			break;
 		case '\\':
+			return "\\\\";
 		case '`':
+			return "\\`";
 		case '*':
+			return "\\*";
 		case '_':
+			return "\\_";
 		case '[':
+			return "\\[";
 		case ']':
+			return "\\]";
 		case '|':
+			return "\\|";
 		case '~':
-			sink_raw(k, "\\", 1);
-			break;
+			return "\\~";
 		}
 	}
+	return NULL;
+}
+
+/* One printable ASCII character, escaped for the output. */
+static void
+sink_ascii(struct sink *k, char c, char next)
+{
+	const char *e = escape(k, c, next);
+
 	if (e)
 		sink_raw(k, e, strlen(e));
 	else
@@ -160,19 +161,6 @@ csi_len(const unsigned char *p, size_t left)
 	return 0;
 }
 
-/* Whether sink_ascii() would write printable c other than as it is. */
-static bool
-needs_escape(const struct sink *k, char c, char next)
-{
-	if (!k->f)
-		return false;
-	if (k->esc == IR_RPT_HTML)
-		return strchr("&<>\"'", c) || (c == ':' && next == '/');
-	if (k->esc == IR_RPT_MD)
-		return strchr("&<>\\`*_[]|~", c) != NULL;
-	return false;
-}
-
 static void
 clean(struct sink *k, const char *s, size_t len, bool keep_ws)
 {
@@ -188,8 +176,8 @@ clean(struct sink *k, const char *s, size_t len, bool keep_ws)
 		/* Printable ASCII that stays as it is goes out in one piece
 		 * (a report is mostly that), not a character at a time. */
 		while (run < len && p[run] >= 0x20 && p[run] < 0x7f &&
-		       !needs_escape(k, (char)p[run],
-				     run + 1 < len ? (char)p[run + 1] : 0))
+		       !escape(k, (char)p[run],
+			       run + 1 < len ? (char)p[run + 1] : 0))
 			run++;
 		if (run > i) {
 			sink_raw(k, s + i, run - i);
