@@ -24,7 +24,7 @@ load(struct ir_lazylib *l)
 /* The loader: one thread and its queue, for every library. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t loaded = PTHREAD_COND_INITIALIZER;
-static struct ir_lazylib *head, **tail = &head;
+static struct ir_lazylib *head;
 static bool loader_running;
 
 /* With mu held. */
@@ -37,8 +37,6 @@ unqueue(struct ir_lazylib *l)
 		p = &(*p)->next;
 	if (*p)
 		*p = l->next;
-	for (tail = &head; *tail; tail = &(*tail)->next)
-		;
 	l->next = NULL;
 	l->queued = false;
 }
@@ -75,13 +73,15 @@ loader(void *arg)
 void
 ir_lazylib_preload(struct ir_lazylib *l)
 {
+	struct ir_lazylib **end = &head;
 	pthread_t thread;
 
 	pthread_mutex_lock(&mu);
 	if (!l->done && !l->loading && !l->queued) {
+		while (*end)
+			end = &(*end)->next;
+		*end = l;
 		l->queued = true;
-		*tail = l;
-		tail = &l->next;
 		/* Detached: ir_lazylib_release() waits for the loads, not
 		 * for the thread, which only returns after them. */
 		if (!loader_running &&
