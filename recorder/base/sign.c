@@ -47,8 +47,8 @@ key_adopt(struct ir_key **out, EVP_PKEY *pkey)
  * seed): base64 by EVP_DecodeBlock(), the key by
  * EVP_PKEY_new_raw_private_key().  OpenSSL 3's PEM_read_PrivateKey() goes
  * through its decoder framework and takes 0.49 ms for the same key where
- * this takes 0.08 ms (a fresh process, /tmp/kb in the session notes): a
- * rollback pays it before its first checkpoint.  Anything else (another
+ * this takes 0.08 ms (measured once each in a fresh process, OpenSSL
+ * 3.0): a rollback pays it before its first checkpoint.  Anything else (another
  * layout, a key with its public half, an encrypted one) goes to OpenSSL.
  */
 #define PEM_BEGIN "-----BEGIN PRIVATE KEY-----\n"

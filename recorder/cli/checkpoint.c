@@ -36,16 +36,6 @@ key_path(const struct cli *cli, char *buf, size_t cap)
 		snprintf(buf, cap, "%s/keys/checkpoint.key", cli->data_dir);
 }
 
-static int
-make_dir(const char *path, struct ir_ctx *ctx)
-{
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
-				    "cannot create \"%s\": %s", path,
-				    strerror(errno));
-	return 0;
-}
-
 /* The name a public key is pinned under: the first 8 bytes of its
  * SHA-256, in hex. */
 static void
@@ -65,8 +55,9 @@ pin(struct cli *cli, const uint8_t pub[IR_ED25519_PUB], struct ir_ctx *ctx)
 	int fd, n;
 
 	snprintf(dir, sizeof(dir), "%s/keys", cli->data_dir);
-	if (make_dir(dir, ctx))
-		return ctx->err.code;
+	n = cli_mkdir(dir, ctx);
+	if (n)
+		return n;
 	fingerprint(pub, fp);
 	snprintf(path, sizeof(path), "%s/ed25519-%s.pub", dir, fp);
 	/* Pinned already (as every run after the first finds it): no PEM
@@ -128,7 +119,7 @@ signer(struct cli *cli, struct ir_ctx *ctx)
 	    !(cli->cfg && cli->cfg->checkpoint_key)) {
 		ctx->err.code = 0;
 		snprintf(dir, sizeof(dir), "%s/keys", cli->data_dir);
-		rc = make_dir(dir, ctx);
+		rc = cli_mkdir(dir, ctx);
 		if (!rc)
 			rc = take_key(cli, path, true, ctx);
 	}
@@ -203,8 +194,7 @@ fail:
 			    path, strerror(e));
 }
 
-/* Sign head as cp (what: when it was taken) into note, and keep it as
- * DATA_DIR/checkpoints/latest. */
+/* Sign head as cp (what: when it was taken) into note. */
 static int
 sign_only(struct cli *cli, const struct ir_ledger_head *head,
 	  const char *what, struct ir_checkpoint *cp, struct ir_buf *note,
@@ -239,20 +229,10 @@ keep_note(struct cli *cli, const struct ir_buf *note, struct ir_ctx *ctx)
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/checkpoints", cli->data_dir);
-	rc = make_dir(dir, ctx);
+	rc = cli_mkdir(dir, ctx);
 	if (rc)
 		return rc;
 	return keep_latest(dir, note->data, note->len, ctx);
-}
-
-static int
-sign_head(struct cli *cli, const struct ir_ledger_head *head,
-	  const char *what, struct ir_checkpoint *cp, struct ir_buf *note,
-	  struct ir_ctx *ctx)
-{
-	int rc = sign_only(cli, head, what, cp, note, ctx);
-
-	return rc ? rc : keep_note(cli, note, ctx);
 }
 
 /* The deployed commit's note gets the close's checkpoint. */
@@ -501,10 +481,12 @@ cmd_checkpoint(struct cli *cli)
 						cli, cp.size, head.size));
 	if (fresh) {
 		cli_actor(actor, sizeof(actor));
-		/* Cut to the note's field by sign_head. */
+		/* Cut to the note's field by sign_only. */
 		snprintf(what, sizeof(what), "%s by %s",
 			 rotate_key ? "key rotated" : "asked", actor);
-		rc = sign_head(cli, &head, what, &cp, &note, &cli->ctx);
+		rc = sign_only(cli, &head, what, &cp, &note, &cli->ctx);
+		if (!rc)
+			rc = keep_note(cli, &note, &cli->ctx);
 		if (rc) {
 			ir_buf_clear(&note);
 			return cli_fail(cli, rc);

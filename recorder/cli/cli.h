@@ -133,6 +133,8 @@ void cli_actor(char *buf, size_t cap);
  * version, config (hash) and deploy_dir; the caller adds the rest. */
 struct ir_val *cli_opened_data(struct cli *cli, const char *reason);
 /* Write DATA_DIR/reports/INC-<n>.md (tmp + rename). */
+/* mkdir path, mode 0700, unless it is there: 0, or why not in ctx. */
+int cli_mkdir(const char *path, struct ir_ctx *ctx) IR_WUR;
 int cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx);
 /* output.c: where `-o FILE` writes.  A regular file or a new name is
  * replaced atomically (a temporary file in its folder, renamed when

@@ -234,6 +234,16 @@ cli_actor(char *buf, size_t cap)
 }
 
 int
+cli_mkdir(const char *path, struct ir_ctx *ctx)
+{
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
+				    "cannot create \"%s\": %s", path,
+				    strerror(errno));
+	return 0;
+}
+
+int
 cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 {
 	struct cli *cli = payload;
@@ -242,10 +252,9 @@ cli_write_report(void *payload, uint64_t id, struct ir_ctx *ctx)
 	int fd, rc;
 
 	snprintf(dir, sizeof(dir), "%s/reports", cli->data_dir);
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return ir_error_set(ctx, -errno, IR_ORIGIN_OS, errno,
-				    "cannot create \"%s\": %s", dir,
-				    strerror(errno));
+	rc = cli_mkdir(dir, ctx);
+	if (rc)
+		return rc;
 	snprintf(path, sizeof(path), "%s/INC-%llu.md", dir,
 		 (unsigned long long)id);
 	snprintf(tmp, sizeof(tmp), "%s.partial", path);
